@@ -1,0 +1,65 @@
+# AI training portal — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMPS := .make
+export FLASK_APP := wsgi.py
+
+.PHONY: help setup run test test-e2e lint format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+$(STAMPS)/python: pyproject.toml | $(STAMPS)
+	@echo "==> Python packages (virtual environment in $(VENV))"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
+	@echo "==> Front-end packages (npm) copied into portal/static/vendor"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@bash scripts/vendor.sh
+	@touch $@
+
+$(STAMPS)/translations: $(STAMPS)/python $(wildcard portal/translations/*/LC_MESSAGES/messages.po) | $(STAMPS)
+	@echo "==> Compiling translations"
+	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+	@touch $@
+
+setup: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/translations ## Install everything the portal needs (idempotent)
+
+run: setup ## Install, migrate, seed demo data when the database is empty, serve on 127.0.0.1:$(PORT)
+	@$(BIN)/flask db upgrade
+	@if $(BIN)/flask db is-empty; then \
+		echo "==> Empty database: creating the demo organisation and demo accounts (flask demo seed)"; \
+		$(BIN)/flask demo seed; \
+	fi
+	@echo "==> Serving on http://127.0.0.1:$(PORT)  (demo accounts: see README.md; they exist only because 'flask demo seed' made them)"
+	@$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: setup ## Install everything (Chromium included) and run the whole test suite
+	@bash scripts/ensure-chromium.sh
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMPS)/python ## ruff check and ruff format --check
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: $(STAMPS)/python ## Reformat the code with ruff
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+bench: setup ## Run the benchmarks; prints a table and writes bench/results.json
+	@$(BIN)/python bench/run.py
+
+clean: ## Remove the virtual environment, node_modules, vendored files and stamps
+	rm -rf $(VENV) node_modules portal/static/vendor $(STAMPS)

@@ -1,0 +1,101 @@
+"""The portal's application factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: defaults → instance/config.py → PORTAL_* environment → overrides."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    config = load_config(Path(app.instance_path), overrides)
+    app.config.update(config)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+        MAX_CONTENT_LENGTH=config["ROSTER_IMPORT_MAX_BYTES"] + 64 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
+        BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE="Asia/Seoul",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_HEADERS_ENABLED=False,
+    )
+    if config["ENV"] == "production":
+        # __Host- cookies must be Secure, path=/ and host-only: they cannot be set by a subdomain.
+        app.config.update(
+            SESSION_COOKIE_NAME="__Host-portal_session",
+            SESSION_COOKIE_SECURE=True,
+            PREFERRED_URL_SCHEME="https",
+        )
+    else:
+        app.config["SESSION_COOKIE_NAME"] = "portal_session"
+    if config["TRUSTED_PROXY_COUNT"]:
+        n = config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _select_locale() -> str:
+    from portal.core.views import LOCALES
+
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.auth import sessions
+    from portal.auth.access import enforce_declared_access
+    from portal.core import errors, headers, logging, templating
+    from portal.db import db
+    from portal.extensions import babel, csrf, limiter
+
+    logging.init_app(app)
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    sessions.init_app(app)
+    app.before_request(enforce_declared_access)
+    headers.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.auth.views import bp as auth_bp
+    from portal.core.views import bp as core_bp
+    from portal.home.views import bp as home_bp
+
+    for bp in (core_bp, auth_bp, home_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

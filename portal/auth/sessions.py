@@ -1,0 +1,102 @@
+"""Flask-Login wiring: the cookie holds a random token; the database decides if it is valid."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from portal.auth import operations
+from portal.db import db, set_write_intent
+from portal.extensions import login_manager
+from portal.users.models import User
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the server-side session record does this job
+    login_manager.login_message = None
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_plan_session_touch)
+
+
+def _plan_session_touch() -> None:
+    # Decide before the first query whether this request will write the session's
+    # last-seen time, so a read-only request on SQLite can begin a deferred transaction.
+    g.session_touch_due = False
+    if "sid" not in session:
+        return
+    touched = session.get("touched", 0)
+    if time.time() - touched >= current_app.config["SESSION_TOUCH_SECONDS"]:
+        g.session_touch_due = True
+        if request.method in _SAFE_METHODS:
+            set_write_intent(True)
+
+
+def _load_user(user_id: str) -> User | None:
+    token = session.get("sid")
+    if not token or not user_id.isdigit():
+        return None
+    check = operations.check_session(int(user_id), token, touch=g.get("session_touch_due", False))
+    if check.login_session is None:
+        session.clear()
+        g.session_expired_reason = check.expired_reason
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active:
+        operations.end_session(token, "deactivated")
+        session.clear()
+        return None
+    if g.get("session_touch_due"):
+        session["touched"] = int(time.time())
+    g.login_session = check.login_session
+    return user
+
+
+def _unauthorized():
+    reason = g.get("session_expired_reason")
+    if reason == "idle_timeout":
+        flash(
+            _("30분 동안 활동이 없어 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요."), "info"
+        )
+    elif reason == "absolute_timeout":
+        flash(
+            _("로그인한 지 오래되어 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요."), "info"
+        )
+    elif reason in {"password_changed", "deactivated"}:
+        flash(_("다른 곳에서 비밀번호가 바뀌어 로그아웃되었습니다. 다시 로그인해 주세요."), "info")
+    else:
+        flash(_("로그인이 필요한 페이지입니다."), "info")
+    next_path = request.full_path if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_path if next_path else None))
+
+
+def log_in(user: User) -> None:
+    """Start a fresh session: the old cookie contents are dropped and a new token is issued."""
+    locale = session.get("locale")
+    session.clear()
+    token = operations.start_session(user)
+    session["sid"] = token
+    session["touched"] = int(time.time())
+    if locale:
+        session["locale"] = locale
+    session.permanent = False
+    login_user(user)
+
+
+def log_out() -> None:
+    """End the session on the server, then clear the cookie."""
+    token = session.get("sid")
+    if token:
+        operations.end_session(token, "logout")
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale

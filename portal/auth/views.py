@@ -1,0 +1,142 @@
+"""Login, logout, password change and session extension. Views stay thin."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth import operations
+from portal.auth.access import login_required, public
+from portal.auth.forms import ChangePasswordForm, LoginForm
+from portal.auth.passwords import password_problems, verify_password
+from portal.auth.sessions import log_in, log_out
+from portal.core.clock import utcnow
+from portal.extensions import limiter
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _account_key() -> str:
+    # Hash the identifier so the rate-limit store never holds an employee number or e-mail.
+    login = (request.form.get("login") or "").strip().lower()
+    return "acct:" + hashlib.sha256(login.encode()).hexdigest()[:32]
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], methods=["POST"], key_func=_account_key
+)
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = operations.authenticate(form.login.data, form.password.data)
+        if result.outcome is operations.LoginOutcome.OK:
+            log_in(result.user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+        if result.outcome is operations.LoginOutcome.LOCKED:
+            form.form_errors.append(
+                _(
+                    "비밀번호를 %(count)d번 연속 잘못 입력하여 계정이 잠겼습니다. "
+                    "%(until)s 이후에 다시 시도하거나, 급하면 교육 담당자에게 잠금 해제를 요청해 주세요.",
+                    count=current_app.config["LOGIN_MAX_FAILURES"],
+                    until=format_datetime(result.locked_until, "HH:mm"),
+                )
+            )
+        elif result.outcome is operations.LoginOutcome.INACTIVE:
+            form.form_errors.append(
+                _("사용이 중지된 계정입니다. 교육 담당자나 시스템 관리자에게 문의해 주세요.")
+            )
+        else:
+            form.form_errors.append(
+                _("사번(또는 이메일)이나 비밀번호가 맞지 않습니다. 다시 확인해 주세요.")
+            )
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    log_out()
+    flash(_("로그아웃했습니다."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("현재 비밀번호가 맞지 않습니다."))
+        else:
+            problems = password_problems(
+                form.new_password.data,
+                min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                identifiers=[current_user.employee_number, current_user.email.split("@")[0]],
+            )
+            if not problems:
+                ended = operations.change_password(
+                    current_user, form.new_password.data, keep_token=session.get("sid")
+                )
+                if ended:
+                    flash(
+                        _(
+                            "비밀번호를 바꿨습니다. 다른 기기의 로그인 %(n)d건을 종료했습니다.",
+                            n=ended,
+                        ),
+                        "success",
+                    )
+                else:
+                    flash(_("비밀번호를 바꿨습니다."), "success")
+                return redirect(url_for("home.index"))
+            messages = {
+                "too_short": _(
+                    "비밀번호는 %(n)d자 이상이어야 합니다.",
+                    n=current_app.config["PASSWORD_MIN_LENGTH"],
+                ),
+                "too_simple": _("같은 글자가 너무 많이 반복됩니다. 더 다양한 글자를 섞어 주세요."),
+                "contains_identifier": _("비밀번호에 사번이나 이메일 아이디를 넣을 수 없습니다."),
+            }
+            form.new_password.errors.extend(messages[p] for p in problems)
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/session/extend", methods=["POST"])
+@login_required
+def extend_session():
+    """Reset the idle timer (the KWCAG 2.2.1 'extend' button)."""
+    login_session = g.login_session
+    login_session.last_seen_at = utcnow()
+    session["touched"] = int(time.time())
+    remaining = operations.session_expires_at(login_session) - utcnow()
+    return jsonify(expires_in=int(remaining.total_seconds()))

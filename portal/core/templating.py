@@ -1,0 +1,89 @@
+"""What every template can use: navigation by role, session timing, date filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.auth.operations import session_expires_at
+from portal.core.clock import SEOUL, utcnow
+from portal.users.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    roles: frozenset[Role]
+
+
+_ALL = frozenset(Role)
+_ADMIN = frozenset({Role.ADMIN})
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("home.index", _l("홈"), _ALL),
+    NavItem("admin_users.list_users", _l("사용자"), _ADMIN),
+    NavItem("admin_org.list_departments", _l("부서"), _ADMIN),
+    NavItem("admin_import.upload", _l("인사 명단 가져오기"), _ADMIN),
+    NavItem("admin_audit.search", _l("감사 기록"), _ADMIN),
+    NavItem("home.profile", _l("내 정보"), _ALL),
+)
+
+ROLE_LABELS = {
+    Role.STAFF: _l("직원"),
+    Role.INSTRUCTOR: _l("강사"),
+    Role.COORDINATOR: _l("교육 담당자"),
+    Role.ADMIN: _l("시스템 관리자"),
+}
+
+
+def _navigation() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    return [
+        item
+        for item in NAVIGATION
+        if current_user.role in item.roles and item.endpoint in current_app.view_functions
+    ]
+
+
+def _session_seconds_left() -> int | None:
+    login_session = g.get("login_session")
+    if login_session is None:
+        return None
+    return max(0, int((session_expires_at(login_session) - utcnow()).total_seconds()))
+
+
+def seoul_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(SEOUL), fmt)
+
+
+def seoul_date(value: dt.date | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "yyyy-MM-dd")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["seoul_datetime"] = seoul_datetime
+    app.jinja_env.filters["seoul_date"] = seoul_date
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {
+            "navigation": _navigation(),
+            "current_locale": str(get_locale() or "ko"),
+            "role_labels": ROLE_LABELS,
+            "session_seconds_left": _session_seconds_left(),
+            "idle_warning_seconds": current_app.config["SESSION_IDLE_WARNING_SECONDS"],
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }

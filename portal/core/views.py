@@ -1,0 +1,47 @@
+"""Health probes and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from portal.auth.access import public
+from portal.db import db
+
+bp = Blueprint("core", __name__)
+
+LOCALES = ("ko", "en")
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """The process is alive; touches nothing else."""
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+@public
+def readyz():
+    """The database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.route("/locale", methods=["POST"])
+@public
+def set_locale():
+    locale = request.form.get("locale", "")
+    if locale in LOCALES:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("home.index")
+    return redirect(target)

@@ -1,0 +1,186 @@
+"""Database engine, declarative base and the one session per request or command.
+
+Operations only ``flush``; the request commits once (see ``_commit_or_rollback``)
+and CLI commands commit once at their end. SQLite runs in WAL mode with foreign
+keys and a busy timeout, and transactions that may write begin IMMEDIATE, so two
+writers queue on the lock instead of failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from flask import Flask, Response, g, request
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both SQLite (which stores naive) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use portal.core.clock.utcnow()")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(enum_cls: type) -> Enum:
+    """A VARCHAR column holding the enum's values (not its member names) on every database."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=20,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+utc_datetime = Annotated[dt.datetime, mapped_column(UTCDateTime())]
+
+# "BEGIN IMMEDIATE" for anything that may write; plain "BEGIN" for safe requests.
+_sqlite_begin: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "sqlite_begin", default="BEGIN IMMEDIATE"
+)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def set_write_intent(writes: bool) -> None:
+    """Choose how the next SQLite transaction begins; no effect on PostgreSQL."""
+    _sqlite_begin.set("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Hand transaction control to SQLAlchemy's "begin" event below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql(_sqlite_begin.get())
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
+    """An engine for SQLite (pragmas and IMMEDIATE writes) or PostgreSQL (psycopg 3)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+            hide_parameters=True,  # SQL errors must not carry personal data into logs
+        )
+        _configure_sqlite(engine, busy_timeout_ms)
+    else:
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        )
+    return engine
+
+
+class Database:
+    """Owns the engine and hands out one Session per application context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(
+            app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        )
+        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        app.extensions["portal_db"] = self
+        app.before_request(_choose_transaction_mode)
+        app.after_request(_commit_or_rollback)
+        app.teardown_appcontext(self._remove_session)
+
+    def bind_for_tests(self, factory: sessionmaker[Session]) -> None:
+        """Let the test suite route every session through its own connection."""
+        self._factory = factory
+
+    @property
+    def session(self) -> Session:
+        session = g.get("_db_session")
+        if session is None:
+            assert self._factory is not None, "Database.init_app was not called"
+            session = self._factory()
+            g._db_session = session
+        return session
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine is not None and self.engine.dialect.name == "sqlite"
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        session = g.pop("_db_session", None)
+        if session is not None:
+            session.close()
+
+    @contextmanager
+    def command_transaction(self) -> Iterator[Session]:
+        """The single commit of a CLI command: commit on success, roll back on error."""
+        set_write_intent(True)
+        session = self.session
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+db = Database()
+
+
+def _choose_transaction_mode() -> None:
+    set_write_intent(request.method not in _SAFE_METHODS)
+
+
+def _commit_or_rollback(response: Response) -> Response:
+    """The one commit of a request: only when the response says it succeeded."""
+    session = g.get("_db_session")
+    if session is None:
+        return response
+    if response.status_code < 400:
+        session.commit()
+    else:
+        session.rollback()
+    return response

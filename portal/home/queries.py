@@ -1,0 +1,75 @@
+"""Figures shown on the role home pages; each is one aggregate query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from portal.audit.models import AuditEntry
+from portal.core.clock import today_in_seoul
+from portal.db import db
+from portal.org.models import Department
+from portal.users.models import Role, User
+
+
+@dataclass(frozen=True)
+class OrgFigures:
+    active_staff: int
+    departments: int
+    new_appointees: int
+    by_role: dict[str, int]
+
+
+def org_figures(new_appointee_days: int) -> OrgFigures:
+    """Head counts for the coordinator and admin home pages."""
+    since = today_in_seoul() - dt.timedelta(days=new_appointee_days)
+    row = db.session.execute(
+        select(
+            func.count(User.id).filter(User.is_active),
+            func.count(User.id).filter(User.is_active, User.appointed_on >= since),
+        )
+    ).one()
+    departments = db.session.scalar(select(func.count(Department.id)).where(Department.is_active))
+    by_role = dict(
+        db.session.execute(
+            select(User.role, func.count(User.id)).where(User.is_active).group_by(User.role)
+        ).all()
+    )
+    return OrgFigures(
+        active_staff=row[0],
+        departments=departments or 0,
+        new_appointees=row[1],
+        by_role={role.value: by_role.get(role, 0) for role in Role},
+    )
+
+
+def recent_new_appointees(new_appointee_days: int, limit: int = 10) -> list[User]:
+    since = today_in_seoul() - dt.timedelta(days=new_appointee_days)
+    return list(
+        db.session.scalars(
+            select(User)
+            .options(joinedload(User.department))
+            .where(User.is_active, User.appointed_on >= since)
+            .order_by(User.appointed_on.desc(), User.id)
+            .limit(limit)
+        )
+    )
+
+
+def recent_audit(limit: int = 8) -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def user_with_department(user_id: int) -> User:
+    return db.session.scalars(
+        select(User).options(joinedload(User.department)).where(User.id == user_id)
+    ).one()
+
+
+def days_since_appointment(user: User) -> int | None:
+    if user.appointed_on is None:
+        return None
+    return (today_in_seoul() - user.appointed_on).days

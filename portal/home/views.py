@@ -1,0 +1,40 @@
+"""The landing page: one per role, each showing only what the portal really does today."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.auth.access import login_required, public
+from portal.home import queries
+from portal.users.models import Role
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    cfg = current_app.config
+    me = queries.user_with_department(current_user.id)
+    context = {
+        "me": me,
+        "days_since_appointment": queries.days_since_appointment(me),
+        "new_appointee_days": cfg["NEW_APPOINTEE_DAYS"],
+    }
+    if current_user.role in (Role.COORDINATOR, Role.ADMIN):
+        context["figures"] = queries.org_figures(cfg["NEW_APPOINTEE_DAYS"])
+    if current_user.role is Role.COORDINATOR:
+        context["new_appointees"] = queries.recent_new_appointees(cfg["NEW_APPOINTEE_DAYS"])
+    if current_user.role is Role.ADMIN:
+        context["recent_audit"] = queries.recent_audit()
+    return render_template(f"home/{current_user.role.value}.html", **context)
+
+
+@bp.route("/me")
+@login_required
+def profile():
+    me = queries.user_with_department(current_user.id)
+    return render_template("home/profile.html", me=me)

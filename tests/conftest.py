@@ -1,0 +1,210 @@
+"""Fixtures: one migrated database per run, one rolled-back transaction per test.
+
+SQLite by default; PostgreSQL whenever TEST_DATABASE_URL is set (CI sets it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from portal import create_app
+from portal.auth.passwords import hash_password
+from portal.core import clock
+from portal.db import db, make_engine
+from portal.extensions import limiter
+from portal.migrate import upgrade
+from portal.org.models import Department, DepartmentKind
+from portal.users.models import Role, User
+
+PASSWORD = "Test!pass2026"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def _forbid_outside_network() -> None:
+    # Tests may only talk to loopback: anything else is a bug (and forbidden here).
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            if host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
+                raise RuntimeError(f"test tried to reach a non-loopback address: {host}")
+        return real_connect(self, address)
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+
+
+_forbid_outside_network()
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_root / 'test.db'}"
+
+
+def _reset_database(url: str) -> None:
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    _reset_database(url)
+    upgrade("head", url=url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory) -> Flask:
+    instance = tmp_path_factory.mktemp("instance")
+    return create_app(
+        {
+            "ENV": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "WARNING",
+        },
+        instance_path=str(instance),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_transaction(app) -> Iterator[None]:
+    """Every test runs inside one outer transaction that is rolled back at its end."""
+    connection = db.engine.connect()
+    outer = connection.begin()
+    db.bind_for_tests(
+        sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+    )
+    limiter.reset()
+    clock.reset()
+    try:
+        yield
+    finally:
+        clock.reset()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ctx(app) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def department(app) -> Department:
+    with app.app_context():
+        n = next(_seq)
+        bureau = Department(code=f"B{n:04d}", name=f"기획조정실{n}", kind=DepartmentKind.BUREAU)
+        db.session.add(bureau)
+        db.session.flush()
+        division = Department(
+            code=f"D{n:04d}",
+            name=f"디지털정책과{n}",
+            kind=DepartmentKind.DIVISION,
+            parent_id=bureau.id,
+        )
+        db.session.add(division)
+        db.session.commit()
+        return division
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user with the shared test password; returns the User (detached)."""
+
+    def factory(role: Role = Role.STAFF, **fields) -> User:
+        with app.app_context():
+            n = next(_seq)
+            user = User(
+                employee_number=fields.pop("employee_number", f"T{n:05d}"),
+                name=fields.pop("name", f"홍길동{n}"),
+                email=fields.pop("email", f"user{n}@sejong.example.kr"),
+                role=role,
+                grade=fields.pop("grade", "행정7급"),
+                appointed_on=fields.pop("appointed_on", dt.date(2020, 3, 2)),
+                password_hash=fields.pop("password_hash", _PASSWORD_HASH),
+                created_at=clock.utcnow(),
+                **fields,
+            )
+            db.session.add(user)
+            db.session.commit()
+            return user
+
+    return factory
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def login(self, user: User | str, password: str = PASSWORD):
+        login = user if isinstance(user, str) else user.employee_number
+        page = self.client.get("/auth/login")
+        token = csrf_token_from(page.get_data(as_text=True))
+        return self.client.post(
+            "/auth/login", data={"login": login, "password": password, "csrf_token": token}
+        )
+
+    def csrf(self, path: str = "/") -> str:
+        return csrf_token_from(self.client.get(path).get_data(as_text=True))
+
+    def logout(self):
+        return self.client.post("/auth/logout", data={"csrf_token": self.csrf("/")})
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def as_role(client, make_user, auth):
+    """Log the test client in as a fresh user of the given role."""
+
+    def login(role: Role, **fields) -> User:
+        user = make_user(role, **fields)
+        response = auth.login(user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
