@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -116,38 +116,43 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
 
 
 class Database:
-    """Owns the engine and hands out one Session per application context."""
+    """Hands out one Session per application context, from that app's own engine.
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._factory: sessionmaker[Session] | None = None
+    The engine and session factory live in ``app.extensions``, so several apps (the
+    test suite's and a browser test's server, say) can coexist in one process.
+    """
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(
+        engine = make_engine(
             app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
         )
-        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        app.extensions["portal_db"] = self
+        app.extensions["portal_db"] = {
+            "engine": engine,
+            "factory": sessionmaker(bind=engine, expire_on_commit=False),
+        }
         app.before_request(_choose_transaction_mode)
         app.after_request(_commit_or_rollback)
         app.teardown_appcontext(self._remove_session)
 
-    def bind_for_tests(self, factory: sessionmaker[Session]) -> None:
+    def bind_for_tests(self, app: Flask, factory: sessionmaker[Session]) -> None:
         """Let the test suite route every session through its own connection."""
-        self._factory = factory
+        app.extensions["portal_db"]["factory"] = factory
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["portal_db"]["engine"]
 
     @property
     def session(self) -> Session:
         session = g.get("_db_session")
         if session is None:
-            assert self._factory is not None, "Database.init_app was not called"
-            session = self._factory()
+            session = current_app.extensions["portal_db"]["factory"]()
             g._db_session = session
         return session
 
     @property
     def is_sqlite(self) -> bool:
-        return self.engine is not None and self.engine.dialect.name == "sqlite"
+        return self.engine.dialect.name == "sqlite"
 
     def _remove_session(self, _exc: BaseException | None) -> None:
         session = g.pop("_db_session", None)

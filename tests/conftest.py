@@ -91,12 +91,14 @@ def app(database_url, tmp_path_factory) -> Flask:
 @pytest.fixture(autouse=True)
 def _isolated_transaction(app) -> Iterator[None]:
     """Every test runs inside one outer transaction that is rolled back at its end."""
-    connection = db.engine.connect()
+    with app.app_context():
+        connection = db.engine.connect()
     outer = connection.begin()
     db.bind_for_tests(
+        app,
         sessionmaker(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
+        ),
     )
     limiter.reset()
     clock.reset()
