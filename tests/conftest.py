@@ -73,10 +73,32 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+def dispose(app: Flask) -> None:
+    """Close an app's pooled connections (psycopg warns about unclosed ones)."""
+    app.extensions["portal_db"]["engine"].dispose()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build a separate app (e.g. production config) whose engine is disposed afterwards."""
+    built: list[Flask] = []
+
+    def factory(overrides: dict) -> Flask:
+        settings = {"ENV": "testing", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url}
+        settings.update({"LOG_LEVEL": "CRITICAL"} | overrides)
+        new = create_app(settings, instance_path=str(tmp_path / f"i{len(built)}"))
+        built.append(new)
+        return new
+
+    yield factory
+    for new in built:
+        dispose(new)
+
+
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory) -> Flask:
+def app(database_url, tmp_path_factory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance")
-    return create_app(
+    application = create_app(
         {
             "ENV": "testing",
             "TESTING": True,
@@ -86,6 +108,8 @@ def app(database_url, tmp_path_factory) -> Flask:
         },
         instance_path=str(instance),
     )
+    yield application
+    dispose(application)
 
 
 @pytest.fixture(autouse=True)

@@ -47,6 +47,7 @@ def _load_user(user_id: str) -> User | None:
     if check.login_session is None:
         session.clear()
         g.session_expired_reason = check.expired_reason
+        _explain_expiry(check.expired_reason)
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.is_active:
@@ -59,19 +60,30 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
-def _unauthorized():
-    reason = g.get("session_expired_reason")
+def _explain_expiry(reason: str | None) -> None:
     if reason == "idle_timeout":
         flash(
-            _("30분 동안 활동이 없어 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요."), "info"
+            _(
+                "%(n)d분 동안 활동이 없어 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요.",
+                n=current_app.config["SESSION_IDLE_MINUTES"],
+            ),
+            "info",
         )
     elif reason == "absolute_timeout":
         flash(
             _("로그인한 지 오래되어 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요."), "info"
         )
     elif reason in {"password_changed", "deactivated"}:
-        flash(_("다른 곳에서 비밀번호가 바뀌어 로그아웃되었습니다. 다시 로그인해 주세요."), "info")
+        flash(
+            _("비밀번호가 바뀌었거나 계정 상태가 바뀌어 로그아웃되었습니다. 다시 로그인해 주세요."),
+            "info",
+        )
     else:
+        flash(_("로그인이 필요한 페이지입니다."), "info")
+
+
+def _unauthorized():
+    if g.get("session_expired_reason") is None:
         flash(_("로그인이 필요한 페이지입니다."), "info")
     next_path = request.full_path if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_path if next_path else None))

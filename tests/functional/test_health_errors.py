@@ -1,0 +1,57 @@
+"""Health probes and error pages."""
+
+
+def test_healthz_answers_without_touching_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database(client):
+    response = client.get("/readyz")
+    assert response.get_json()["database"] == "ok"
+
+
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+
+
+def test_readyz_says_503_when_the_database_is_unreachable(make_app):
+    broken = make_app({"DATABASE_URL": UNREACHABLE})
+    response = broken.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+
+
+def test_not_found_page_is_korean_and_offers_a_way_home(client):
+    response = client.get("/does-not-exist")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "페이지를 찾을 수 없습니다" in html
+    assert 'href="/"' in html
+
+
+def test_json_callers_get_json_errors(client):
+    response = client.get("/does-not-exist", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == 404
+
+
+def test_database_outage_on_a_page_gives_503(make_app):
+    broken = make_app({"DATABASE_URL": UNREACHABLE})
+    client = broken.test_client()
+    page = client.get("/auth/login")
+    token = (
+        page.get_data(as_text=True)
+        .split('name="csrf_token" type="hidden" value="')[1]
+        .split('"')[0]
+    )
+    response = client.post(
+        "/auth/login", data={"login": "A1234", "password": "x", "csrf_token": token}
+    )
+    assert response.status_code == 503
+    assert "서비스를 잠시 이용할 수 없습니다" in response.get_data(as_text=True)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_unknown_route_under_admin_is_404_not_a_crash(client):
+    assert client.get("/admin/nothing-here").status_code == 404
