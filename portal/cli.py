@@ -40,7 +40,9 @@ def db_is_empty() -> None:
 
 
 def register(app: Flask) -> None:
+    from portal.demo.cli import demo_cli
     from portal.users.cli import users_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -37,6 +37,8 @@ MATRIX: dict[str, Expect] = {
     "auth.extend_session": Expect(AUTHENTICATED, "/auth/session/extend", "POST"),
     "home.index": Expect(PUBLIC, "/"),
     "home.profile": Expect(AUTHENTICATED, "/me"),
+    "admin_audit.search": Expect(ADMIN, "/admin/audit/"),
+    "admin_audit.export": Expect(ADMIN, "/admin/audit/export.csv"),
 }
 
 
