@@ -2,7 +2,22 @@
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import LoginSession
+from portal.catalog.models import Course
+from portal.enrollment.models import Enrollment
+from portal.notifications.models import Notification, OutboxMessage
 from portal.org.models import Department
+from portal.scheduling.models import TrainingSession
 from portal.users.models import RosterUpload, User
 
-__all__ = ["AuditEntry", "Department", "LoginSession", "RosterUpload", "User"]
+__all__ = [
+    "AuditEntry",
+    "Course",
+    "Department",
+    "Enrollment",
+    "LoginSession",
+    "Notification",
+    "OutboxMessage",
+    "RosterUpload",
+    "TrainingSession",
+    "User",
+]

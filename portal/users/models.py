@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, func, true
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, intpk, str_enum, utc_datetime
@@ -38,6 +38,10 @@ class User(Base):
     )
     locale: Mapped[str] = mapped_column(String(5), server_default="ko", default="ko")
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
+    # Approves enrolments for their department (and its teams) on courses that require it.
+    is_department_head: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # SHA-256 of the private iCal feed token; the token itself is shown once to the user.
+    ical_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
