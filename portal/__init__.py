@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -59,6 +59,9 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
 def _select_locale() -> str:
     from portal.core.views import LOCALES
 
+    if not has_request_context():
+        # CLI commands and mail built outside a request use the portal's default language.
+        return current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from portal.db import db
-from portal.users import operations
+from portal.users import operations, roster
 from portal.users.models import Role
 
 users_cli = AppGroup("users", help="Staff accounts.")
@@ -36,3 +39,55 @@ def create_admin(employee_number: str, name: str, email: str, password: str) -> 
             raise click.ClickException(str(err)) from None
     verb = "Created" if created else "Promoted existing account to"
     click.echo(f"{verb} admin: employee number {user.employee_number}.")
+
+
+@users_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; record only an audit entry.")
+def import_roster(file: Path, dry_run: bool) -> None:
+    """Create or update staff from an HR roster FILE (CSV or XLSX), all or nothing."""
+    limit = current_app.config["ROSTER_IMPORT_MAX_BYTES"]
+    if file.stat().st_size > limit:
+        raise click.ClickException(
+            f"{file.name}: the file is larger than ROSTER_IMPORT_MAX_BYTES ({limit:,} bytes)."
+        )
+    with db.command_transaction():
+        plan = roster.plan_import(roster.parse_roster(file.name, file.read_bytes()))
+        _echo_plan(file.name, plan)
+        if dry_run:
+            roster.record_dry_run(plan, actor_id=None)
+        elif plan.is_valid:
+            with click.progressbar(
+                length=len(plan.rows), label="Importing", file=sys.stderr
+            ) as bar:
+                try:
+                    result = roster.apply_import(plan, actor_id=None, progress=bar.update)
+                except roster.RosterError as err:
+                    raise click.ClickException(str(err)) from None
+    # Exit only after the transaction, so a failed dry run still keeps its audit entry.
+    if not plan.is_valid:
+        raise click.ClickException(
+            f"{plan.error_lines} line(s) have problems; nothing was imported."
+        )
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+        return
+    click.echo(
+        f"Imported: created {result.created}, updated {result.updated}, "
+        f"unchanged {result.unchanged}."
+    )
+    if result.created:
+        click.echo("New accounts have no password: an admin must set one before they can log in.")
+
+
+def _echo_plan(filename: str, plan: roster.ImportPlan) -> None:
+    click.echo(
+        f"{filename}: create {plan.count(roster.Action.CREATE)}, "
+        f"update {plan.count(roster.Action.UPDATE)}, "
+        f"unchanged {plan.count(roster.Action.UNCHANGED)}, "
+        f"errors {len(plan.errors)}"
+    )
+    for error in plan.errors:
+        where = f"line {error.line}" if error.line is not None else "file"
+        column = f"[{error.column}] " if error.column else ""
+        click.echo(f"{where}: {column}{error.message}", err=True)

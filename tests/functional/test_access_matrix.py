@@ -39,6 +39,10 @@ MATRIX: dict[str, Expect] = {
     "home.profile": Expect(AUTHENTICATED, "/me"),
     "admin_audit.search": Expect(ADMIN, "/admin/audit/"),
     "admin_audit.export": Expect(ADMIN, "/admin/audit/export.csv"),
+    "admin_import.upload": Expect(ADMIN, "/admin/import/"),
+    "admin_import.preview": Expect(ADMIN, "/admin/import/{upload_id}"),
+    "admin_import.apply": Expect(ADMIN, "/admin/import/{upload_id}/apply", "POST"),
+    "admin_import.template": Expect(ADMIN, "/admin/import/template.csv"),
 }
 
 
@@ -59,10 +63,24 @@ def test_every_view_declares_the_access_the_matrix_expects(app):
 
 
 @pytest.fixture
-def targets(make_user, department):
+def targets(app, make_user, department):
     """Objects that paths with ids point at."""
+    from portal.core.clock import utcnow
+    from portal.db import db
+    from portal.users.models import RosterUpload
+
     other = make_user(Role.STAFF)
-    return {"user_id": other.id, "dept_id": department.id}
+    with app.app_context():
+        upload = RosterUpload(
+            filename="roster.csv",
+            content="사번,성명,이메일,부서\n".encode(),
+            sha256="0" * 64,
+            created_at=utcnow(),
+        )
+        db.session.add(upload)
+        db.session.commit()
+        upload_id = upload.id
+    return {"user_id": other.id, "dept_id": department.id, "upload_id": upload_id}
 
 
 def _call(client, expect: Expect, targets):

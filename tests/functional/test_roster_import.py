@@ -1,0 +1,344 @@
+"""The admin roster import screens: upload, dry-run preview, apply once, template."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, func, select
+
+from portal.audit.models import AuditEntry
+from portal.db import db
+from portal.users.models import Role, RosterUpload, User
+from tests.fixtures.roster_samples import EN_HEADER, KO_HEADER, csv_bytes, staff_row, xlsx_bytes
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _audit(app, action: str) -> list[AuditEntry]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def _user(app, employee_number: str) -> User | None:
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.employee_number == employee_number))
+
+
+def _upload(client, auth, content: bytes, filename: str = "명단.csv"):
+    token = auth.csrf("/admin/import/")
+    return client.post(
+        "/admin/import/",
+        data={"csrf_token": token, "roster_file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def _upload_id(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)
+    match = re.search(r"/admin/import/(\d+)$", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def _apply(client, auth, upload_id: int):
+    token = auth.csrf(f"/admin/import/{upload_id}")
+    return client.post(f"/admin/import/{upload_id}/apply", data={"csrf_token": token})
+
+
+@pytest.fixture
+def admin(as_role):
+    return as_role(Role.ADMIN)
+
+
+def test_an_admin_uploads_a_roster_and_sees_the_dry_run_before_anything_changes(
+    app, client, auth, admin, department
+):
+    users_before = _count(app, User)
+    rows = [KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)]
+    upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
+
+    page = client.get(f"/admin/import/{upload_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "새로 만들 직원" in html
+    assert "R00002" in html and "가져온직원2" in html
+    assert "비밀번호가 없습니다" in html
+    assert f'action="/admin/import/{upload_id}/apply"' in html
+    assert "data-confirm=" in html
+
+    assert _count(app, User) == users_before
+    (dry_run,) = _audit(app, "roster.dry_run")
+    assert dry_run.actor_id == admin.id
+    assert dry_run.details["created"] == 2
+    assert dry_run.details["sha256"] == hashlib.sha256(csv_bytes(rows)).hexdigest()
+    assert _audit(app, "roster.imported") == []
+
+
+def test_applying_creates_the_staff_once_and_records_it(app, client, auth, admin, department):
+    rows = [KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)]
+    upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
+
+    response = _apply(client, auth, upload_id)
+    assert response.status_code == 302
+    created = _user(app, "R00001")
+    assert created is not None and created.role is Role.STAFF and created.password_hash is None
+    (entry,) = _audit(app, "roster.imported")
+    assert entry.actor_id == admin.id
+    assert entry.target_id == str(upload_id)
+    assert (entry.details["created"], entry.details["updated"], entry.details["unchanged"]) == (
+        2,
+        0,
+        0,
+    )
+    with app.app_context():
+        assert db.session.get(RosterUpload, upload_id).applied_at is not None
+
+    result = client.get(f"/admin/import/{upload_id}").get_data(as_text=True)
+    assert "반영한 파일입니다" in result
+    assert f"/admin/import/{upload_id}/apply" not in result
+
+
+def test_applying_the_same_upload_twice_is_refused(app, client, auth, admin, department):
+    upload_id = _upload_id(
+        _upload(client, auth, csv_bytes([KO_HEADER, staff_row(1, department.code)]))
+    )
+    _apply(client, auth, upload_id)
+    users = _count(app, User)
+
+    again = _apply(client, auth, upload_id)
+    assert again.status_code == 302
+    assert "이미 반영한 파일" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert _count(app, User) == users
+    assert len(_audit(app, "roster.imported")) == 1
+
+
+def test_a_file_with_one_bad_row_shows_every_error_and_cannot_be_applied(
+    app, client, auth, admin, department
+):
+    rows = [
+        KO_HEADER,
+        staff_row(1, department.code),
+        staff_row(2, "없는부서"),
+        staff_row(3, department.code, number="R00001"),
+    ]
+    upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
+    html = client.get(f"/admin/import/{upload_id}").get_data(as_text=True)
+    assert "반영할 수 없습니다" in html
+    assert "<td>3</td>" in html and "없는 부서입니다: 없는부서" in html
+    assert "<td>4</td>" in html and "2번째 줄과 겹칩니다" in html
+    assert "/apply" not in html
+
+    users = _count(app, User)
+    response = _apply(client, auth, upload_id)
+    assert response.status_code == 302
+    assert _count(app, User) == users
+    assert _user(app, "R00001") is None
+    assert _audit(app, "roster.imported") == []
+
+
+def test_an_unchanged_file_imported_again_reports_everything_unchanged(
+    app, client, auth, admin, department
+):
+    content = csv_bytes([KO_HEADER] + [staff_row(i, department.code) for i in range(1, 4)])
+    _apply(client, auth, _upload_id(_upload(client, auth, content)))
+
+    second = _upload_id(_upload(client, auth, content))
+    html = client.get(f"/admin/import/{second}").get_data(as_text=True)
+    assert "모든 직원 정보가 지금과 같습니다" in html
+    assert _audit(app, "roster.dry_run")[-1].details["unchanged"] == 3
+    _apply(client, auth, second)
+    assert _audit(app, "roster.imported")[-1].details == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 3,
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+
+
+def test_an_update_lists_the_changed_fields_and_keeps_the_role(
+    app, client, auth, admin, department, make_user
+):
+    coordinator = make_user(
+        Role.COORDINATOR,
+        employee_number="R00001",
+        email="import1@sejong.example.kr",
+        name="가져온직원1",
+        department_id=department.id,
+        appointed_on=dt.date(2024, 3, 2),
+    )
+    row = staff_row(1, department.code, grade="행정5급")
+    upload_id = _upload_id(_upload(client, auth, csv_bytes([EN_HEADER, row]), "roster.csv"))
+    html = client.get(f"/admin/import/{upload_id}").get_data(as_text=True)
+    assert "정보 변경" in html and "직급" in html
+
+    _apply(client, auth, upload_id)
+    updated = _user(app, "R00001")
+    assert updated.id == coordinator.id
+    assert updated.grade == "행정5급"
+    assert updated.role is Role.COORDINATOR
+
+
+def test_an_xlsx_roster_with_date_cells_is_imported(app, client, auth, admin, department):
+    rows = [
+        KO_HEADER,
+        [2024001, "엑셀직원", "excel@sejong.example.kr", department.code, "", dt.date(2024, 1, 2)],
+    ]
+    upload_id = _upload_id(_upload(client, auth, xlsx_bytes(rows), "명단.xlsx"))
+    _apply(client, auth, upload_id)
+    assert _user(app, "2024001").appointed_on == dt.date(2024, 1, 2)
+
+
+def test_a_cp949_csv_is_imported(app, client, auth, admin, department):
+    content = csv_bytes([KO_HEADER, staff_row(1, department.code)], encoding="cp949")
+    _apply(client, auth, _upload_id(_upload(client, auth, content)))
+    assert _user(app, "R00001").name == "가져온직원1"
+
+
+def test_the_change_table_is_paginated(app, client, auth, admin, department):
+    rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(1, 131)]
+    upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
+    first = client.get(f"/admin/import/{upload_id}").get_data(as_text=True)
+    assert "R00100" in first and "R00101" not in first
+    assert f"/admin/import/{upload_id}?page=2" in first
+    second = client.get(f"/admin/import/{upload_id}?page=2").get_data(as_text=True)
+    assert "R00101" in second and "R00130" in second
+
+
+@contextmanager
+def _counting_statements(app):
+    statements: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def test_the_preview_queries_the_database_a_fixed_number_of_times(
+    app, client, auth, admin, department
+):
+    small = _upload_id(_upload(client, auth, csv_bytes([KO_HEADER, staff_row(1, department.code)])))
+    rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(1, 80)]
+    large = _upload_id(_upload(client, auth, csv_bytes(rows)))
+    client.get(f"/admin/import/{small}")
+    with _counting_statements(app) as few:
+        client.get(f"/admin/import/{small}")
+    with _counting_statements(app) as many:
+        client.get(f"/admin/import/{large}")
+    assert len(few) == len(many)
+
+
+def test_a_file_over_the_size_limit_is_refused_and_not_stored(app, client, auth, admin, department):
+    content = csv_bytes([KO_HEADER] + [staff_row(i, department.code) for i in range(1, 50)])
+    app.config["ROSTER_IMPORT_MAX_BYTES"] = len(content) - 1
+    try:
+        response = _upload(client, auth, content)
+    finally:
+        app.config["ROSTER_IMPORT_MAX_BYTES"] = 5 * 1024 * 1024
+    assert response.status_code == 200
+    assert "파일이 너무 큽니다" in response.get_data(as_text=True)
+    assert _count(app, RosterUpload) == 0
+
+
+def test_a_file_of_another_type_is_refused_by_the_form(app, client, auth, admin):
+    response = _upload(client, auth, b"%PDF-1.4", "명단.pdf")
+    assert response.status_code == 200
+    assert "CSV 또는 XLSX 파일만" in response.get_data(as_text=True)
+    assert _count(app, RosterUpload) == 0
+
+
+def test_any_admin_may_see_any_upload(app, client, auth, admin, department, make_user):
+    upload_id = _upload_id(
+        _upload(client, auth, csv_bytes([KO_HEADER, staff_row(1, department.code)]))
+    )
+    auth.logout()
+    auth.login(make_user(Role.ADMIN))
+    assert client.get(f"/admin/import/{upload_id}").status_code == 200
+    assert client.get("/admin/import/").status_code == 200
+
+
+def test_an_unknown_upload_is_not_found(client, admin):
+    assert client.get("/admin/import/999999").status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.INSTRUCTOR, Role.COORDINATOR])
+def test_non_admins_are_refused_every_import_page(
+    app, client, auth, as_role, make_user, department, role
+):
+    with app.app_context():
+        stored = RosterUpload(
+            filename="x.csv", content=b"", sha256="0" * 64, created_at=dt.datetime.now(dt.UTC)
+        )
+        db.session.add(stored)
+        db.session.commit()
+        upload_id = stored.id
+    as_role(role)
+    token = auth.csrf("/")
+    assert client.get("/admin/import/").status_code == 403
+    assert client.get(f"/admin/import/{upload_id}").status_code == 403
+    assert client.get("/admin/import/template.csv").status_code == 403
+    content = csv_bytes([KO_HEADER, staff_row(1, department.code)])
+    posted = client.post(
+        "/admin/import/",
+        data={"csrf_token": token, "roster_file": (io.BytesIO(content), "a.csv")},
+        content_type="multipart/form-data",
+    )
+    assert posted.status_code == 403
+    assert (
+        client.post(f"/admin/import/{upload_id}/apply", data={"csrf_token": token}).status_code
+        == 403
+    )
+    assert _count(app, RosterUpload) == 1
+
+
+def test_posts_without_a_csrf_token_change_nothing(app, client, auth, admin, department):
+    content = csv_bytes([KO_HEADER, staff_row(1, department.code)])
+    refused = client.post(
+        "/admin/import/",
+        data={"roster_file": (io.BytesIO(content), "a.csv")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    assert _count(app, RosterUpload) == 0
+
+    upload_id = _upload_id(_upload(client, auth, content))
+    users = _count(app, User)
+    assert client.post(f"/admin/import/{upload_id}/apply").status_code == 400
+    assert _count(app, User) == users
+    with app.app_context():
+        assert db.session.get(RosterUpload, upload_id).applied_at is None
+
+
+def test_the_template_is_a_utf8_csv_with_a_bom_and_korean_headers(client, admin):
+    response = client.get("/admin/import/template.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert body.decode("utf-8-sig").strip() == "사번,성명,이메일,부서,직급,임용일"
+
+
+def test_the_upload_page_explains_the_rules_and_lists_recent_uploads(
+    client, auth, admin, department
+):
+    _upload(client, auth, csv_bytes([KO_HEADER, staff_row(1, department.code)]), "3월명단.csv")
+    html = client.get("/admin/import/").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html
+    assert "/admin/import/template.csv" in html
+    assert "로그인할 수 없습니다" in html
+    assert "3월명단.csv" in html and "반영 전" in html
