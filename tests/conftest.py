@@ -95,8 +95,23 @@ def make_app(database_url, tmp_path):
         dispose(new)
 
 
+def _compile_translations() -> None:
+    # `make` compiles the catalogues; do it here too so a bare `pytest` sees English.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).parents[1].glob("portal/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            with mo.open("wb") as f:
+                write_mo(f, catalog, use_fuzzy=True)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory) -> Iterator[Flask]:
+    _compile_translations()
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(
         {
@@ -234,3 +249,70 @@ def as_role(client, make_user, auth):
         return user
 
     return login
+
+
+def build_course(**fields):
+    """An unsaved Course with sensible defaults."""
+    from decimal import Decimal
+
+    from portal.catalog.models import Category, Course, Format, Level
+
+    n = next(_seq)
+    return Course(
+        slug=fields.pop("slug", f"course-{n}"),
+        title=fields.pop("title", f"챗GPT 업무 활용 {n}"),
+        summary=fields.pop("summary", "보고서 초안 작성 실습"),
+        category=fields.pop("category", Category.PRACTICE),
+        level=fields.pop("level", Level.BASIC),
+        format=fields.pop("format", Format.CLASSROOM),
+        recognised_hours=fields.pop("recognised_hours", Decimal("3.0")),
+        source_hash=fields.pop("source_hash", "0" * 64),
+        synced_at=fields.pop("synced_at", clock.utcnow()),
+        **fields,
+    )
+
+
+def build_session(course_id: int, **fields):
+    """An unsaved TrainingSession starting in a week, open for enrolment now."""
+    from portal.scheduling.models import TrainingSession
+
+    now = clock.utcnow()
+    starts = fields.pop("starts_at", now + dt.timedelta(days=7))
+    return TrainingSession(
+        course_id=course_id,
+        round_number=fields.pop("round_number", next(_seq)),
+        starts_at=starts,
+        ends_at=fields.pop("ends_at", starts + dt.timedelta(hours=3)),
+        place=fields.pop("place", "세종시청 4층 교육장"),
+        capacity=fields.pop("capacity", 30),
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+
+
+@pytest.fixture
+def make_course(app):
+    def factory(**fields):
+        with app.app_context():
+            course = build_course(**fields)
+            db.session.add(course)
+            db.session.commit()
+            return course
+
+    return factory
+
+
+@pytest.fixture
+def make_session(app, make_course):
+    """A training session (and a course for it unless course_id is given)."""
+
+    def factory(**fields):
+        with app.app_context():
+            course_id = fields.pop("course_id", None) or make_course().id
+            session = build_session(course_id, **fields)
+            db.session.add(session)
+            db.session.commit()
+            return session
+
+    return factory

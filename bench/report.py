@@ -1,0 +1,113 @@
+"""Benchmark results: the pass/fail rule, the printed table and bench/results.json.
+
+Standard library only, so the unit test can load this file on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_COMPARISONS = (">=", "<=")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A threshold the measured value must reach: at least (>=) or at most (<=) a value."""
+
+    comparison: str
+    value: float
+
+    def __post_init__(self) -> None:
+        if self.comparison not in _COMPARISONS:
+            raise ValueError(f"comparison must be one of {_COMPARISONS}, not {self.comparison!r}")
+
+    def met_by(self, measured: float | None) -> bool:
+        if measured is None or math.isnan(measured):
+            return False
+        if self.comparison == ">=":
+            return measured >= self.value
+        return measured <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.comparison} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    measured: float | None
+    unit: str
+    target: Target
+    passed: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "measured": self.measured,
+            "unit": self.unit,
+            "target": str(self.target),
+            "passed": self.passed,
+            "details": self.details,
+        }
+
+
+def judge(
+    name: str,
+    measured: float | None,
+    unit: str,
+    target: Target,
+    details: dict[str, Any] | None = None,
+    problems: Iterable[str] = (),
+) -> Result:
+    """PASS only when the target is met and nothing went wrong along the way
+    (a failed request or login is a problem even when the number looks good)."""
+    details = dict(details or {})
+    problems = list(problems)
+    if problems:
+        details["problems"] = problems
+    passed = target.met_by(measured) and not problems
+    return Result(name, measured, unit, target, passed, details)
+
+
+def _format_value(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def format_line(result: Result, name_width: int = 0) -> str:
+    verdict = "PASS" if result.passed else "FAIL"
+    line = (
+        f"{result.name:<{name_width}}  {_format_value(result.measured):>8} {result.unit:<6}"
+        f"  target {str(result.target):<8}  {verdict}"
+    )
+    problems = result.details.get("problems")
+    if problems:
+        line += f"  ({'; '.join(problems)})"
+    return line
+
+
+def format_table(results: list[Result]) -> str:
+    """One line per benchmark: name, measured value and unit, target, PASS/FAIL."""
+    width = max((len(r.name) for r in results), default=0)
+    return "\n".join(format_line(r, width) for r in results)
+
+
+def write_json(results: list[Result], path: Path) -> None:
+    text = json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def exit_code(results: list[Result]) -> int:
+    """1 when any benchmark failed (or none ran), 0 otherwise."""
+    return 0 if results and all(r.passed for r in results) else 1

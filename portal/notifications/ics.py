@@ -1,0 +1,63 @@
+"""iCalendar (.ics) for training sessions: e-mail attachments and the private feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from icalendar import Calendar, Event
+
+from portal.core.clock import utcnow
+from portal.scheduling.models import SessionStatus, TrainingSession
+
+PRODID = "-//Sejong AI training portal//ko"
+
+
+def _uid(session: TrainingSession) -> str:
+    return f"training-session-{session.id}@ai-training-portal"
+
+
+def _event(session: TrainingSession, course_title: str) -> Event:
+    event = Event()
+    event.add("uid", _uid(session))
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", session.starts_at)
+    event.add("dtend", session.ends_at)
+    event.add("summary", f"[{session.round_number}차] {course_title}")
+    location = session.place or session.online_url
+    if location:
+        event.add("location", location)
+    if session.online_url:
+        event.add("url", session.online_url)
+    # SEQUENCE grows with each change, so calendars replace the old copy.
+    event.add("sequence", int(session.updated_at.timestamp()) % 2_000_000_000)
+    if session.status is SessionStatus.CANCELLED:
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+    return event
+
+
+def calendar_for(sessions: Iterable[tuple[TrainingSession, str]], *, name: str) -> str:
+    """A VCALENDAR with one VEVENT per (session, course title)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Asia/Seoul")
+    for session, title in sessions:
+        cal.add_component(_event(session, title))
+    return cal.to_ical().decode("utf-8")
+
+
+def session_invite(session: TrainingSession, course_title: str, *, cancelled: bool = False) -> str:
+    """The .ics attached to a confirmation (METHOD:REQUEST) or a cancellation (METHOD:CANCEL)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = _event(session, course_title)
+    if cancelled:
+        event["status"] = "CANCELLED"
+    cal.add_component(event)
+    return cal.to_ical().decode("utf-8")

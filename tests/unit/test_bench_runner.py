@@ -1,0 +1,129 @@
+"""The benchmark runner's verdicts, table and results.json (not its timings)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+_REPORT_PATH = Path(__file__).resolve().parents[2] / "bench" / "report.py"
+
+
+def _load_report():
+    # bench/ is not an installed package; load the module straight from its file.
+    spec = importlib.util.spec_from_file_location("bench_report_under_test", _REPORT_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
+report = _load_report()
+Target = report.Target
+
+
+@pytest.mark.parametrize(
+    ("target", "measured", "met"),
+    [
+        (Target(">=", 0.1), 0.1, True),
+        (Target(">=", 0.1), 0.25, True),
+        (Target(">=", 0.1), 0.09, False),
+        (Target("<=", 250), 250, True),
+        (Target("<=", 250), 48.0, True),
+        (Target("<=", 250), 251, False),
+        (Target(">=", 0.1), None, False),
+        (Target("<=", 250), float("nan"), False),
+    ],
+)
+def test_a_target_is_met_only_on_its_side_of_the_threshold(target, measured, met):
+    assert target.met_by(measured) is met
+
+
+def test_a_target_refuses_an_unknown_comparison():
+    with pytest.raises(ValueError):
+        Target(">", 1)
+
+
+def test_a_benchmark_that_meets_its_target_but_had_problems_fails():
+    result = report.judge(
+        "login_burst_median_verify_ms",
+        40.0,
+        "ms",
+        Target("<=", 250),
+        {"http_successes": 148},
+        problems=["2 of 150 logins failed (HTTP [429])"],
+    )
+    assert result.passed is False
+    assert result.details["problems"] == ["2 of 150 logins failed (HTTP [429])"]
+    assert result.details["http_successes"] == 148
+
+
+def test_a_benchmark_that_meets_its_target_without_problems_passes_and_lists_none():
+    result = report.judge("home_throughput_ratio", 0.12, "ratio", Target(">=", 0.1), {})
+    assert result.passed is True
+    assert "problems" not in result.details
+
+
+def test_the_table_prints_one_line_per_benchmark_with_value_target_and_verdict():
+    results = [
+        report.judge("home_throughput_ratio", 0.1234, "ratio", Target(">=", 0.1)),
+        report.judge("login_burst_median_verify_ms", 312.4, "ms", Target("<=", 250)),
+    ]
+    lines = report.format_table(results).splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("home_throughput_ratio ")
+    assert "0.123 ratio" in lines[0]
+    assert "target >= 0.1" in lines[0]
+    assert lines[0].endswith("PASS")
+    assert "312 ms" in lines[1]
+    assert "target <= 250" in lines[1]
+    assert lines[1].endswith("FAIL")
+    # Names are padded so the values line up.
+    assert lines[0].index("0.123") + len("0.123") == lines[1].index("312") + len("312")
+
+
+def test_the_table_shows_the_problems_and_a_dash_for_a_missing_value():
+    result = report.judge(
+        "home_throughput_ratio", None, "ratio", Target(">=", 0.1), problems=["servers: no start"]
+    )
+    line = report.format_table([result])
+    assert "—" in line
+    assert line.endswith("FAIL  (servers: no start)")
+
+
+def test_results_json_lists_name_measured_unit_target_passed_and_details(tmp_path):
+    results = [
+        report.judge("home_throughput_ratio", 0.12, "ratio", Target(">=", 0.1), {"pairs": []}),
+        report.judge("login_burst_median_verify_ms", None, "ms", Target("<=", 250), {}, ["x"]),
+    ]
+    path = tmp_path / "results.json"
+    report.write_json(results, path)
+    assert json.loads(path.read_text(encoding="utf-8")) == [
+        {
+            "name": "home_throughput_ratio",
+            "measured": 0.12,
+            "unit": "ratio",
+            "target": ">= 0.1",
+            "passed": True,
+            "details": {"pairs": []},
+        },
+        {
+            "name": "login_burst_median_verify_ms",
+            "measured": None,
+            "unit": "ms",
+            "target": "<= 250",
+            "passed": False,
+            "details": {"problems": ["x"]},
+        },
+    ]
+
+
+def test_the_exit_code_is_1_when_any_benchmark_fails_or_none_ran():
+    passing = report.judge("a", 1.0, "ms", Target("<=", 2))
+    failing = report.judge("b", 3.0, "ms", Target("<=", 2))
+    assert report.exit_code([passing]) == 0
+    assert report.exit_code([passing, failing]) == 1
+    assert report.exit_code([]) == 1
