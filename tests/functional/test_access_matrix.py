@@ -1,49 +1,23 @@
 """Route × role authorisation matrix.
 
-Every route in the app must appear in MATRIX with who may call it. A new route that
-is missing here fails `test_every_route_is_in_the_matrix`, so it joins automatically.
+Every route in the app must appear in the matrix with who may call it: each feature
+lists its routes in tests/access/<feature>.py. A route missing there fails
+`test_every_route_is_in_the_matrix`, so every new route joins automatically.
 Each entry is then exercised for the anonymous visitor and every role.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from portal.auth.access import AUTHENTICATED, PUBLIC
 from portal.users.models import Role
+from tests.access import Expect, collect_matrix
 from tests.conftest import Auth
 
-ADMIN = frozenset({Role.ADMIN})
 ALL_ROLES = tuple(Role)
 
-
-@dataclass(frozen=True)
-class Expect:
-    access: str | frozenset[Role]
-    path: str
-    method: str = "GET"
-    ends_session: bool = False  # logout answers allowed callers with the login page too
-
-
-MATRIX: dict[str, Expect] = {
-    "core.healthz": Expect(PUBLIC, "/healthz"),
-    "core.readyz": Expect(PUBLIC, "/readyz"),
-    "core.set_locale": Expect(PUBLIC, "/locale", "POST"),
-    "auth.login": Expect(PUBLIC, "/auth/login"),
-    "auth.logout": Expect(AUTHENTICATED, "/auth/logout", "POST", ends_session=True),
-    "auth.change_password": Expect(AUTHENTICATED, "/auth/password"),
-    "auth.extend_session": Expect(AUTHENTICATED, "/auth/session/extend", "POST"),
-    "home.index": Expect(PUBLIC, "/"),
-    "home.profile": Expect(AUTHENTICATED, "/me"),
-    "admin_audit.search": Expect(ADMIN, "/admin/audit/"),
-    "admin_audit.export": Expect(ADMIN, "/admin/audit/export.csv"),
-    "admin_import.upload": Expect(ADMIN, "/admin/import/"),
-    "admin_import.preview": Expect(ADMIN, "/admin/import/{upload_id}"),
-    "admin_import.apply": Expect(ADMIN, "/admin/import/{upload_id}/apply", "POST"),
-    "admin_import.template": Expect(ADMIN, "/admin/import/template.csv"),
-}
+MATRIX: dict[str, Expect] = collect_matrix()
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -63,13 +37,20 @@ def test_every_view_declares_the_access_the_matrix_expects(app):
 
 
 @pytest.fixture
-def targets(app, make_user, department):
-    """Objects that paths with ids point at."""
+def targets(app, make_user, department, make_session):
+    """Objects that paths with ids point at: a staff member enrolled in a session."""
+    from sqlalchemy import select
+
+    from portal.catalog.models import Course
     from portal.core.clock import utcnow
     from portal.db import db
-    from portal.users.models import RosterUpload
+    from portal.enrollment import operations as ops
+    from portal.notifications.models import Notification
+    from portal.scheduling.models import TrainingSession
+    from portal.users.models import RosterUpload, User
 
     other = make_user(Role.STAFF)
+    session = make_session()
     with app.app_context():
         upload = RosterUpload(
             filename="roster.csv",
@@ -78,9 +59,26 @@ def targets(app, make_user, department):
             created_at=utcnow(),
         )
         db.session.add(upload)
+        enrollment = ops.enrol(
+            session.id, db.session.get(User, other.id), ops.Actor(other.id)
+        ).enrollment
+        ids = {
+            "user_id": other.id,
+            "dept_id": department.id,
+            "upload_id": upload.id,
+            "session_id": session.id,
+            "enrollment_id": enrollment.id,
+            "course_slug": db.session.scalar(
+                select(Course.slug)
+                .join(TrainingSession, TrainingSession.course_id == Course.id)
+                .where(TrainingSession.id == session.id)
+            ),
+            "notification_id": db.session.scalar(
+                select(Notification.id).where(Notification.user_id == other.id)
+            ),
+        }
         db.session.commit()
-        upload_id = upload.id
-    return {"user_id": other.id, "dept_id": department.id, "upload_id": upload_id}
+    return ids
 
 
 def _call(client, expect: Expect, targets):

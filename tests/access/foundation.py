@@ -1,0 +1,22 @@
+"""Routes of the foundation: health, login, home, admin screens."""
+
+from portal.auth.access import AUTHENTICATED, PUBLIC
+from tests.access import ADMIN, Expect
+
+ROUTES = {
+    "core.healthz": Expect(PUBLIC, "/healthz"),
+    "core.readyz": Expect(PUBLIC, "/readyz"),
+    "core.set_locale": Expect(PUBLIC, "/locale", "POST"),
+    "auth.login": Expect(PUBLIC, "/auth/login"),
+    "auth.logout": Expect(AUTHENTICATED, "/auth/logout", "POST", ends_session=True),
+    "auth.change_password": Expect(AUTHENTICATED, "/auth/password"),
+    "auth.extend_session": Expect(AUTHENTICATED, "/auth/session/extend", "POST"),
+    "home.index": Expect(PUBLIC, "/"),
+    "home.profile": Expect(AUTHENTICATED, "/me"),
+    "admin_audit.search": Expect(ADMIN, "/admin/audit/"),
+    "admin_audit.export": Expect(ADMIN, "/admin/audit/export.csv"),
+    "admin_import.upload": Expect(ADMIN, "/admin/import/"),
+    "admin_import.preview": Expect(ADMIN, "/admin/import/{upload_id}"),
+    "admin_import.apply": Expect(ADMIN, "/admin/import/{upload_id}/apply", "POST"),
+    "admin_import.template": Expect(ADMIN, "/admin/import/template.csv"),
+}
