@@ -20,13 +20,23 @@ class NavItem:
     endpoint: str
     label: str
     roles: frozenset[Role]
+    only_department_heads: bool = False
 
 
 _ALL = frozenset(Role)
 _ADMIN = frozenset({Role.ADMIN})
+_COORDINATION = frozenset({Role.COORDINATOR, Role.ADMIN})
+_TEACHING = frozenset({Role.INSTRUCTOR, Role.COORDINATOR, Role.ADMIN})
 
+# Items whose endpoint does not exist (yet) are left out, so menus show only what works.
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("home.index", _l("홈"), _ALL),
+    NavItem("catalog.index", _l("교육과정"), _ALL),
+    NavItem("learning.my_learning", _l("나의 학습"), _ALL),
+    NavItem("enrollment.approvals", _l("수강 승인"), _ALL, only_department_heads=True),
+    NavItem("scheduling.list_sessions", _l("교육 차수 관리"), _COORDINATION),
+    NavItem("roster.bulk", _l("일괄 신청"), _COORDINATION),
+    NavItem("notifications.outbox", _l("메일 발송함"), _ADMIN),
     NavItem("admin_users.list_users", _l("사용자"), _ADMIN),
     NavItem("admin_org.list_departments", _l("부서"), _ADMIN),
     NavItem("admin_import.upload", _l("인사 명단 가져오기"), _ADMIN),
@@ -48,7 +58,9 @@ def _navigation() -> list[NavItem]:
     return [
         item
         for item in NAVIGATION
-        if current_user.role in item.roles and item.endpoint in current_app.view_functions
+        if current_user.role in item.roles
+        and item.endpoint in current_app.view_functions
+        and (not item.only_department_heads or current_user.is_department_head)
     ]
 
 
