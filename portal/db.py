@@ -159,6 +159,15 @@ class Database:
         if session is not None:
             session.close()
 
+    def end_read_phase(self) -> None:
+        """End a read-only stretch of a request; the writes after it begin a fresh transaction.
+
+        Nothing has been written yet, so rolling back loses nothing; on SQLite the next
+        transaction begins IMMEDIATE, without having held the write lock while reading.
+        """
+        self.session.rollback()
+        set_write_intent(True)
+
     @contextmanager
     def command_transaction(self) -> Iterator[Session]:
         """The single commit of a CLI command: commit on success, roll back on error."""

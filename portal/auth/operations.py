@@ -45,33 +45,49 @@ def find_user_by_login(login: str) -> User | None:
     )
 
 
-def authenticate(login: str, password: str) -> LoginResult:
-    """Check a password, count failures, lock after too many, and audit the attempt."""
+@dataclass(frozen=True)
+class PasswordCheck:
+    user_id: int | None
+    matched: bool
+
+
+def check_password(login: str, password: str) -> PasswordCheck:
+    """Find the account and verify the password, reading only.
+
+    argon2id is the slow step (tens of milliseconds by design). Doing it before any
+    write lock lets a burst of logins verify on every core at once; the short
+    bookkeeping that follows (record_attempt) is what serialises.
+    """
+    user = find_user_by_login(login)
+    ok = verify_password(user.password_hash if user else None, password)
+    return PasswordCheck(user.id if user else None, ok and user is not None)
+
+
+def record_attempt(check: PasswordCheck, password: str) -> LoginResult:
+    """Apply the lock rules and counters under the account's row lock, and audit the attempt."""
     cfg = current_app.config
     now = utcnow()
-    user = find_user_by_login(login)
-    if user is not None:
-        # Lock the row while counting failures, so parallel attempts cannot lose a count.
-        db.session.refresh(user, with_for_update=True)
-    if user is not None and user.locked_until and user.locked_until > now:
+    if check.user_id is None:
+        record("login.failed", details={"unknown_account": True})
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    # Lock the row while counting failures, so parallel attempts cannot lose a count.
+    user = db.session.get(User, check.user_id, with_for_update=True, populate_existing=True)
+    if user is None:
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    if user.locked_until and user.locked_until > now:
         record("login.refused_locked", target_type="user", target_id=user.id, actor_id=user.id)
         return LoginResult(LoginOutcome.LOCKED, user, user.locked_until)
 
-    ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok:
-        if user is not None:
-            user.failed_login_count += 1
-            details = {"consecutive_failures": user.failed_login_count}
-            if user.failed_login_count >= cfg["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + dt.timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-                user.failed_login_count = 0
-                details["locked"] = True
-            record("login.failed", target_type="user", target_id=user.id, details=details)
-            db.session.flush()
-            if user.locked_until and user.locked_until > now:
-                return LoginResult(LoginOutcome.LOCKED, user, user.locked_until)
-        else:
-            record("login.failed", details={"unknown_account": True})
+    if not check.matched:
+        user.failed_login_count += 1
+        details = {"consecutive_failures": user.failed_login_count}
+        if user.failed_login_count >= cfg["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + dt.timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            user.failed_login_count = 0
+            details["locked"] = True
+        record("login.failed", target_type="user", target_id=user.id, details=details)
+        if user.locked_until and user.locked_until > now:
+            return LoginResult(LoginOutcome.LOCKED, user, user.locked_until)
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
 
     if not user.is_active:

@@ -28,6 +28,7 @@ from portal.auth.forms import ChangePasswordForm, LoginForm
 from portal.auth.passwords import password_problems, verify_password
 from portal.auth.sessions import log_in, log_out
 from portal.core.clock import utcnow
+from portal.db import db, set_write_intent
 from portal.extensions import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -59,7 +60,11 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = operations.authenticate(form.login.data, form.password.data)
+        # Verify first with only a read snapshot, then take the write lock for the bookkeeping.
+        set_write_intent(False)
+        check = operations.check_password(form.login.data, form.password.data)
+        db.end_read_phase()
+        result = operations.record_attempt(check, form.password.data)
         if result.outcome is operations.LoginOutcome.OK:
             log_in(result.user)
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
