@@ -19,4 +19,12 @@ ROUTES = {
     "admin_import.preview": Expect(ADMIN, "/admin/import/{upload_id}"),
     "admin_import.apply": Expect(ADMIN, "/admin/import/{upload_id}/apply", "POST"),
     "admin_import.template": Expect(ADMIN, "/admin/import/template.csv"),
+    "admin_users.list_users": Expect(ADMIN, "/admin/users/"),
+    "admin_users.create_user": Expect(ADMIN, "/admin/users/new", "POST"),
+    "admin_users.edit_user": Expect(ADMIN, "/admin/users/{user_id}/edit", "POST"),
+    "admin_users.set_active": Expect(ADMIN, "/admin/users/{user_id}/active", "POST"),
+    "admin_users.reset_password": Expect(ADMIN, "/admin/users/{user_id}/password", "POST"),
+    "admin_org.list_departments": Expect(ADMIN, "/admin/departments/"),
+    "admin_org.create_department": Expect(ADMIN, "/admin/departments/new", "POST"),
+    "admin_org.edit_department": Expect(ADMIN, "/admin/departments/{dept_id}/edit", "POST"),
 }
