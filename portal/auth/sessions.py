@@ -102,11 +102,11 @@ def log_in(user: User) -> None:
     login_user(user)
 
 
-def log_out() -> None:
+def log_out(reason: str = "logout") -> None:
     """End the session on the server, then clear the cookie."""
     token = session.get("sid")
     if token:
-        operations.end_session(token, "logout")
+        operations.end_session(token, reason)
     logout_user()
     locale = session.get("locale")
     session.clear()

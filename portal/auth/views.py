@@ -136,6 +136,26 @@ def change_password():
     return render_template("auth/change_password.html", form=form)
 
 
+@bp.route("/session/timeout", methods=["POST"])
+@public
+def session_timeout():
+    """The page's idle countdown ran out: end the session as an idle timeout.
+
+    The page posts here instead of simply loading the login page, because a plain page
+    load while the session is still (barely) valid would count as activity and renew it.
+    """
+    if current_user.is_authenticated:
+        log_out(reason="idle_timeout")
+        flash(
+            _(
+                "%(n)d분 동안 활동이 없어 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요.",
+                n=current_app.config["SESSION_IDLE_MINUTES"],
+            ),
+            "info",
+        )
+    return redirect(url_for("auth.login"))
+
+
 @bp.route("/session/extend", methods=["POST"])
 @login_required
 def extend_session():

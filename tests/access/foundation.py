@@ -11,6 +11,7 @@ ROUTES = {
     "auth.logout": Expect(AUTHENTICATED, "/auth/logout", "POST", ends_session=True),
     "auth.change_password": Expect(AUTHENTICATED, "/auth/password"),
     "auth.extend_session": Expect(AUTHENTICATED, "/auth/session/extend", "POST"),
+    "auth.session_timeout": Expect(PUBLIC, "/auth/session/timeout", "POST", ends_session=True),
     "home.index": Expect(PUBLIC, "/"),
     "home.profile": Expect(AUTHENTICATED, "/me"),
     "admin_audit.search": Expect(ADMIN, "/admin/audit/"),

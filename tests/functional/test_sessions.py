@@ -126,3 +126,12 @@ def test_logged_in_pages_carry_the_timeout_warning_data(client, auth, make_user)
     assert 'data-session-seconds-left="' in html
     assert 'id="session-timeout"' in html
     assert "로그인 시간 연장" in html
+
+
+def test_page_timeout_ends_the_session_instead_of_renewing_it(client, auth, make_user):
+    auth.login(make_user(Role.STAFF))
+    token = auth.csrf("/me")
+    response = client.post("/auth/session/timeout", data={"csrf_token": token})
+    assert response.headers["Location"] == "/auth/login"
+    assert "활동이 없어" in client.get("/auth/login").get_data(as_text=True)
+    assert client.get("/me").status_code == 302

@@ -38,7 +38,7 @@
     if (isNaN(left)) return;
     var warnAt = parseInt(body.getAttribute("data-session-warning-seconds"), 10) || 120;
     var extendUrl = body.getAttribute("data-session-extend-url");
-    var expiredUrl = body.getAttribute("data-session-expired-url");
+    var timeoutUrl = body.getAttribute("data-session-timeout-url");
     var dialog = document.getElementById("session-timeout");
     var remainingEl = document.getElementById("session-timeout-remaining");
     var extendBtn = document.getElementById("session-extend");
@@ -65,10 +65,28 @@
       if (previousFocus && previousFocus.focus) previousFocus.focus();
     }
 
+    // End the session on the server with a POST: loading a page instead would count
+    // as activity and renew a session that is about to expire.
+    var expired = false;
+    function expire() {
+      if (expired) return;
+      expired = true;
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = timeoutUrl;
+      var token = document.createElement("input");
+      token.type = "hidden";
+      token.name = "csrf_token";
+      token.value = csrfToken();
+      form.appendChild(token);
+      document.body.appendChild(form);
+      form.submit();
+    }
+
     function tick() {
-      var seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      var seconds = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       if (seconds <= 0) {
-        window.location.assign(expiredUrl);
+        expire();
         return;
       }
       if (seconds <= warnAt) {
@@ -90,7 +108,7 @@
         deadline = Date.now() + data.expires_in * 1000;
         hide();
       }).catch(function () {
-        window.location.assign(expiredUrl);
+        expire();
       }).finally(function () {
         extendBtn.disabled = false;
       });
