@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.audit.operations import record
-from portal.catalog.models import Course
 from portal.core.clock import utcnow
 from portal.db import db
 from portal.enrollment import messages
