@@ -1,0 +1,73 @@
+"""The course catalogue and course pages for staff."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.auth.access import login_required
+from portal.catalog import queries
+from portal.catalog.markdown import render_markdown
+from portal.catalog.models import Category, Format, Level
+
+bp = Blueprint("catalog", __name__, url_prefix="/courses")
+
+CATEGORY_LABELS = {
+    Category.LITERACY: _l("AI 이해·윤리"),
+    Category.PRACTICE: _l("업무 활용 실습"),
+    Category.DATA: _l("공공데이터"),
+    Category.PLANNING: _l("AI 서비스 기획"),
+    Category.SPECIAL: _l("특강"),
+}
+LEVEL_LABELS = {
+    Level.BASIC: _l("기초"),
+    Level.APPLIED: _l("활용"),
+    Level.ADVANCED: _l("심화"),
+}
+FORMAT_LABELS = {
+    Format.CLASSROOM: _l("집합"),
+    Format.ONLINE: _l("온라인"),
+    Format.BLENDED: _l("혼합"),
+}
+
+
+def format_hours(value: Decimal | int) -> str:
+    """3.0 → "3", 1.5 → "1.5": recognised hours without a needless ".0"."""
+    return f"{Decimal(value).normalize():f}"
+
+
+@bp.context_processor
+def _labels() -> dict[str, object]:
+    return {
+        "category_labels": CATEGORY_LABELS,
+        "level_labels": LEVEL_LABELS,
+        "format_labels": FORMAT_LABELS,
+        "format_hours": format_hours,
+    }
+
+
+@bp.route("/")
+@login_required
+def index():
+    filters, errors = queries.parse_filters(request.args)
+    page = queries.catalog_page(filters, request.args.get("page", 1, type=int))
+    return render_template(
+        "catalog/index.html", filters=filters, errors=errors, page=page, args=filters.as_args()
+    )
+
+
+@bp.route("/<slug>")
+@login_required
+def course(slug: str):
+    found = queries.course_page(slug, current_user.id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "catalog/course.html",
+        page=found,
+        course=found.course,
+        description=render_markdown(found.course.description_md),
+    )
