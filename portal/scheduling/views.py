@@ -1,0 +1,141 @@
+"""Coordinator screens for training sessions (교육 차수 관리).
+
+Views stay thin: the rules live in portal.scheduling.operations.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portal.auth.access import role_required
+from portal.db import db
+from portal.scheduling import operations
+from portal.scheduling.forms import STATUS_LABELS, CancelSessionForm, SessionFilterForm, SessionForm
+from portal.scheduling.models import TrainingSession
+from portal.users.models import Role
+
+bp = Blueprint("scheduling", __name__, url_prefix="/manage/sessions")
+
+PER_PAGE = 25
+# A form that failed validation comes back with 422, so the request's transaction is
+# rolled back and nothing half-done can be committed.
+INVALID = 422
+ROSTER_ENDPOINT = "roster.session_roster"
+
+
+def _get_session(session_id: int) -> TrainingSession:
+    return db.session.get(TrainingSession, session_id) or abort(404)
+
+
+@bp.route("/")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def list_sessions():
+    form = SessionFilterForm(formdata=request.args)
+    form.set_course_choices()
+    filters, args = form.cleaned()
+    page = operations.list_sessions(
+        filters, request.args.get("page", 1, type=int), per_page=PER_PAGE
+    )
+    return render_template(
+        "scheduling/list.html",
+        form=form,
+        page=page,
+        filters=args,
+        status_labels=STATUS_LABELS,
+        has_roster=ROSTER_ENDPOINT in current_app.view_functions,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def create_session():
+    form = SessionForm()
+    form.set_choices()
+    if not form.is_submitted():
+        course_id = request.args.get("course_id", type=int)
+        if course_id:
+            form.course_id.data = course_id
+            form.round_number.data = operations.next_round_number(course_id)
+    if form.validate_on_submit():
+        try:
+            session = operations.create_session(form.to_input())
+        except operations.SchedulingError as err:
+            form.form_errors.append(str(err))
+        else:
+            flash(_("%(round)d차 교육을 만들었습니다.", round=session.round_number), "success")
+            return redirect(url_for(".session_detail", session_id=session.id))
+    status = INVALID if form.is_submitted() else 200
+    return render_template("scheduling/form.html", form=form, session=None, row=None), status
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def edit_session(session_id: int):
+    row = operations.session_row(session_id) or abort(404)
+    session = row.session
+    form = SessionForm()
+    form.set_choices(course_id=session.course_id, instructor_id=session.instructor_id)
+    if not form.is_submitted():
+        form.fill_from(session)
+    if form.validate_on_submit():
+        try:
+            change = operations.update_session(session.id, form.to_input())
+        except operations.SchedulingError as err:
+            form.form_errors.append(str(err))
+        else:
+            _flash_change(change)
+            return redirect(url_for(".session_detail", session_id=session.id))
+    status = INVALID if form.is_submitted() else 200
+    return render_template("scheduling/form.html", form=form, session=session, row=row), status
+
+
+def _flash_change(change: operations.SessionChange) -> None:
+    if not change.changed:
+        flash(_("바뀐 내용이 없습니다."), "info")
+        return
+    flash(_("교육 차수를 고쳤습니다."), "success")
+    if change.promoted:
+        flash(
+            _("늘어난 정원으로 대기자 %(n)d명이 수강 확정되었습니다.", n=change.promoted),
+            "info",
+        )
+    if change.notified:
+        flash(_("신청자 %(n)d명에게 바뀐 일정을 알렸습니다.", n=change.notified), "info")
+
+
+def _render_detail(session_id: int, cancel_form: CancelSessionForm, status: int = 200):
+    row = operations.session_row(session_id) or abort(404)
+    return render_template(
+        "scheduling/detail.html",
+        row=row,
+        session=row.session,
+        cancel_form=cancel_form,
+        status_labels=STATUS_LABELS,
+        has_roster=ROSTER_ENDPOINT in current_app.view_functions,
+    ), status
+
+
+@bp.route("/<int:session_id>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def session_detail(session_id: int):
+    return _render_detail(session_id, CancelSessionForm())
+
+
+@bp.route("/<int:session_id>/cancel", methods=["POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def cancel_session(session_id: int):
+    session = _get_session(session_id)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        try:
+            count = operations.cancel_session(session.id, form.reason.data or "")
+        except operations.SchedulingError as err:
+            form.form_errors.append(str(err))
+        else:
+            flash(
+                _("교육 차수를 취소했습니다. 신청자 %(n)d명에게 알렸습니다.", n=count),
+                "success",
+            )
+            return redirect(url_for(".session_detail", session_id=session.id))
+    return _render_detail(session.id, form, INVALID)
