@@ -82,6 +82,20 @@ SETTINGS: dict[str, Setting] = {
     "WTF_CSRF_ENABLED": Setting(True, "CSRF protection; only tests may turn it off.", bool),
     "SERVER_NAME": Setting(None, "Public host name, when URLs are built outside a request."),
     "PREFERRED_URL_SCHEME": Setting("http", "Scheme for URLs built outside a request."),
+    "SMTP_HOST": Setting(
+        None,
+        "SMTP server for `flask outbox send`. Empty means mail is not sent: it stays in "
+        "the outbox, visible to admins.",
+    ),
+    "SMTP_PORT": Setting(587, "SMTP server port.", int),
+    "SMTP_USERNAME": Setting(None, "SMTP login name; empty means no login."),
+    "SMTP_PASSWORD": Setting(None, "SMTP password (used with SMTP_USERNAME)."),
+    "SMTP_USE_TLS": Setting(True, "Upgrade the SMTP connection with STARTTLS.", bool),
+    "MAIL_FROM": Setting("ai-edu@sejong.example.kr", "Sender address of the portal's e-mail."),
+    "OUTBOX_MAX_ATTEMPTS": Setting(
+        8, "Delivery attempts per e-mail before it is marked failed (admins can retry).", int
+    ),
+    "OUTBOX_BATCH_SIZE": Setting(50, "E-mails a worker claims and sends per batch.", int),
 }
 
 _ENV_PREFIX = "PORTAL_"
