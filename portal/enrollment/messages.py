@@ -66,7 +66,9 @@ def declined(session: TrainingSession) -> Message:
     return Message(
         kind="enrollment.declined",
         title=_("수강 신청이 반려되었습니다: %(title)s", title=_title(session)),
-        body=_("부서장이 수강 신청을 반려했습니다. 궁금한 점은 부서장이나 교육 담당자에게 문의해 주세요."),
+        body=_(
+            "부서장이 수강 신청을 반려했습니다. 궁금한 점은 부서장이나 교육 담당자에게 문의해 주세요."
+        ),
         link=MY_LEARNING,
     )
 

@@ -81,7 +81,8 @@ def lock_session(session_id: int) -> TrainingSession:
     return session
 
 
-def _take_seat(session: TrainingSession) -> bool:
+def take_seat(session: TrainingSession) -> bool:
+    """Take one seat if one is free (conditional UPDATE); the caller holds the session lock."""
     result = db.session.execute(
         update(TrainingSession)
         .where(
@@ -245,7 +246,7 @@ def enrol(
 
 def _place(session: TrainingSession, enrollment: Enrollment) -> EnrollmentStatus:
     """Give the enrolment a seat when one is free, otherwise put it at the end of the waitlist."""
-    if _take_seat(session):
+    if take_seat(session):
         enrollment.status = EnrollmentStatus.ENROLLED
         db.session.flush()
         notify(_user(enrollment), lambda: messages.confirmed(session))
@@ -311,7 +312,9 @@ def cancel(enrollment_id: int, actor: Actor) -> Enrollment | None:
     now = utcnow()
     if not actor.override:
         if session.starts_at <= now:
-            raise EnrollmentError(_("이미 시작한 교육은 취소할 수 없습니다. 교육 담당자에게 문의해 주세요."))
+            raise EnrollmentError(
+                _("이미 시작한 교육은 취소할 수 없습니다. 교육 담당자에게 문의해 주세요.")
+            )
         if session.cancel_deadline_at and now > session.cancel_deadline_at:
             raise EnrollmentError(
                 _("취소 마감 시각이 지났습니다. 부득이한 사정이면 교육 담당자에게 문의해 주세요.")
@@ -348,7 +351,7 @@ def promote_head(session: TrainingSession) -> Enrollment | None:
             .order_by(Enrollment.queue_key)
             .limit(1)
         )
-        if head is None or not _take_seat(session):
+        if head is None or not take_seat(session):
             break
         head.status = EnrollmentStatus.ENROLLED
         head.updated_at = utcnow()

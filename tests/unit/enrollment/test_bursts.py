@@ -153,11 +153,11 @@ def test_a_cancellation_racing_a_new_enrolment_promotes_the_waitlist_head_exactl
                 select(Enrollment.id).where(Enrollment.user_id == holder)
             )
 
-        def cancel_job():
-            return ops.cancel(holder_enrollment, ops.Actor(holder))
+        def cancel_job(enrollment_id=holder_enrollment, user_id=holder):
+            return ops.cancel(enrollment_id, ops.Actor(user_id))
 
-        def enrol_job():
-            return ops.enrol(session_id, db.session.get(User, newcomer), ops.Actor(newcomer)).outcome
+        def enrol_job(session_id=session_id, user_id=newcomer):
+            return ops.enrol(session_id, db.session.get(User, user_id), ops.Actor(user_id)).outcome
 
         _results, errors = _in_threads(burst_app, [cancel_job, enrol_job], workers=2)
         assert errors == []

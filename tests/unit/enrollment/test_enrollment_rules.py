@@ -40,7 +40,9 @@ def test_free_seat_enrols_and_queues_a_confirmation_with_ics(ctx, make_user, mak
 def test_full_session_puts_people_on_the_waitlist_in_order(ctx, make_user, make_session):
     session = make_session(capacity=1)
     first, second, third = make_user(), make_user(), make_user()
-    assert ops.enrol(session.id, _user(first.id), _me(first.id)).outcome is EnrollmentStatus.ENROLLED
+    assert (
+        ops.enrol(session.id, _user(first.id), _me(first.id)).outcome is EnrollmentStatus.ENROLLED
+    )
     r2 = ops.enrol(session.id, _user(second.id), _me(second.id))
     r3 = ops.enrol(session.id, _user(third.id), _me(third.id))
     assert (r2.outcome, r2.waitlist_position) == (EnrollmentStatus.WAITLISTED, 1)
@@ -53,7 +55,9 @@ def test_enrolling_twice_returns_the_existing_place(ctx, make_user, make_session
     first = ops.enrol(session.id, _user(user.id), _me(user.id))
     again = ops.enrol(session.id, _user(user.id), _me(user.id))
     assert again.enrollment.id == first.enrollment.id
-    count = db.session.scalar(select(func.count(Enrollment.id)).where(Enrollment.session_id == session.id))
+    count = db.session.scalar(
+        select(func.count(Enrollment.id)).where(Enrollment.session_id == session.id)
+    )
     assert count == 1
 
 
@@ -67,7 +71,9 @@ def test_cancelling_promotes_the_head_of_the_waitlist_and_tells_them(ctx, make_u
     assert promoted.id == eb.id
     assert eb.status is EnrollmentStatus.ENROLLED
     assert ops.waitlist_position(ec) == 1
-    kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == b.id)).all()
+    kinds = db.session.scalars(
+        select(OutboxMessage.kind).where(OutboxMessage.user_id == b.id)
+    ).all()
     assert "enrollment.promoted" in kinds
     assert ops.seats_consistent(session.id)
 
@@ -94,7 +100,9 @@ def test_cancellation_deadline_is_kept_unless_a_coordinator_overrides(ctx, make_
     coordinator = make_user(Role.COORDINATOR)
     ops.cancel(enrollment.id, ops.Actor(coordinator.id, is_coordinator=True, override=True))
     assert enrollment.status is EnrollmentStatus.CANCELLED
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "enrollment.cancelled_for_user"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "enrollment.cancelled_for_user")
+    )
     assert entry.details["override"] is True
 
 
@@ -109,15 +117,22 @@ def test_enrolment_window_is_kept_unless_overridden(ctx, make_user, make_session
         session.id, _user(user.id), ops.Actor(coordinator.id, is_coordinator=True, override=True)
     )
     assert result.outcome is EnrollmentStatus.ENROLLED
-    assert db.session.scalar(
-        select(func.count(AuditEntry.id)).where(AuditEntry.action == "enrollment.added_for_user")
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action == "enrollment.added_for_user"
+            )
+        )
+        == 1
+    )
 
 
 def test_overlapping_session_warns_and_then_allows(ctx, make_user, make_session):
     start = clock.utcnow() + dt.timedelta(days=3)
     one = make_session(starts_at=start, ends_at=start + dt.timedelta(hours=3))
-    two = make_session(starts_at=start + dt.timedelta(hours=1), ends_at=start + dt.timedelta(hours=4))
+    two = make_session(
+        starts_at=start + dt.timedelta(hours=1), ends_at=start + dt.timedelta(hours=4)
+    )
     user = make_user()
     ops.enrol(one.id, _user(user.id), _me(user.id))
     with pytest.raises(ops.OverlapWarning) as warning:
@@ -137,7 +152,9 @@ def test_cancelled_or_started_sessions_refuse_enrolment(ctx, make_user, make_ses
         ops.enrol(started.id, _user(user.id), _me(user.id))
 
 
-def test_approval_courses_wait_for_the_head_then_take_a_seat(ctx, make_user, make_course, make_session):
+def test_approval_courses_wait_for_the_head_then_take_a_seat(
+    ctx, make_user, make_course, make_session
+):
     course = make_course(requires_approval=True)
     session = make_session(course_id=course.id, capacity=1)
     user, head = make_user(), make_user(is_department_head=True)
@@ -149,13 +166,17 @@ def test_approval_courses_wait_for_the_head_then_take_a_seat(ctx, make_user, mak
         ops.decide(result.enrollment.id, False, ops.Actor(head.id))
 
 
-def test_declined_request_holds_no_seat_and_tells_the_user(ctx, make_user, make_course, make_session):
+def test_declined_request_holds_no_seat_and_tells_the_user(
+    ctx, make_user, make_course, make_session
+):
     course = make_course(requires_approval=True)
     session = make_session(course_id=course.id)
     user, head = make_user(), make_user(is_department_head=True)
     result = ops.enrol(session.id, _user(user.id), _me(user.id))
     assert ops.decide(result.enrollment.id, False, ops.Actor(head.id)) is EnrollmentStatus.DECLINED
-    kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == user.id)).all()
+    kinds = db.session.scalars(
+        select(OutboxMessage.kind).where(OutboxMessage.user_id == user.id)
+    ).all()
     assert kinds == ["enrollment.declined"]
 
 
