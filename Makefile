@@ -37,8 +37,9 @@ $(STAMPS)/translations: $(STAMPS)/python $(wildcard portal/translations/*/LC_MES
 
 setup: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/translations ## Install everything the portal needs (idempotent)
 
-run: setup ## Install, migrate, seed demo data when the database is empty, serve on 127.0.0.1:$(PORT)
+run: setup ## Install, migrate, sync courses/, seed demo data when the database is empty, serve on 127.0.0.1:$(PORT)
 	@$(BIN)/flask db upgrade
+	@$(BIN)/flask courses sync
 	@if $(BIN)/flask db is-empty; then \
 		echo "==> Empty database: creating the demo organisation and demo accounts (flask demo seed)"; \
 		$(BIN)/flask demo seed; \

@@ -92,13 +92,33 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
+    from portal.catalog.views import bp as catalog_bp
     from portal.core.views import bp as core_bp
+    from portal.enrollment.roster_views import bp as roster_bp
+    from portal.enrollment.views import bp as enrollment_bp
     from portal.home.views import bp as home_bp
+    from portal.learning.views import bp as learning_bp
+    from portal.notifications.views import bp as notifications_bp
     from portal.org.views import bp as org_bp
+    from portal.scheduling.views import bp as scheduling_bp
     from portal.users.admin_views import bp as users_bp
     from portal.users.import_views import bp as import_bp
 
-    for bp in (core_bp, auth_bp, home_bp, users_bp, org_bp, import_bp, audit_bp):
+    for bp in (
+        core_bp,
+        auth_bp,
+        home_bp,
+        catalog_bp,
+        enrollment_bp,
+        learning_bp,
+        scheduling_bp,
+        roster_bp,
+        notifications_bp,
+        users_bp,
+        org_bp,
+        import_bp,
+        audit_bp,
+    ):
         app.register_blueprint(bp)
 
 

@@ -40,9 +40,13 @@ def db_is_empty() -> None:
 
 
 def register(app: Flask) -> None:
+    from portal.catalog.cli import courses_cli
     from portal.demo.cli import demo_cli
+    from portal.notifications.cli import outbox_cli
     from portal.users.cli import users_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(outbox_cli)

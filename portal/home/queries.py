@@ -9,9 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEntry
+from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul
 from portal.db import db
+from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.org.models import Department
+from portal.scheduling.models import TrainingSession
 from portal.users.models import Role, User
 
 
@@ -73,3 +76,51 @@ def days_since_appointment(user: User) -> int | None:
     if user.appointed_on is None:
         return None
     return (today_in_seoul() - user.appointed_on).days
+
+
+@dataclass(frozen=True)
+class MandatoryDue:
+    course: Course
+    due_on: dt.date
+    is_overdue: bool
+    has_place: bool  # enrolled, waitlisted or awaiting approval in a session of the course
+
+
+def mandatory_due(user: User) -> list[MandatoryDue]:
+    """Courses mandatory for new appointees that this person still owes (two queries)."""
+    if user.appointed_on is None:
+        return []
+    courses = list(
+        db.session.scalars(
+            select(Course)
+            .where(Course.is_active, Course.is_mandatory_for_new)
+            .order_by(Course.sort_order, Course.title)
+        )
+    )
+    if not courses:
+        return []
+    placed = set(
+        db.session.scalars(
+            select(TrainingSession.course_id)
+            .join(Enrollment, Enrollment.session_id == TrainingSession.id)
+            .where(
+                Enrollment.user_id == user.id,
+                Enrollment.status.in_(
+                    (
+                        EnrollmentStatus.ENROLLED,
+                        EnrollmentStatus.WAITLISTED,
+                        EnrollmentStatus.REQUESTED,
+                    )
+                ),
+            )
+        )
+    )
+    today = today_in_seoul()
+    out = []
+    for course in courses:
+        due_on = user.appointed_on + dt.timedelta(days=course.mandatory_within_days or 0)
+        # Only people still inside (or just past) their new-appointee period owe it here.
+        if due_on < today - dt.timedelta(days=365):
+            continue
+        out.append(MandatoryDue(course, due_on, due_on < today, course.id in placed))
+    return out
