@@ -9,7 +9,7 @@ PORT ?= 5000
 STAMPS := .make
 export FLASK_APP := wsgi.py
 
-.PHONY: help setup run test test-e2e lint format bench clean
+.PHONY: help setup run test lint format messages bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ lint: $(STAMPS)/python ## ruff check and ruff format --check
 format: $(STAMPS)/python ## Reformat the code with ruff
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
+
+messages: $(STAMPS)/python ## Extract translatable strings and update the English catalogue
+	@$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o /tmp/portal-messages.pot . 2>/dev/null || $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/portal-messages.pot .
+	@$(BIN)/pybabel update -i /tmp/portal-messages.pot -d portal/translations -l en --no-fuzzy-matching
 
 bench: setup ## Run the benchmarks; prints a table and writes bench/results.json
 	@$(BIN)/python bench/run.py

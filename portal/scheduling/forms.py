@@ -20,7 +20,7 @@ ANY = ""
 
 STATUS_LABELS = {
     SessionStatus.SCHEDULED: _l("예정"),
-    SessionStatus.CANCELLED: _l("취소"),
+    SessionStatus.CANCELLED: _l("취소됨"),
     SessionStatus.FINISHED: _l("종료"),
 }
 PERIOD_CHOICES = [
