@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from portal.core.clock import today_in_seoul
+from portal.core.clock import SEOUL, today_in_seoul
 from portal.db import db
 from portal.demo.seed import (
     DEMO_PASSWORD,
@@ -16,6 +16,7 @@ from portal.demo.seed import (
     refuse_if_populated,
     seed_demo,
 )
+from portal.demo.sessions import SessionNote, SessionsSummary, seed_sessions
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 
@@ -29,7 +30,8 @@ _ROLE_LABELS = {
 
 @demo_cli.command("seed")
 def seed() -> None:
-    """Create Sejong-style departments, about 300 staff and four demo accounts (empty database only)."""
+    """Create Sejong-style departments, about 300 staff, four demo accounts, and sessions
+    with enrolments for the synced courses (empty database only)."""
     try:
         with db.command_transaction():
             # Refuse before drawing the progress bar, so a refusal prints only its reason.
@@ -40,6 +42,8 @@ def seed() -> None:
                 file=sys.stderr,
             ) as bar:
                 summary = seed_demo(today=today_in_seoul(), progress=bar.update)
+            # After the people exist: sessions for the courses `flask courses sync` made.
+            sessions = seed_sessions(today=today_in_seoul())
     except DemoSeedRefused as refusal:
         click.echo(str(refusal), err=True)
         raise click.exceptions.Exit(1) from None
@@ -57,3 +61,30 @@ def seed() -> None:
     click.echo(
         "일반 직원 계정은 비밀번호가 없어 로그인할 수 없습니다(인사 명단으로 들어오는 계정)."
     )
+    _echo_sessions(sessions)
+
+
+def _echo_note(label: str, note: SessionNote | None) -> None:
+    if note is None:
+        return
+    click.echo(
+        f"  {label}: {note.course_title} {note.round_number}차 "
+        f"({note.starts_at.astimezone(SEOUL):%Y-%m-%d %H:%M} KST) · 정원 {note.capacity}명, "
+        f"확정 {note.seats_taken}명, 대기 {note.waitlisted}명 · /courses/{note.course_slug}"
+    )
+
+
+def _echo_sessions(sessions: SessionsSummary | None) -> None:
+    if sessions is None:
+        click.echo(
+            "교육과정이 없어 교육 차수와 신청 내역은 만들지 않았습니다. "
+            "먼저 `flask courses sync`를 실행한 빈 데이터베이스에서 seed하면 함께 만들어집니다."
+        )
+        return
+    click.echo(
+        f"교육 차수를 만들었습니다: 예정 {sessions.upcoming}개, 종료 {sessions.finished}개 "
+        f"(지난 교육 참석 {sessions.past_attendances}명). "
+        f"예정 차수 신청: 확정 {sessions.enrolled}명, 대기 {sessions.waitlisted}명."
+    )
+    _echo_note("한 자리 남은 차수", sessions.last_seat)
+    _echo_note("정원이 차서 대기자가 있는 차수", sessions.full_with_waitlist)

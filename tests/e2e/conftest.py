@@ -1,8 +1,8 @@
 """Browser-test fixtures: the real portal in a subprocess, driven by Debian's Chromium.
 
 Each server is a separate `flask run` process on a free loopback port with its own
-SQLite database, migrated with `flask db upgrade` and filled by `flask demo seed`,
-so these tests see exactly what someone running `make run` sees. The test suite's
+SQLite database, migrated with `flask db upgrade`, given the curriculum by
+`flask courses sync` and filled by `flask demo seed`, so these tests see exactly what someone running `make run` sees. The test suite's
 own in-process app and database are not involved.
 """
 
@@ -144,11 +144,13 @@ def _require_demo_command(env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def seeded_database(tmp_path_factory) -> Path:
-    """A migrated SQLite database holding the demo organisation; servers get copies of it."""
+    """A migrated SQLite database holding the courses and the demo data; servers get copies."""
     workdir = tmp_path_factory.mktemp("e2e-seed")
     database = workdir / "e2e.db"
     env = _portal_env(workdir, database)
     _run_cli(["db", "upgrade"], env, CLI_SECONDS)
+    # As `make run` does: the courses first, so the seed can add sessions and enrolments.
+    _run_cli(["courses", "sync"], env, CLI_SECONDS)
     _require_demo_command(env)
     _run_cli(["demo", "seed"], env, SEED_SECONDS)
     return database

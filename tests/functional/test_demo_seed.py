@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEntry
-from portal.core.clock import today_in_seoul
+from portal.catalog.models import Course, Level
+from portal.core.clock import SEOUL, today_in_seoul, utcnow
 from portal.db import db
 from portal.demo.seed import seed_demo
+from portal.demo.sessions import seed_sessions
+from portal.enrollment.models import Enrollment, EnrollmentStatus
+from portal.enrollment.operations import seats_consistent, session_waitlist, waitlist_position
+from portal.learning.queries import my_learning
+from portal.notifications.models import OutboxMessage
 from portal.org.models import ALLOWED_PARENT, Department, DepartmentKind
+from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import Role, User
 
 
@@ -154,3 +163,180 @@ def test_ordinary_demo_staff_cannot_log_in(app, auth):
             select(User.employee_number).where(User.password_hash.is_(None)).limit(1)
         )
     assert auth.login(someone, "Demo!2026portal").status_code == 200
+
+
+# --- sessions and enrolments for the synced courses ---------------------------------
+
+
+def sync_courses(app):
+    result = app.test_cli_runner().invoke(args=["courses", "sync"])
+    assert result.exit_code == 0, result.output
+
+
+def seeded_sessions(app) -> list[TrainingSession]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(TrainingSession)
+                .options(joinedload(TrainingSession.course))
+                .order_by(TrainingSession.id)
+            )
+        )
+
+
+def waitlist_of(app, session_id: int) -> list[int | None]:
+    with app.app_context():
+        return [waitlist_position(e) for e in session_waitlist(session_id)]
+
+
+def test_seeding_after_a_courses_sync_creates_sessions_for_every_active_course(app):
+    sync_courses(app)
+    result = seed(app)
+    assert result.exit_code == 0, result.output
+    assert "교육 차수를 만들었습니다" in result.output
+    now = utcnow()
+    today = today_in_seoul()
+    sessions = seeded_sessions(app)
+    upcoming = [s for s in sessions if s.status is SessionStatus.SCHEDULED]
+    finished = [s for s in sessions if s.status is SessionStatus.FINISHED]
+    with app.app_context():
+        active = set(db.session.scalars(select(Course.slug).where(Course.is_active.is_(True))))
+        assert all(seats_consistent(s.id) for s in sessions)
+        instructor = db.session.scalar(select(User.id).where(User.employee_number == "D0003"))
+    per_course = Counter(s.course.slug for s in upcoming)
+    assert set(per_course) == active
+    assert all(1 <= n <= 3 for n in per_course.values()), per_course
+    assert 2 <= len(finished) <= 3
+    assert all(s.ends_at < now for s in finished)
+    for s in upcoming:
+        start, end = s.starts_at.astimezone(SEOUL), s.ends_at.astimezone(SEOUL)
+        assert 14 <= (start.date() - today).days <= 56, s
+        assert start.weekday() < 5 and end.weekday() < 5, s
+        assert start.hour >= 9 and (end.hour, end.minute) <= (18, 0), s
+        assert 20 <= s.capacity <= 60, s
+        assert s.enrol_opens_at < now < s.enrol_closes_at <= s.starts_at, s
+        assert s.cancel_deadline_at == s.starts_at - dt.timedelta(days=1), s
+        assert s.place or s.online_url, s
+        assert s.instructor_id in (instructor, None), s
+    online = [s for s in upcoming if s.online_url and not s.place]
+    assert online and all(
+        s.online_url.startswith("https://meet.sejong.example.kr/") for s in online
+    )
+    assert {"세종시청 4층 대회의실", "세종시 인재개발 교육장"} <= {s.place for s in sessions}
+    two_day = [
+        s
+        for s in upcoming
+        if s.starts_at.astimezone(SEOUL).date() != s.ends_at.astimezone(SEOUL).date()
+    ]
+    assert len(two_day) == 1 and two_day[0].course.level is Level.APPLIED
+    # Round numbers follow the dates within each course.
+    for slug in active:
+        rounds = sorted((s for s in sessions if s.course.slug == slug), key=lambda s: s.starts_at)
+        assert [s.round_number for s in rounds] == list(range(1, len(rounds) + 1)), slug
+
+
+def test_the_chatgpt_special_lecture_round_1_is_one_seat_short_of_full(app):
+    sync_courses(app)
+    result = seed(app)
+    assert result.exit_code == 0, result.output
+    lecture = next(
+        s
+        for s in seeded_sessions(app)
+        if s.course.slug == "chatgpt-special-lecture" and s.round_number == 1
+    )
+    assert lecture.course.title == "챗GPT 특강"
+    assert lecture.status is SessionStatus.SCHEDULED
+    assert (lecture.capacity, lecture.seats_taken) == (30, 29)
+    assert waitlist_of(app, lecture.id) == []
+    assert "한 자리 남은 차수: 챗GPT 특강 1차" in result.output
+    # The two people of the browser test are not on it yet.
+    with app.app_context():
+        on_it = set(
+            db.session.scalars(
+                select(User.employee_number)
+                .join(Enrollment, Enrollment.user_id == User.id)
+                .where(Enrollment.session_id == lecture.id)
+            )
+        )
+    assert not on_it & {"D0001", "D0002", "D0003", "D0004"}
+
+
+def test_exactly_one_session_is_full_with_a_waitlist_of_five(app):
+    sync_courses(app)
+    result = seed(app)
+    assert result.exit_code == 0, result.output
+    upcoming = [s for s in seeded_sessions(app) if s.status is SessionStatus.SCHEDULED]
+    waitlists = {s.id: waitlist_of(app, s.id) for s in upcoming}
+    full = [s for s in upcoming if waitlists[s.id]]
+    assert len(full) == 1
+    assert full[0].seats_taken == full[0].capacity
+    assert waitlists[full[0].id] == [1, 2, 3, 4, 5]
+    assert "대기 5명" in result.output
+    one_short = [s for s in upcoming if s.capacity - s.seats_taken == 1]
+    assert [s.course.slug for s in one_short] == ["chatgpt-special-lecture"]
+
+
+def test_seeded_enrolments_notify_people_through_the_outbox(app):
+    sync_courses(app)
+    assert seed(app).exit_code == 0
+    with app.app_context():
+        enrolled = db.session.scalar(
+            select(func.count(Enrollment.id))
+            .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
+            .where(
+                TrainingSession.status == SessionStatus.SCHEDULED,
+                Enrollment.status == EnrollmentStatus.ENROLLED,
+            )
+        )
+        mails = dict(
+            db.session.execute(
+                select(OutboxMessage.kind, func.count(OutboxMessage.id)).group_by(
+                    OutboxMessage.kind
+                )
+            ).all()
+        )
+        staff_learning = my_learning(
+            db.session.scalar(select(User.id).where(User.employee_number == "D0004"))
+        )
+    assert 200 <= enrolled <= 600
+    assert mails == {"enrollment.confirmed": enrolled, "enrollment.waitlisted": 5}
+    # The demo staff member has something upcoming and something in the past.
+    assert staff_learning.upcoming and staff_learning.history.total >= 1
+
+
+def test_seeding_with_no_courses_still_works_and_says_sessions_were_skipped(app):
+    result = seed(app)
+    assert result.exit_code == 0, result.output
+    assert "교육과정이 없어 교육 차수와 신청 내역은 만들지 않았습니다" in result.output
+    assert seeded_sessions(app) == []
+    assert counts(app)[0] == 300
+
+
+def test_session_seeding_is_deterministic(app):
+    sync_courses(app)
+    runs = []
+    with app.app_context():
+        for _ in range(2):
+            attempt = db.session.begin_nested()
+            seed_demo(today=today_in_seoul())
+            seed_sessions(today=today_in_seoul())
+            runs.append(
+                db.session.execute(
+                    select(
+                        TrainingSession.course_id,
+                        TrainingSession.round_number,
+                        TrainingSession.starts_at,
+                        TrainingSession.place,
+                        TrainingSession.capacity,
+                        TrainingSession.seats_taken,
+                    ).order_by(TrainingSession.id)
+                ).all()
+                + db.session.execute(
+                    select(Enrollment.session_id, User.employee_number, Enrollment.status)
+                    .join(User, User.id == Enrollment.user_id)
+                    .order_by(Enrollment.id)
+                ).all()
+            )
+            attempt.rollback()
+    assert len(runs[0]) > 300
+    assert runs[0] == runs[1]
