@@ -12,28 +12,47 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_COMPARISONS = (">=", "<=")
+NO_TARGET = "none"
+_COMPARISONS = (">=", "<=", "==", NO_TARGET)
 
 
 @dataclass(frozen=True)
 class Target:
-    """A threshold the measured value must reach: at least (>=) or at most (<=) a value."""
+    """A threshold the measured value must reach: at least (>=), at most (<=) or exactly
+    (==) a value. Target.none() is a figure reported for information only: it passes
+    whenever it was measured."""
 
     comparison: str
-    value: float
+    value: float = math.nan
 
     def __post_init__(self) -> None:
         if self.comparison not in _COMPARISONS:
             raise ValueError(f"comparison must be one of {_COMPARISONS}, not {self.comparison!r}")
+        if self.comparison != NO_TARGET and math.isnan(self.value):
+            raise ValueError(f"a {self.comparison} target needs a value")
+
+    @classmethod
+    def none(cls) -> Target:
+        return cls(NO_TARGET)
+
+    @property
+    def informational(self) -> bool:
+        return self.comparison == NO_TARGET
 
     def met_by(self, measured: float | None) -> bool:
         if measured is None or math.isnan(measured):
             return False
         if self.comparison == ">=":
             return measured >= self.value
-        return measured <= self.value
+        if self.comparison == "<=":
+            return measured <= self.value
+        if self.comparison == "==":
+            return measured == self.value
+        return True  # informational: measuring it is all that is asked
 
     def __str__(self) -> str:
+        if self.informational:
+            return NO_TARGET
         return f"{self.comparison} {self.value:g}"
 
 
@@ -78,6 +97,8 @@ def judge(
 def _format_value(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "—"
+    if isinstance(value, int):  # a count
+        return str(value)
     if abs(value) >= 100:
         return f"{value:.0f}"
     if abs(value) >= 10:
@@ -85,8 +106,17 @@ def _format_value(value: float | None) -> str:
     return f"{value:.3f}"
 
 
+# (passed, informational) -> verdict; a figure without a target fails only when missing.
+_VERDICTS = {
+    (True, False): "PASS",
+    (True, True): "INFO",
+    (False, False): "FAIL",
+    (False, True): "FAIL",
+}
+
+
 def format_line(result: Result, name_width: int = 0) -> str:
-    verdict = "PASS" if result.passed else "FAIL"
+    verdict = _VERDICTS[(result.passed, result.target.informational)]
     line = (
         f"{result.name:<{name_width}}  {_format_value(result.measured):>8} {result.unit:<6}"
         f"  target {str(result.target):<8}  {verdict}"
@@ -98,7 +128,8 @@ def format_line(result: Result, name_width: int = 0) -> str:
 
 
 def format_table(results: list[Result]) -> str:
-    """One line per benchmark: name, measured value and unit, target, PASS/FAIL."""
+    """One line per benchmark: name, measured value and unit, target, PASS/FAIL
+    (INFO for a figure reported without a target)."""
     width = max((len(r.name) for r in results), default=0)
     return "\n".join(format_line(r, width) for r in results)
 

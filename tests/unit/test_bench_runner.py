@@ -36,6 +36,9 @@ Target = report.Target
         (Target("<=", 250), 251, False),
         (Target(">=", 0.1), None, False),
         (Target("<=", 250), float("nan"), False),
+        (Target("==", 0), 0, True),
+        (Target("==", 0), 1, False),
+        (Target("==", 0), None, False),
     ],
 )
 def test_a_target_is_met_only_on_its_side_of_the_threshold(target, measured, met):
@@ -45,6 +48,35 @@ def test_a_target_is_met_only_on_its_side_of_the_threshold(target, measured, met
 def test_a_target_refuses_an_unknown_comparison():
     with pytest.raises(ValueError):
         Target(">", 1)
+
+
+def test_a_threshold_target_refuses_to_be_made_without_a_value():
+    with pytest.raises(ValueError):
+        Target("==")
+
+
+def test_a_figure_without_a_target_passes_when_measured_and_fails_when_missing():
+    assert Target.none().met_by(7.63) is True
+    assert Target.none().met_by(None) is False
+    assert str(Target.none()) == "none"
+
+
+def test_the_table_marks_a_figure_without_a_target_info_and_prints_counts_as_integers():
+    results = [
+        report.judge("enrol_burst_sqlite_over_capacity", 0, "seats", Target("==", 0)),
+        report.judge("enrol_burst_sqlite_wall_s", 5.25, "s", Target.none()),
+        report.judge("enrol_burst_postgresql_wall_s", None, "s", Target.none()),
+    ]
+    lines = report.format_table(results).splitlines()
+    assert " 0 seats" in lines[0]
+    assert "target == 0" in lines[0]
+    assert lines[0].endswith("PASS")
+    assert "5.250 s" in lines[1]
+    assert "target none" in lines[1]
+    assert lines[1].endswith("INFO")
+    assert lines[2].endswith("FAIL")
+    assert report.exit_code(results[:2]) == 0
+    assert report.exit_code(results) == 1
 
 
 def test_a_benchmark_that_meets_its_target_but_had_problems_fails():
