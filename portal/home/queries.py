@@ -87,40 +87,32 @@ class MandatoryDue:
 
 
 def mandatory_due(user: User) -> list[MandatoryDue]:
-    """Courses mandatory for new appointees that this person still owes (two queries)."""
+    """Courses mandatory for new appointees that this person still owes (one statement)."""
     if user.appointed_on is None:
         return []
-    courses = list(
-        db.session.scalars(
-            select(Course)
-            .where(Course.is_active, Course.is_mandatory_for_new)
-            .order_by(Course.sort_order, Course.title)
+    has_place = (
+        select(Enrollment.id)
+        .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
+        .where(
+            TrainingSession.course_id == Course.id,
+            Enrollment.user_id == user.id,
+            Enrollment.status.in_(
+                (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED, EnrollmentStatus.REQUESTED)
+            ),
         )
+        .exists()
     )
-    if not courses:
-        return []
-    placed = set(
-        db.session.scalars(
-            select(TrainingSession.course_id)
-            .join(Enrollment, Enrollment.session_id == TrainingSession.id)
-            .where(
-                Enrollment.user_id == user.id,
-                Enrollment.status.in_(
-                    (
-                        EnrollmentStatus.ENROLLED,
-                        EnrollmentStatus.WAITLISTED,
-                        EnrollmentStatus.REQUESTED,
-                    )
-                ),
-            )
-        )
-    )
+    rows = db.session.execute(
+        select(Course, has_place)
+        .where(Course.is_active, Course.is_mandatory_for_new)
+        .order_by(Course.sort_order, Course.title)
+    ).all()
     today = today_in_seoul()
     out = []
-    for course in courses:
+    for course, placed in rows:
         due_on = user.appointed_on + dt.timedelta(days=course.mandatory_within_days or 0)
-        # Only people still inside (or just past) their new-appointee period owe it here.
+        # Only people still inside (or within a year past) their new-appointee period owe it here.
         if due_on < today - dt.timedelta(days=365):
             continue
-        out.append(MandatoryDue(course, due_on, due_on < today, course.id in placed))
+        out.append(MandatoryDue(course, due_on, due_on < today, bool(placed)))
     return out

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.auth.access import login_required, public
 from portal.home import queries
-from portal.learning.queries import my_learning
+from portal.learning.queries import upcoming
 from portal.users.models import Role
 
 bp = Blueprint("home", __name__)
@@ -26,7 +26,7 @@ def index():
         "new_appointee_days": cfg["NEW_APPOINTEE_DAYS"],
     }
     context["mandatory"] = queries.mandatory_due(me)
-    context["upcoming"] = my_learning(me.id, per_page=1).upcoming[:3]
+    context["upcoming"] = upcoming(me.id, limit=3)
     if current_user.role in (Role.COORDINATOR, Role.ADMIN):
         context["figures"] = queries.org_figures(cfg["NEW_APPOINTEE_DAYS"])
     if current_user.role is Role.COORDINATOR:

@@ -11,13 +11,13 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, func, not_, select
+from sqlalchemy import Select, and_, bindparam, case, func, not_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from portal.catalog.models import Course
 from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
-from portal.db import db
+from portal.db import UTCDateTime, db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.org.models import Department
 from portal.scheduling.models import SessionStatus, TrainingSession
@@ -120,6 +120,30 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
         total=past.total,
     )
     return MyLearning(upcoming=upcoming, awaiting_approval=awaiting, history=history)
+
+
+def _upcoming_statement() -> Select:
+    return (
+        _with_session_and_course(select(Enrollment, _waitlist_position().label("position")))
+        .where(
+            Enrollment.user_id == bindparam("user_id"),
+            _is_current(bindparam("now", type_=UTCDateTime())),
+            Enrollment.status != EnrollmentStatus.REQUESTED,
+        )
+        .order_by(TrainingSession.starts_at, TrainingSession.id)
+        .limit(bindparam("limit"))
+    )
+
+
+# Built once: the home page runs this on every visit, and building the correlated
+# subquery costs more than executing it.
+_UPCOMING = _upcoming_statement()
+
+
+def upcoming(user_id: int, limit: int) -> list[LearningRow]:
+    """The next few sessions the user is enrolled or waitlisted in (one statement)."""
+    rows = db.session.execute(_UPCOMING, {"user_id": user_id, "now": utcnow(), "limit": limit})
+    return [LearningRow(enrollment, position) for enrollment, position in rows.all()]
 
 
 def active_enrollment(user_id: int, session_id: int) -> Enrollment | None:
