@@ -59,6 +59,26 @@ def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
     return decorator
 
 
+# No role grants these views by itself: the department-head flag does. The route x role
+# matrix therefore expects every role without the flag to be refused (403).
+DEPARTMENT_HEADS: frozenset[Role] = frozenset()
+
+
+def department_head_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only logged-in department heads (User.is_department_head) may call this view."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_department_head:
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapped.access = DEPARTMENT_HEADS  # type: ignore[attr-defined]
+    return wrapped
+
+
 def enforce_declared_access() -> None:
     """Refuse any endpoint whose view did not declare who may call it."""
     if request.endpoint is None or request.endpoint == "static":

@@ -6,46 +6,22 @@ portal.enrollment.operations, which raise EnrollmentError with a Korean message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.auth.access import login_required
+from portal.auth.access import department_head_required, login_required
 from portal.db import db
 from portal.enrollment import operations as ops
 from portal.enrollment.forms import APPROVE, CancelForm, DecisionForm, EnrolForm, safe_next
 from portal.enrollment.models import EnrollmentStatus
-from portal.extensions import login_manager
 from portal.learning import queries
 from portal.scheduling.models import TrainingSession
-from portal.users.models import Role, User
+from portal.users.models import User
 
 bp = Blueprint("enrollment", __name__)
-
-# No role grants approvals by itself: the department-head flag does. The route × role
-# matrix therefore expects every role without the flag to be refused (403).
-DEPARTMENT_HEADS: frozenset[Role] = frozenset()
-
-
-def department_head_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only logged-in department heads may call this view; others get 403."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_department_head:
-            abort(403)
-        return view(*args, **kwargs)
-
-    wrapped.access = DEPARTMENT_HEADS  # type: ignore[attr-defined]
-    return wrapped
 
 
 def course_url(slug: str) -> str:

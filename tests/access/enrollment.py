@@ -1,7 +1,6 @@
 """Routes of enrolment for staff, approvals for department heads, My learning and the iCal feed."""
 
-from portal.auth.access import AUTHENTICATED, PUBLIC
-from portal.enrollment.views import DEPARTMENT_HEADS
+from portal.auth.access import AUTHENTICATED, DEPARTMENT_HEADS, PUBLIC
 from tests.access import Expect
 
 ROUTES = {
