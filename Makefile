@@ -32,7 +32,7 @@ $(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
 
 $(STAMPS)/translations: $(STAMPS)/python $(wildcard portal/translations/*/LC_MESSAGES/messages.po) | $(STAMPS)
 	@echo "==> Compiling translations"
-	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+	@$(BIN)/pybabel compile --use-fuzzy -d portal/translations >/dev/null
 	@touch $@
 
 setup: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/translations ## Install everything the portal needs (idempotent)
