@@ -147,7 +147,7 @@ def test_a_cancellation_promotes_the_waitlisted_colleague_who_is_notified_by_app
     history = staff.get_by_role("region", name="지난 교육 표")
     expect(
         history.locator("tbody tr").filter(has_text=f"{COURSE} {ROUND}").locator(".krds-badge")
-    ).to_have_text("취소")
+    ).to_have_text("취소됨")
     screenshot(staff, "staff-cancelled")
 
     # 4. D0003 reloads My learning: confirmed, with the promotion in the notifications.
