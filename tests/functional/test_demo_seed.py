@@ -332,8 +332,15 @@ def test_session_seeding_is_deterministic(app):
                     ).order_by(TrainingSession.id)
                 ).all()
                 + db.session.execute(
-                    select(Enrollment.session_id, User.employee_number, Enrollment.status)
+                    # Sessions by course and round, not id: PostgreSQL sequences don't roll back.
+                    select(
+                        TrainingSession.course_id,
+                        TrainingSession.round_number,
+                        User.employee_number,
+                        Enrollment.status,
+                    )
                     .join(User, User.id == Enrollment.user_id)
+                    .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
                     .order_by(Enrollment.id)
                 ).all()
             )
