@@ -85,7 +85,7 @@ def removed(session: TrainingSession) -> Message:
     )
 
 
-def session_changed(session: TrainingSession) -> Message:
+def session_changed(session: TrainingSession, *, holds_seat: bool) -> Message:
     return Message(
         kind="session.changed",
         title=_("교육 일정이 바뀌었습니다: %(title)s", title=_title(session)),
@@ -93,7 +93,7 @@ def session_changed(session: TrainingSession) -> Message:
         + "\n"
         + _when_where(session),
         link=MY_LEARNING,
-        ics=session_invite(session, session.course.title),
+        ics=session_invite(session, session.course.title, include_link=holds_seat),
     )
 
 

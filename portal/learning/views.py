@@ -50,7 +50,11 @@ def my_learning():
 @login_required
 def session_ics(session_id: int):
     enrollment = queries.active_enrollment(current_user.id, session_id) or abort(404)
-    body = session_invite(enrollment.session, enrollment.session.course.title)
+    body = session_invite(
+        enrollment.session,
+        enrollment.session.course.title,
+        include_link=enrollment.status is EnrollmentStatus.ENROLLED,
+    )
     response = Response(body, mimetype=ICS_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="session-{session_id}.ics"'
     return response
@@ -85,7 +89,11 @@ def ical_feed(token: str):
     with force_locale(owner.locale or "ko"):
         waiting = _("[대기]")
         entries = [
-            (session, f"{waiting} {title}" if status is EnrollmentStatus.WAITLISTED else title)
+            (
+                session,
+                f"{waiting} {title}" if status is EnrollmentStatus.WAITLISTED else title,
+                status is EnrollmentStatus.ENROLLED,
+            )
             for session, title, status in queries.feed_entries(owner.id)
         ]
         body = calendar_for(entries, name=_("AI 교육 일정"))

@@ -445,7 +445,13 @@ def update_session(session_id: int, data: SessionInput) -> SessionChange:
     notified = 0
     if NOTIFY_FIELDS.intersection(changed):
         for enrollment in _people_on(session.id):
-            notify(enrollment.user, lambda: messages.session_changed(session))
+            holds_seat = enrollment.status is EnrollmentStatus.ENROLLED
+            notify(
+                enrollment.user,
+                lambda holds_seat=holds_seat: messages.session_changed(
+                    session, holds_seat=holds_seat
+                ),
+            )
             notified += 1
 
     details: dict[str, object] = {"fields": changed, "promoted": promoted, "notified": notified}
