@@ -10,8 +10,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.core.templating import seoul_datetime
-from portal.enrollment import roster_operations as ops
-from portal.enrollment.roster_operations import BulkMode, BulkSelection
+from portal.enrollment import bulk_operations as bulk_ops
+from portal.enrollment.bulk_operations import BulkMode, BulkSelection
 from portal.org.operations import department_choices
 from portal.scheduling.operations import course_choices
 
@@ -57,12 +57,12 @@ class BulkForm(FlaskForm):
     )
     appointed_within_days = IntegerField(
         _l("임용 후 기간 (일)"),
-        default=ops.DEFAULT_APPOINTED_WITHIN_DAYS,
+        default=bulk_ops.DEFAULT_APPOINTED_WITHIN_DAYS,
         validators=[
             Optional(),
             NumberRange(
                 1,
-                ops.MAX_APPOINTED_WITHIN_DAYS,
+                bulk_ops.MAX_APPOINTED_WITHIN_DAYS,
                 _l("임용 후 기간은 %(min)s일에서 %(max)s일 사이로 입력해 주세요."),
             ),
         ],
@@ -87,7 +87,7 @@ class BulkForm(FlaskForm):
                         left=session.seats_left,
                     ),
                 )
-                for session, title in ops.upcoming_sessions()
+                for session, title in bulk_ops.upcoming_sessions()
             ),
         ]
         self.department_id.choices = [
@@ -124,6 +124,6 @@ class BulkForm(FlaskForm):
             department_id=self.department_id.data or None,
             employee_numbers=(self.employee_numbers.data or "") if mode is BulkMode.NUMBERS else "",
             appointed_within_days=self.appointed_within_days.data
-            or ops.DEFAULT_APPOINTED_WITHIN_DAYS,
+            or bulk_ops.DEFAULT_APPOINTED_WITHIN_DAYS,
             course_id=self.course_id.data or None,
         )

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from portal.auth.access import role_required
 from portal.db import db, set_write_intent
+from portal.enrollment import bulk_operations as bulk_ops
 from portal.enrollment import roster_operations as ops
 from portal.enrollment.models import EnrollmentStatus
 from portal.enrollment.operations import EnrollmentError
@@ -207,10 +208,10 @@ def bulk():
     selection = form.to_selection()
     try:
         if request.form.get("step") == "confirm":
-            plan = ops.apply_bulk(selection, form.digest.data or "", current_user.id)
+            plan = bulk_ops.apply_bulk(selection, form.digest.data or "", current_user.id)
         else:
-            plan = ops.preview_bulk(selection)
-    except ops.SelectionChanged as changed:
+            plan = bulk_ops.preview_bulk(selection)
+    except bulk_ops.SelectionChanged as changed:
         # Nothing was written: show the new preview and ask again.
         form.form_errors.append(str(changed))
         plan = changed.plan
@@ -222,11 +223,11 @@ def bulk():
     return _render_bulk(form, plan)
 
 
-def _render_bulk(form: BulkForm, plan: ops.BulkPlan | None = None):
+def _render_bulk(form: BulkForm, plan: bulk_ops.BulkPlan | None = None):
     return render_template(
         "roster/bulk.html",
         form=form,
         plan=plan,
         modes=MODE_LABELS,
-        numbers=ops.parse_employee_numbers(form.employee_numbers.data or ""),
+        numbers=bulk_ops.parse_employee_numbers(form.employee_numbers.data or ""),
     )

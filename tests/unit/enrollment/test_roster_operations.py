@@ -10,10 +10,11 @@ from sqlalchemy import func, select, update
 from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
+from portal.enrollment import bulk_operations as bulk_ops
 from portal.enrollment import operations as enrolment
 from portal.enrollment import roster_operations as ops
+from portal.enrollment.bulk_operations import BulkMode, BulkSelection, Outcome
 from portal.enrollment.models import Enrollment, EnrollmentStatus
-from portal.enrollment.roster_operations import BulkMode, BulkSelection, Outcome
 from portal.notifications.models import Notification, OutboxMessage
 from portal.org.models import Department, DepartmentKind
 from portal.scheduling.models import TrainingSession
@@ -320,7 +321,7 @@ def test_a_refused_move_leaves_the_person_where_they_were(
 
 def test_pasted_numbers_split_on_lines_commas_and_spaces_without_repeats():
     text = "A001\nA002, A003 ;A001\r\n\tA004,,"
-    assert ops.parse_employee_numbers(text) == ["A001", "A002", "A003", "A004"]
+    assert bulk_ops.parse_employee_numbers(text) == ["A001", "A002", "A003", "A004"]
 
 
 @pytest.fixture
@@ -348,7 +349,7 @@ def test_by_department_takes_active_people_of_the_department_and_its_teams(
     in_team = make_user(department_id=team.id)
     make_user(department_id=team.id, is_active=False)
     make_user()  # no department
-    plan = ops.preview_bulk(
+    plan = bulk_ops.preview_bulk(
         _selection(session.id, BulkMode.DEPARTMENT, department_id=department.id)
     )
     assert sorted(line.user.id for line in plan.lines) == sorted([in_division.id, in_team.id])
@@ -358,7 +359,7 @@ def test_pasted_numbers_report_unknown_and_inactive_people(ctx, make_user, make_
     session = make_session()
     make_user(employee_number="P0001")
     make_user(employee_number="P0002", is_active=False)
-    plan = ops.preview_bulk(
+    plan = bulk_ops.preview_bulk(
         _selection(session.id, BulkMode.NUMBERS, employee_numbers="P0001\nX9999, P0002")
     )
     assert [(line.employee_number, line.outcome) for line in plan.lines] == [
@@ -388,7 +389,7 @@ def test_the_rule_picks_recent_appointees_with_no_live_enrolment_in_the_course(
     enrolment.cancel(gone.id, enrolment.Actor(cancelled_before.id))
     _enrol(other_course_session.id, on_other_course)
 
-    plan = ops.preview_bulk(_selection(target.id, BulkMode.RULE, appointed_within_days=90))
+    plan = bulk_ops.preview_bulk(_selection(target.id, BulkMode.RULE, appointed_within_days=90))
 
     chosen = {line.user.id for line in plan.lines}
     assert chosen == {recent.id, also_recent.id, cancelled_before.id, on_other_course.id}
@@ -403,7 +404,7 @@ def test_the_rule_can_name_another_course(ctx, make_user, make_course, make_sess
     took_basics = make_user(appointed_on=today - dt.timedelta(days=3))
     fresh = make_user(appointed_on=today - dt.timedelta(days=3))
     _enrol(basics_session.id, took_basics)
-    plan = ops.preview_bulk(
+    plan = bulk_ops.preview_bulk(
         _selection(target.id, BulkMode.RULE, appointed_within_days=30, course_id=basics.id)
     )
     assert [line.user.id for line in plan.lines] == [fresh.id]
@@ -413,7 +414,9 @@ def test_a_selection_for_a_started_session_is_refused(ctx, make_user, make_sessi
     session = make_session(starts_at=clock.utcnow() + dt.timedelta(minutes=5))
     clock.advance(dt.timedelta(minutes=10))
     with pytest.raises(ops.RosterError, match="이미 시작했거나"):
-        ops.preview_bulk(_selection(session.id, BulkMode.DEPARTMENT, department_id=department.id))
+        bulk_ops.preview_bulk(
+            _selection(session.id, BulkMode.DEPARTMENT, department_id=department.id)
+        )
 
 
 # --- bulk: preview and apply -----------------------------------------------------------
@@ -427,7 +430,7 @@ def test_the_preview_counts_seats_and_writes_nothing(ctx, make_user, make_sessio
         make_user(department_id=department.id)
     before = (_count(Enrollment), _count(AuditEntry), _count(OutboxMessage), _count(Notification))
 
-    plan = ops.preview_bulk(
+    plan = bulk_ops.preview_bulk(
         _selection(session.id, BulkMode.DEPARTMENT, department_id=department.id)
     )
 
@@ -453,9 +456,9 @@ def test_applying_gives_each_person_a_result_and_audits_the_batch(
         make_user(department_id=department.id, employee_number=f"B000{n}") for n in (2, 3, 4)
     ]
     selection = _selection(session.id, BulkMode.DEPARTMENT, department_id=department.id)
-    digest = ops.preview_bulk(selection).digest
+    digest = bulk_ops.preview_bulk(selection).digest
 
-    plan = ops.apply_bulk(selection, digest, coordinator.id)
+    plan = bulk_ops.apply_bulk(selection, digest, coordinator.id)
 
     results = {line.employee_number: (line.outcome, line.waitlist_position) for line in plan.lines}
     assert results == {
@@ -485,10 +488,10 @@ def test_applying_after_the_selection_changed_writes_nothing(
     session = make_session()
     make_user(department_id=department.id)
     selection = _selection(session.id, BulkMode.DEPARTMENT, department_id=department.id)
-    digest = ops.preview_bulk(selection).digest
+    digest = bulk_ops.preview_bulk(selection).digest
     make_user(department_id=department.id)  # joined the department since the preview
-    with pytest.raises(ops.SelectionChanged) as changed:
-        ops.apply_bulk(selection, digest, coordinator.id)
+    with pytest.raises(bulk_ops.SelectionChanged) as changed:
+        bulk_ops.apply_bulk(selection, digest, coordinator.id)
     assert len(changed.value.plan.lines) == 2
     assert _count(Enrollment) == 0
     assert _audits("enrollment.bulk") == []
@@ -504,10 +507,10 @@ def test_bulk_enrolment_goes_ahead_over_an_overlap_but_reports_it(
     make_user(employee_number="C0002")
     _enrol(clash.id, busy)
     selection = _selection(session.id, BulkMode.NUMBERS, employee_numbers="C0001 C0002")
-    preview = ops.preview_bulk(selection)
+    preview = bulk_ops.preview_bulk(selection)
     assert [line.has_overlap for line in preview.lines] == [True, False]
 
-    plan = ops.apply_bulk(selection, preview.digest, coordinator.id)
+    plan = bulk_ops.apply_bulk(selection, preview.digest, coordinator.id)
 
     assert [(line.outcome, line.has_overlap) for line in plan.lines] == [
         (Outcome.ENROLLED, True),
@@ -518,6 +521,6 @@ def test_bulk_enrolment_goes_ahead_over_an_overlap_but_reports_it(
 
 def test_a_pasted_list_longer_than_the_limit_is_refused(ctx, make_session):
     session = make_session()
-    numbers = " ".join(f"N{n:05d}" for n in range(ops.MAX_BULK + 1))
+    numbers = " ".join(f"N{n:05d}" for n in range(bulk_ops.MAX_BULK + 1))
     with pytest.raises(ops.RosterError, match="나눠"):
-        ops.preview_bulk(_selection(session.id, BulkMode.NUMBERS, employee_numbers=numbers))
+        bulk_ops.preview_bulk(_selection(session.id, BulkMode.NUMBERS, employee_numbers=numbers))
