@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,6 +27,7 @@ from portal.auth.forms import ChangePasswordForm, LoginForm
 from portal.auth.passwords import password_problems, verify_password
 from portal.auth.sessions import log_in, log_out
 from portal.core.clock import utcnow
+from portal.core.net import local_path
 from portal.db import db, set_write_intent
 from portal.extensions import limiter
 
@@ -38,15 +38,6 @@ def _account_key() -> str:
     # Hash the identifier so the rate-limit store never holds an employee number or e-mail.
     login = (request.form.get("login") or "").strip().lower()
     return "acct:" + hashlib.sha256(login.encode()).hexdigest()[:32]
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -67,7 +58,7 @@ def login():
         result = operations.record_attempt(check, form.password.data)
         if result.outcome is operations.LoginOutcome.OK:
             log_in(result.user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect(local_path(request.args.get("next")) or url_for("home.index"))
         if result.outcome is operations.LoginOutcome.LOCKED:
             form.form_errors.append(
                 _(

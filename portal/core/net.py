@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import request
 
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
+
+
+def local_path(target: str | None) -> str | None:
+    """target if it is a path on this site, else None: no open redirects via ?next=.
+
+    "//host" and "/\\host" are refused because browsers treat them as other sites.
+    """
+    if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

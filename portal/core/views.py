@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from portal.auth.access import public
+from portal.core.net import local_path
 from portal.db import db
 
 bp = Blueprint("core", __name__)
@@ -41,7 +42,4 @@ def set_locale():
         session["locale"] = locale
         if current_user.is_authenticated:
             current_user.locale = locale
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or url_for("home.index"))

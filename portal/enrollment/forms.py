@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField
@@ -12,16 +10,6 @@ from wtforms.validators import InputRequired
 
 APPROVE = "approve"
 DECLINE = "decline"
-
-
-def safe_next(target: str | None) -> str | None:
-    """A path on this site to go back to, or None for anything else (no open redirect)."""
-    if not target or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 class EnrolForm(FlaskForm):

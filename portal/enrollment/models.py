@@ -21,6 +21,10 @@ class EnrollmentStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+# An enrolment that holds, or waits for, a place in its session.
+ACTIVE = (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED, EnrollmentStatus.REQUESTED)
+
+
 class Enrollment(Base):
     __tablename__ = "enrollments"
     __table_args__ = (

@@ -23,12 +23,10 @@ from portal.audit.operations import record
 from portal.core.clock import utcnow
 from portal.db import db
 from portal.enrollment import messages
-from portal.enrollment.models import Enrollment, EnrollmentStatus
+from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.notifications.operations import notify
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
-
-ACTIVE = (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED, EnrollmentStatus.REQUESTED)
 
 
 class EnrollmentError(ValueError):

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.auth.access import department_head_required, login_required
+from portal.core.net import local_path
 from portal.db import db
 from portal.enrollment import operations as ops
-from portal.enrollment.forms import APPROVE, CancelForm, DecisionForm, EnrolForm, safe_next
+from portal.enrollment.forms import APPROVE, CancelForm, DecisionForm, EnrolForm
 from portal.enrollment.models import EnrollmentStatus
 from portal.learning import queries
 from portal.scheduling.models import TrainingSession
@@ -38,7 +39,7 @@ def enrol(session_id: int):
     if not form.validate():
         abort(400)
     slug = queries.course_slug_for_session(session_id) or abort(404)
-    back = safe_next(form.next.data) or course_url(slug)
+    back = local_path(form.next.data) or course_url(slug)
     try:
         result = ops.enrol(
             session_id,
@@ -84,7 +85,7 @@ def cancel(enrollment_id: int):
     form = CancelForm()
     if not form.validate():
         abort(400)
-    back = safe_next(form.next.data) or course_url(slug)
+    back = local_path(form.next.data) or course_url(slug)
     try:
         promoted = ops.cancel(enrollment_id, ops.Actor(current_user.id))
     except ops.EnrollmentError as err:

@@ -12,7 +12,7 @@ from portal.audit.models import AuditEntry
 from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul
 from portal.db import db
-from portal.enrollment.models import Enrollment, EnrollmentStatus
+from portal.enrollment.models import ACTIVE, Enrollment
 from portal.org.models import Department
 from portal.scheduling.models import TrainingSession
 from portal.users.models import Role, User
@@ -96,9 +96,7 @@ def mandatory_due(user: User) -> list[MandatoryDue]:
         .where(
             TrainingSession.course_id == Course.id,
             Enrollment.user_id == user.id,
-            Enrollment.status.in_(
-                (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED, EnrollmentStatus.REQUESTED)
-            ),
+            Enrollment.status.in_(ACTIVE),
         )
         .exists()
     )

@@ -18,13 +18,11 @@ from portal.catalog.models import Course
 from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import UTCDateTime, db
-from portal.enrollment.models import Enrollment, EnrollmentStatus
+from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.org.models import Department
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
 
-# An enrolment that still holds (or waits for) a place.
-ACTIVE = (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED, EnrollmentStatus.REQUESTED)
 # How far back the iCal feed reaches, so a subscribed calendar keeps recent history.
 FEED_PAST_DAYS = 90
 
