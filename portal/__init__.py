@@ -87,9 +87,14 @@ def _init_extensions(app: Flask) -> None:
     headers.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    from portal.assistant import registry
+
+    registry.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.assistant.manage_views import bp as practice_manage_bp
+    from portal.assistant.views import bp as assistant_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp
@@ -118,6 +123,8 @@ def _register_blueprints(app: Flask) -> None:
         org_bp,
         import_bp,
         audit_bp,
+        assistant_bp,
+        practice_manage_bp,
     ):
         app.register_blueprint(bp)
 

@@ -40,6 +40,7 @@ def db_is_empty() -> None:
 
 
 def register(app: Flask) -> None:
+    from portal.assistant.cli import retention_cli
     from portal.catalog.cli import courses_cli
     from portal.demo.cli import demo_cli
     from portal.notifications.cli import outbox_cli
@@ -50,3 +51,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(retention_cli)

@@ -78,6 +78,27 @@ SETTINGS: dict[str, Setting] = {
     "ROSTER_IMPORT_MAX_BYTES": Setting(
         5 * 1024 * 1024, "Largest roster file accepted for import.", int
     ),
+    "ASSISTANT_MODELS": Setting(
+        [],
+        "Model endpoints for the practice sandbox, as a JSON list of objects: key, backend "
+        "(openai or azure), label, model, base_url, api_key, azure_endpoint, api_version, "
+        "internal. Admins then enable them and mark which are internal (may receive 민감 "
+        "data). The built-in offline coach is always available and is the default.",
+        list,
+    ),
+    "ASSISTANT_TIMEOUT_SECONDS": Setting(
+        60, "Timeout of every model call (connect and each wait for data), in seconds.", int
+    ),
+    "ASSISTANT_RETENTION_DAYS": Setting(
+        90,
+        "`flask retention purge` deletes sandbox conversations (and unsubmitted drafts) idle "
+        "for longer than this; submitted exercise drafts and audit records are kept.",
+        int,
+    ),
+    "ASSISTANT_POLICY_VERSION": Setting(
+        "2026-11",
+        "Version of the AI-use policy; changing it asks every user to accept the policy again.",
+    ),
     "TESTING": Setting(False, "Set by the test suite.", bool),
     "WTF_CSRF_ENABLED": Setting(True, "CSRF protection; only tests may turn it off.", bool),
     "SERVER_NAME": Setting(None, "Public host name, when URLs are built outside a request."),
@@ -109,6 +130,14 @@ def _coerce(name: str, raw: str, kind: type) -> Any:
         if lowered in {"0", "false", "no", "off", ""}:
             return False
         raise ConfigError(f"{_ENV_PREFIX}{name}: expected true or false, got {raw!r}")
+    if kind is list:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"{_ENV_PREFIX}{name}: expected a JSON list") from None
+        if not isinstance(value, list):
+            raise ConfigError(f"{_ENV_PREFIX}{name}: expected a JSON list")
+        return value
     if kind is int:
         try:
             return int(raw)

@@ -1,5 +1,20 @@
 """Imports every model module so metadata is complete (Alembic, tests)."""
 
+from portal.assistant.models import (
+    AssistantLimits,
+    AssistantMessage,
+    Conversation,
+    DocType,
+    Draft,
+    DraftVersion,
+    Exercise,
+    GuardEvent,
+    MessageRating,
+    ModelSetting,
+    PolicyAcceptance,
+    Submission,
+    UsageCounter,
+)
 from portal.audit.models import AuditEntry
 from portal.auth.models import LoginSession
 from portal.catalog.models import Course
@@ -10,6 +25,19 @@ from portal.scheduling.models import TrainingSession
 from portal.users.models import RosterUpload, User
 
 __all__ = [
+    "AssistantLimits",
+    "AssistantMessage",
+    "Conversation",
+    "DocType",
+    "Draft",
+    "DraftVersion",
+    "Exercise",
+    "GuardEvent",
+    "MessageRating",
+    "ModelSetting",
+    "PolicyAcceptance",
+    "Submission",
+    "UsageCounter",
     "AuditEntry",
     "Course",
     "Department",

@@ -316,3 +316,97 @@ def make_session(app, make_course):
             return session
 
     return factory
+
+
+DOC_TYPE_DATA = {
+    "description": "정책 추진을 건의하는 보고서",
+    "system_prompt": "당신은 지방자치단체 기획보고서 작성을 돕는 도우미입니다. 두괄식·개조식으로 씁니다.",
+    "structure": [
+        {"title": "추진배경", "required": True, "hint": "필요성", "keywords": ["추진배경", "배경"]},
+        {"title": "추진계획", "required": True, "hint": "일정과 예산", "keywords": ["추진계획"]},
+        {"title": "기대효과", "required": False, "hint": "효과", "keywords": ["기대효과"]},
+    ],
+    "checklist": [{"id": "headline-first", "text": "결론을 먼저 썼다", "check": "headline"}],
+    "style": {
+        "gaejosik": True,
+        "hierarchy": ["□", "○", "-"],
+        "max_sentence_chars": 80,
+        "units_required": True,
+        "date_style": "2026. 11. 27.",
+        "language": "ko",
+    },
+}
+
+EXERCISE_DATA = {
+    "scenario": "스마트 버스정류장 확대 계획을 기획보고서로 쓰세요.",
+    "source_material": "| 구분 | 2025년 |\n|---|---|\n| 정류장 | 120개소 |",
+    "estimated_minutes": 30,
+    "rubric": [
+        {
+            "id": "structure",
+            "title": "구성",
+            "description": "필수 항목",
+            "max_score": 5,
+            "auto": "sections",
+        },
+        {"id": "accuracy", "title": "정확성", "description": "수치", "max_score": 5},
+    ],
+    "model_answer": None,
+}
+
+
+@pytest.fixture
+def make_workspace(app, make_course):
+    """A doc type and exercise (made once per test), and a workspace owned by `user`."""
+    from sqlalchemy import select
+
+    from portal.assistant import operations as sandbox
+    from portal.assistant.models import DataGrade, DocType, Exercise
+    from portal.users.models import User
+
+    def factory(user, *, exercise: bool = True, grade=DataGrade.PUBLIC, model_key="offline"):
+        with app.app_context():
+            doc_type = db.session.scalar(select(DocType).where(DocType.slug == "test-report"))
+            if doc_type is None:
+                doc_type = DocType(
+                    slug="test-report",
+                    version=1,
+                    name="기획보고서",
+                    name_en="Planning report",
+                    data=DOC_TYPE_DATA,
+                    source_hash="0" * 64,
+                    synced_at=clock.utcnow(),
+                )
+                db.session.add(doc_type)
+                db.session.flush()
+            found = None
+            if exercise:
+                found = db.session.scalar(select(Exercise).where(Exercise.slug == "ex-test"))
+                if found is None:
+                    found = Exercise(
+                        slug="ex-test",
+                        course_id=make_course().id,
+                        doc_type_id=doc_type.id,
+                        version=1,
+                        title="스마트 버스정류장 확대 보고",
+                        title_en="Smart bus shelters",
+                        data=EXERCISE_DATA,
+                        source_hash="0" * 64,
+                        synced_at=clock.utcnow(),
+                    )
+                    db.session.add(found)
+                    db.session.flush()
+            owner = db.session.get(User, user.id)
+            sandbox.accept_policy(owner.id)
+            draft = sandbox.start_workspace(
+                owner,
+                doc_type=doc_type,
+                exercise=found,
+                grade=grade,
+                model_key=model_key,
+                title="연습 문서",
+            )
+            db.session.commit()
+            return draft
+
+    return factory

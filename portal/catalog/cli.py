@@ -1,4 +1,8 @@
-"""`flask courses ...`: check courses/ and synchronise it into the database."""
+"""`flask courses ...`: check courses/ and synchronise it into the database.
+
+Courses first, then the practice sandbox's document types and exercises
+(portal.assistant.content), all in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from portal import ROOT
+from portal.assistant import content
 from portal.catalog import sync
 from portal.db import db, set_write_intent
 
@@ -35,10 +40,15 @@ _LABELS = {
 @courses_cli.command("validate")
 @_path_option
 def validate(root: Path) -> None:
-    """Check every course in courses/ without touching the database."""
-    loaded = _load_or_exit(root)
+    """Check every course, document type and exercise in courses/ without the database."""
+    loaded, loaded_content = _load_or_exit(root)
     click.echo(
         f"{len(loaded.courses)}개 과정에 오류가 없습니다 ({len(loaded.courses)} courses, no errors)."
+    )
+    types, exercises = len(loaded_content.doc_types), len(loaded_content.exercises)
+    click.echo(
+        f"문서 유형 {types}개, 실습 과제 {exercises}개에 오류가 없습니다 "
+        f"({types} doc types, {exercises} exercises, no errors)."
     )
 
 
@@ -46,37 +56,62 @@ def validate(root: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @_path_option
 def sync_courses(dry_run: bool, root: Path) -> None:
-    """Check courses/, then create or update courses by slug (removed ones are deactivated)."""
-    loaded = _load_or_exit(root)
+    """Check courses/, then create or update courses, document types and exercises by slug.
+
+    Removed ones are deactivated, never deleted.
+    """
+    loaded, loaded_content = _load_or_exit(root)
     if dry_run:
         set_write_intent(False)
         plan = sync.plan_sync(loaded)
+        content_plan = content.plan_content_sync(loaded_content)
         db.session.rollback()
     else:
         with db.command_transaction():
             plan = sync.plan_sync(loaded)
             sync.apply_sync(plan)
-    _echo_plan(plan)
+            db.session.flush()  # exercises find their course by slug
+            content_plan = content.plan_content_sync(loaded_content)
+            content.apply_content_sync(content_plan)
+    _echo_changes("과정 동기화 (course sync)", plan)
+    if plan.deactivated:
+        click.echo(
+            "  courses/에서 빠진 과정은 삭제하지 않고 숨깁니다. 차수·신청·이수 기록은 그대로 남습니다 "
+            "(removed courses are hidden, never deleted; their sessions and records are kept)."
+        )
+    _echo_changes("문서 유형 (doc types)", content_plan.doc_type_changes)
+    _echo_changes("실습 과제 (exercises)", content_plan.exercise_changes)
+    if content_plan.doc_type_changes.deactivated or content_plan.exercise_changes.deactivated:
+        click.echo(
+            "  courses/에서 빠진 문서 유형과 실습 과제는 삭제하지 않고 숨깁니다. 초안과 제출물은 "
+            "그대로 남습니다 (removed doc types and exercises are hidden, never deleted; "
+            "drafts and submissions are kept)."
+        )
     if dry_run:
         click.echo("미리 보기: 아무것도 바꾸지 않았습니다 (dry run: nothing was changed).")
 
 
-def _load_or_exit(root: Path) -> sync.LoadResult:
+def _load_or_exit(root: Path) -> tuple[sync.LoadResult, content.ContentLoadResult]:
+    """Check the courses, then the document types and exercises; exit on any error."""
     loaded = sync.load_courses(root)
-    for error in loaded.errors:
+    loaded_content = content.ContentLoadResult()
+    if root.is_dir():  # a missing folder is already reported by the course loader
+        loaded_content = content.load_content(root, {course.slug for course in loaded.courses})
+    errors = [*loaded.errors, *loaded_content.errors]
+    for error in errors:
         click.echo(str(error), err=True)
-    if not loaded.ok:
+    if errors:
         raise click.ClickException(
-            f"오류 {len(loaded.errors)}개를 고친 뒤 다시 실행하세요. 아무것도 바꾸지 않았습니다 "
-            f"({len(loaded.errors)} error(s); nothing was changed)."
+            f"오류 {len(errors)}개를 고친 뒤 다시 실행하세요. 아무것도 바꾸지 않았습니다 "
+            f"({len(errors)} error(s); nothing was changed)."
         )
-    return loaded
+    return loaded, loaded_content
 
 
-def _echo_plan(plan: sync.SyncPlan) -> None:
+def _echo_changes(heading: str, plan: sync.SyncPlan | content.Changes) -> None:
     counts = plan.counts()
     click.echo(
-        "과정 동기화 (course sync): "
+        f"{heading}: "
         + ", ".join(
             f"{_LABELS[change][1]} {change.value} {counts[change]}" for change in sync.Change
         )
@@ -91,8 +126,3 @@ def _echo_plan(plan: sync.SyncPlan) -> None:
             continue
         for slug in slugs:
             click.echo(f"  {mark} {label} ({change.value}): {slug}")
-    if plan.deactivated:
-        click.echo(
-            "  courses/에서 빠진 과정은 삭제하지 않고 숨깁니다. 차수·신청·이수 기록은 그대로 남습니다 "
-            "(removed courses are hidden, never deleted; their sessions and records are kept)."
-        )

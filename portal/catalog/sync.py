@@ -34,7 +34,7 @@ from portal.db import db
 COURSE_FILE = "course.yml"
 DESCRIPTION_FILE = "description.md"
 MATERIALS_FILE = "materials.md"
-# Practice exercises will live here (the AI sandbox issue); the sync skips it for now.
+# Practice exercises live here; portal.assistant.content reads them, the course loader skips them.
 EXERCISES_DIR = "exercises"
 ALLOWED_ENTRIES = (COURSE_FILE, DESCRIPTION_FILE, MATERIALS_FILE, EXERCISES_DIR + "/")
 

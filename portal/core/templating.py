@@ -33,6 +33,9 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("home.index", _l("홈"), _ALL),
     NavItem("catalog.index", _l("교육과정"), _ALL),
     NavItem("learning.my_learning", _l("나의 학습"), _ALL),
+    NavItem("assistant.index", _l("AI 실습"), _ALL),
+    NavItem("practice_manage.reviews", _l("과제 검토"), _TEACHING),
+    NavItem("practice_manage.figures", _l("AI 실습 현황"), _COORDINATION),
     NavItem("enrollment.approvals", _l("수강 승인"), _ALL, only_department_heads=True),
     NavItem("scheduling.list_sessions", _l("교육 차수 관리"), _COORDINATION),
     NavItem("roster.bulk", _l("일괄 신청"), _COORDINATION),
@@ -41,6 +44,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("admin_org.list_departments", _l("부서"), _ADMIN),
     NavItem("admin_import.upload", _l("인사 명단 가져오기"), _ADMIN),
     NavItem("admin_audit.search", _l("감사 기록"), _ADMIN),
+    NavItem("practice_manage.models", _l("AI 모델·한도"), _ADMIN),
     NavItem("home.profile", _l("내 정보"), _ALL),
 )
 
@@ -69,6 +73,11 @@ def _session_seconds_left() -> int | None:
     if login_session is None:
         return None
     return max(0, int((session_expires_at(login_session) - utcnow()).total_seconds()))
+
+
+def thousands(value: int) -> str:
+    """1234567 → "1,234,567" (kept out of message calls, which pybabel cannot read as f-strings)."""
+    return f"{value:,}"
 
 
 def seoul_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from portal.core.clock import SEOUL, today_in_seoul
 from portal.db import db
+from portal.demo.practice import PracticeSummary, seed_practice
 from portal.demo.seed import (
     DEMO_PASSWORD,
     TOTAL_USERS,
@@ -44,6 +46,8 @@ def seed() -> None:
                 summary = seed_demo(today=today_in_seoul(), progress=bar.update)
             # After the people exist: sessions for the courses `flask courses sync` made.
             sessions = seed_sessions(today=today_in_seoul())
+            # After the exercises exist (courses sync): sandbox usage for the figures.
+            practice = seed_practice(policy_version=current_app.config["ASSISTANT_POLICY_VERSION"])
     except DemoSeedRefused as refusal:
         click.echo(str(refusal), err=True)
         raise click.exceptions.Exit(1) from None
@@ -62,6 +66,20 @@ def seed() -> None:
         "일반 직원 계정은 비밀번호가 없어 로그인할 수 없습니다(인사 명단으로 들어오는 계정)."
     )
     _echo_sessions(sessions)
+    _echo_practice(practice)
+
+
+def _echo_practice(practice: PracticeSummary | None) -> None:
+    if practice is None:
+        click.echo(
+            "실습 과제가 없어 AI 실습 기록은 만들지 않았습니다 (run `flask courses sync` first)."
+        )
+        return
+    click.echo(
+        f"AI 실습 기록을 만들었습니다: 수칙 동의 {practice.acceptances}명, 작업 {practice.workspaces}건, "
+        f"제출 {practice.submissions}건 (강사 검토 {practice.reviewed}건), "
+        f"개인정보 점검 기록 {practice.guard_events}건. D0004는 처음 쓰는 사용자로 남겨 두었습니다."
+    )
 
 
 def _echo_note(label: str, note: SessionNote | None) -> None:

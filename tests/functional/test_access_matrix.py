@@ -37,7 +37,7 @@ def test_every_view_declares_the_access_the_matrix_expects(app):
 
 
 @pytest.fixture
-def targets(app, make_user, department, make_session):
+def targets(app, make_user, department, make_session, make_workspace):
     """Objects that paths with ids point at: a staff member enrolled in a session."""
     from sqlalchemy import select
 
@@ -78,7 +78,30 @@ def targets(app, make_user, department, make_session):
             ),
         }
         db.session.commit()
+    ids.update(_sandbox_targets(app, other, make_workspace))
     return ids
+
+
+def _sandbox_targets(app, owner, make_workspace) -> dict[str, int]:
+    """A submitted exercise workspace with one answered message, all owned by `owner`."""
+    from portal.assistant import operations as sandbox
+    from portal.assistant import submissions
+    from portal.assistant.models import MessageStatus
+    from portal.db import db
+    from portal.users.models import User
+
+    draft = make_workspace(owner)
+    with app.app_context():
+        user = db.session.get(User, owner.id)
+        conversation = sandbox.conversation_for(draft)
+        _question, answer = sandbox.post_message(user, conversation, "개요를 만들어 주세요")
+        answer.content = "□ 추진배경"
+        answer.status = MessageStatus.COMPLETE
+        draft = db.session.merge(draft)
+        sandbox.save_draft(draft, [{"text": "□ 추진배경", "ai": False}], draft.revision, "manual")
+        submission = submissions.submit(user, draft)
+        db.session.commit()
+        return {"draft_id": draft.id, "answer_id": answer.id, "submission_id": submission.id}
 
 
 def _call(client, expect: Expect, targets):

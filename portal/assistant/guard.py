@@ -1,0 +1,628 @@
+"""The personal-data guard: find what must not be sent to a language model (DESIGN.md §3.E).
+
+``scan(text)`` returns :class:`Finding` objects for Korean personal identifiers and for
+classification markers; ``mask(text)`` replaces the personal ones with a fixed Korean token such as
+``[주민등록번호]``; ``masked_excerpt`` is the only form in which a guard event stores the text.
+The module is pure: no database, no request; labels and explanations are lazy strings.
+
+Choices worth knowing:
+
+* Input is first mapped 1:1 to ASCII (full-width ``０-９ Ａ-Ｚ ａ-ｚ ＠ －``, the ideographic and
+  no-break spaces, the Unicode dash variants), so offsets always point into the original text.
+* 주민등록번호/외국인등록번호: YYMMDD must be a real calendar date (29 February is accepted
+  for any year: recall matters more than precision here). The 7th digit is 1–4 (resident) or
+  5–8 (alien). Numbers issued since October 2020 end in random digits, so the check digit is
+  only *reported* (``checksum``): a failed check never clears a match. The alien check digit is
+  the legacy one, (13 − Σ dᵢ·wᵢ mod 11) mod 10.
+* 사업자등록번호: 3-2-5 digits with hyphens (the plain 10-digit form only after a keyword such
+  as 사업자). Business numbers have never had random check digits, so a failed check means
+  the digits are not a business number and they are not reported as one.
+* 계좌번호 has no checksum: hyphenated groups (or a plain run) of 10–14 digits count only when
+  an account word (계좌, 예금주, 입금, bank names, "account", …) stands within 20 characters before.
+* 카드번호: 13–19 digits, plain or in groups of four (Amex-style 4-6-5 too), passing Luhn.
+* 여권번호: M/S/R/O/D + 8 digits, or that letter + 3 digits + letter + 4 digits, upper case,
+  not part of a longer run of letters or digits.
+* 운전면허번호: region code 11–28 or region name, then 2-6-2 digits separated by '-' or spaces;
+  a plain 12-digit run only within 15 characters after "면허".
+* Phone numbers come from ``phonenumbers`` (region KR, leniency VALID) plus a regex for mobile
+  and hyphenated landline numbers that the library misses (e.g. ``HP010-…``). Public service
+  numbers (080 toll-free, 1588-style 대표번호, premium and shared-cost) are not personal data and
+  are not reported.
+* No identifier is reported when it is part of a longer run of digits.
+* Classification markers (never masked): 대외비 and 기밀 (not 기밀성) are "secret"; 비공개,
+  내부용 are "sensitive" wherever they appear. 민감 and 보안 are ordinary words, so they count
+  only in marker form: bracketed (``[민감]``, ``(보안)``), alone at the start of a line
+  (``보안:``), or as 민감자료/민감정보/보안자료/보안문서/보안등급 not preceded by another Hangul
+  syllable (so 정보보안, 민감한, 보안 점검 are not markers). English markers count
+  in capitals anywhere, or in any case when bracketed or alone at the start of a line,
+  because in running English they are ordinary words (a translation exercise must not be
+  refused for "access is restricted"): TOP SECRET, SECRET, CONFIDENTIAL ("secret");
+  INTERNAL USE ONLY, FOR OFFICIAL USE ONLY, RESTRICTED ("sensitive").
+* Overlaps: a span claimed by several kinds keeps the most specific kind (주민등록번호 before
+  카드번호 before 전화번호 before 계좌번호); otherwise personal data beats markers, then a
+  passed checksum wins, then the longer match.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
+
+KINDS = (
+    "rrn",
+    "arn",
+    "passport",
+    "driver_licence",
+    "phone",
+    "email",
+    "brn",
+    "bank_account",
+    "card",
+    "marker",
+)
+
+# Same span found by several detectors: the earlier kind is the more specific one.
+_SPECIFICITY = (
+    "rrn",
+    "arn",
+    "brn",
+    "driver_licence",
+    "passport",
+    "card",
+    "phone",
+    "bank_account",
+    "email",
+    "marker",
+)
+
+# Tokens put into masked text. Deliberately plain Korean, not translated: masked text is data
+# (sent to the model, stored in guard events) and must not depend on the reader's language.
+TOKENS = {
+    "rrn": "[주민등록번호]",
+    "arn": "[외국인등록번호]",
+    "passport": "[여권번호]",
+    "driver_licence": "[운전면허번호]",
+    "mobile": "[휴대전화번호]",
+    "phone": "[전화번호]",
+    "email": "[이메일 주소]",
+    "brn": "[사업자등록번호]",
+    "bank_account": "[계좌번호]",
+    "card": "[카드번호]",
+}
+
+_LABELS = {
+    "rrn": _l("주민등록번호"),
+    "arn": _l("외국인등록번호"),
+    "passport": _l("여권번호"),
+    "driver_licence": _l("운전면허번호"),
+    "mobile": _l("휴대전화번호"),
+    "phone": _l("전화번호"),
+    "email": _l("이메일 주소"),
+    "brn": _l("사업자등록번호"),
+    "bank_account": _l("계좌번호"),
+    "card": _l("카드번호"),
+    "marker": _l("보안 등급 표시"),
+}
+
+_EXPLANATIONS = {
+    "rrn": _l(
+        "주민등록번호는 한 사람을 평생 식별하는 고유식별정보입니다. "
+        "외부 AI 모델에 보내면 회수할 수 없으므로 반드시 가려야 합니다."
+    ),
+    "rrn_unchecked": _l(
+        "주민등록번호 형식입니다. 검증번호가 맞지 않지만 2020년 10월 이후 발급된 번호는 "
+        "끝자리가 임의의 숫자이므로 실제 번호일 수 있어, 외부 AI 모델에 보내기 전에 가려야 합니다."
+    ),
+    "arn": _l(
+        "외국인등록번호는 국내 체류 외국인을 식별하는 고유식별정보입니다. "
+        "외부 AI 모델에 보내면 회수할 수 없으므로 반드시 가려야 합니다."
+    ),
+    "arn_unchecked": _l(
+        "외국인등록번호 형식입니다. 검증번호가 맞지 않지만 2020년 10월 이후 발급된 번호는 "
+        "끝자리가 임의의 숫자이므로 실제 번호일 수 있어, 외부 AI 모델에 보내기 전에 가려야 합니다."
+    ),
+    "passport": _l(
+        "여권번호는 법으로 보호되는 고유식별정보입니다. 외부 AI 모델에 보내지 말고 가려야 합니다."
+    ),
+    "driver_licence": _l(
+        "운전면허번호는 법으로 보호되는 고유식별정보입니다. "
+        "외부 AI 모델에 보내지 말고 가려야 합니다."
+    ),
+    "phone": _l(
+        "전화번호는 특정 개인에게 연락할 수 있는 개인정보입니다. "
+        "문서 작성에 필요하지 않으므로 가린 뒤 보내세요."
+    ),
+    "email": _l(
+        "이메일 주소는 특정 개인을 알아볼 수 있는 개인정보입니다. "
+        "문서 작성에 필요하지 않으므로 가린 뒤 보내세요."
+    ),
+    "brn": _l(
+        "사업자등록번호는 개인사업자의 경우 개인을 식별할 수 있는 정보입니다. "
+        "외부 AI 모델에 보내기 전에 가려야 합니다."
+    ),
+    "bank_account": _l(
+        "계좌번호는 금융 피해로 이어질 수 있는 개인 금융정보입니다. "
+        "외부 AI 모델에 보내지 말고 가려야 합니다."
+    ),
+    "card": _l(
+        "카드번호는 부정 사용으로 이어질 수 있는 금융정보입니다. "
+        "외부 AI 모델에 보내지 말고 가려야 합니다."
+    ),
+    "marker_secret": _l(
+        "대외비·기밀 표시가 있는 문서입니다. "
+        "이런 자료는 외부 AI 모델에 입력할 수 없으니 내용을 넣지 마세요."
+    ),
+    "marker_sensitive": _l(
+        "비공개·내부용 등 공개가 제한된 자료라는 표시입니다. "
+        "외부 AI 모델에 넣어도 되는 내용인지, 데이터 등급이 맞는지 먼저 확인하세요."
+    ),
+}
+
+_RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
+
+_MOBILE_PREFIXES = ("010", "011", "016", "017", "018", "019")
+_PUBLIC_PHONE_TYPES = frozenset(
+    {
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.PREMIUM_RATE,
+        PhoneNumberType.SHARED_COST,
+        PhoneNumberType.UAN,
+    }
+)
+
+_SECRET_MARKER_WORDS = ("대외비", "기밀", "secret", "confidential")
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def _build_fold_table() -> dict[int, int]:
+    table = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # full-width ASCII
+    table[0x3000] = ord(" ")  # ideographic space
+    table[0x00A0] = ord(" ")  # no-break space
+    table[0x202F] = ord(" ")  # narrow no-break space
+    for dash in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE58, 0xFE63):
+        table[dash] = ord("-")
+    return table
+
+
+_FOLD = _build_fold_table()
+
+
+def _fold(text: str) -> str:
+    """Map full-width forms, odd spaces and dashes to ASCII, one character for one."""
+    folded = text.translate(_FOLD)
+    assert len(folded) == len(text)
+    return folded
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in _fold(text) if "0" <= ch <= "9")
+
+
+# --------------------------------------------------------------------------- the finding
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the guard found; ``text == original[start:end]``."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    checksum: bool | None
+
+    @property
+    def is_mobile(self) -> bool:
+        """A phone finding whose number is a Korean mobile number."""
+        if self.kind != "phone":
+            return False
+        digits = _digits(self.text)
+        if self.text.lstrip().startswith(("+", "＋")) and digits.startswith("82"):
+            digits = "0" + digits[2:].removeprefix("0")
+        return digits.startswith(_MOBILE_PREFIXES)
+
+    @property
+    def _label_key(self) -> str:
+        return "mobile" if self.is_mobile else self.kind
+
+    @property
+    def label(self) -> str:
+        """Korean name of what was found (lazy string)."""
+        return _LABELS[self._label_key]  # type: ignore[return-value]
+
+    @property
+    def token(self) -> str:
+        """What replaces the finding in masked text ("" for markers, which are not masked)."""
+        return TOKENS.get(self._label_key, "")
+
+    @property
+    def explanation(self) -> str:
+        """What it is and why it must not go to a model, in plain Korean (lazy string)."""
+        if self.kind == "marker":
+            key = f"marker_{self.marker_level}"
+        elif self.kind in ("rrn", "arn") and self.checksum is False:
+            key = f"{self.kind}_unchecked"
+        else:
+            key = self.kind
+        return _EXPLANATIONS[key]  # type: ignore[return-value]
+
+    @property
+    def is_personal(self) -> bool:
+        """False only for classification markers."""
+        return self.kind != "marker"
+
+    @property
+    def marker_level(self) -> str | None:
+        """For markers "secret" or "sensitive"; None for personal data."""
+        if self.kind != "marker":
+            return None
+        folded = _fold(self.text).lower()
+        if any(word in folded for word in _SECRET_MARKER_WORDS):
+            return "secret"
+        return "sensitive"
+
+
+# --------------------------------------------------------------------------- checksums
+
+
+def _rrn_sum(digits: str) -> int:
+    return sum(int(d) * w for d, w in zip(digits[:12], _RRN_WEIGHTS, strict=True))
+
+
+def rrn_checksum_ok(digits: str) -> bool:
+    """주민등록번호 check digit: (11 − Σ dᵢ·wᵢ mod 11) mod 10."""
+    return (11 - _rrn_sum(digits) % 11) % 10 == int(digits[12])
+
+
+def arn_checksum_ok(digits: str) -> bool:
+    """Legacy 외국인등록번호 check digit: (13 − Σ dᵢ·wᵢ mod 11) mod 10."""
+    return (13 - _rrn_sum(digits) % 11) % 10 == int(digits[12])
+
+
+def brn_checksum_ok(digits: str) -> bool:
+    """사업자등록번호 check digit over ten digits."""
+    total = sum(int(d) * w for d, w in zip(digits[:9], _BRN_WEIGHTS, strict=True))
+    total += int(digits[8]) * 5 // 10
+    return (10 - total % 10) % 10 == int(digits[9])
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check used by payment cards."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _plausible_birth_date(yymmdd: str) -> bool:
+    month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    if month == 2:
+        return day <= 29
+    return day <= calendar.monthrange(2001, month)[1]
+
+
+# --------------------------------------------------------------------------- detectors
+
+_NO_DIGIT_BEFORE = r"(?<![0-9])"
+_NO_DIGIT_AFTER = r"(?![0-9])"
+
+_RRN_RE = re.compile(
+    _NO_DIGIT_BEFORE
+    + r"(?P<date>[0-9]{6})(?:[ \t]?-[ \t]?|[ \t])?(?P<tail>[1-8][0-9]{6})"
+    + _NO_DIGIT_AFTER
+)
+
+_PASSPORT_RE = re.compile(
+    r"(?<![A-Za-z0-9])[MSROD](?:[0-9]{8}|[0-9]{3}[A-Z][0-9]{4})(?![A-Za-z0-9])"
+)
+
+_REGION_NAMES = "서울|부산|경기|강원|충북|충남|전북|전남|경북|경남|제주|대구|인천|광주|대전|울산"
+_LICENCE_RE = re.compile(
+    r"(?:"
+    + _NO_DIGIT_BEFORE
+    + r"(?:1[1-9]|2[0-8])[- ]"
+    + r"|(?:"
+    + _REGION_NAMES
+    + r")[- ]?)"
+    + r"[0-9]{2}[- ][0-9]{6}[- ][0-9]{2}"
+    + _NO_DIGIT_AFTER
+)
+_LICENCE_PLAIN_RE = re.compile(_NO_DIGIT_BEFORE + r"(?:1[1-9]|2[0-8])[0-9]{10}" + _NO_DIGIT_AFTER)
+_LICENCE_KEYWORD = re.compile(r"면허")
+
+_EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])"
+)
+
+_BRN_RE = re.compile(_NO_DIGIT_BEFORE + r"[0-9]{3}-[0-9]{2}-[0-9]{5}" + _NO_DIGIT_AFTER)
+_BRN_PLAIN_RE = re.compile(_NO_DIGIT_BEFORE + r"[0-9]{10}" + _NO_DIGIT_AFTER)
+_BRN_KEYWORD = re.compile(r"사업자|business registration", re.IGNORECASE)
+
+_ACCOUNT_RE = re.compile(
+    r"(?<![0-9-])(?:[0-9]{2,7}(?:-[0-9]{2,8}){1,4}|[0-9]{10,14})(?![0-9]|-[0-9])"
+)
+_ACCOUNT_KEYWORD = re.compile(
+    r"계좌|예금주|입금|송금|은행|농협|국민|신한|우리|하나|기업|카카오뱅크|새마을|우체국|account",
+    re.IGNORECASE,
+)
+
+_CARD_RES = tuple(
+    re.compile(_NO_DIGIT_BEFORE + body + _NO_DIGIT_AFTER)
+    for body in (
+        r"[0-9]{13,19}",
+        r"[0-9]{4}(?P<s>[- ])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}",  # 13-16 digits
+        r"[0-9]{4}(?P<s>[- ])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,3}",  # 17-19
+        r"[0-9]{4}(?P<s>[- ])[0-9]{6}(?P=s)[0-9]{4,5}",  # Amex, Diners
+    )
+)
+
+_MOBILE_RE = re.compile(
+    _NO_DIGIT_BEFORE + r"01[016789][-. ]?[0-9]{3,4}[-. ]?[0-9]{4}" + _NO_DIGIT_AFTER
+)
+_LANDLINE_RE = re.compile(
+    _NO_DIGIT_BEFORE + r"(?:02|0[3-6][1-5]|070)-[0-9]{3,4}-[0-9]{4}" + _NO_DIGIT_AFTER
+)
+_INTERNATIONAL_RE = re.compile(
+    r"(?<![0-9+])\+82[ -]?(?:\(0\)[ -]?)?(?:1[016789]|2|[3-6][1-5]|70)[-. ]?[0-9]{3,4}[-. ]?[0-9]{4}"
+    + _NO_DIGIT_AFTER
+)
+
+_EN_MARKER = (
+    r"top\s+secret|secret|confidential|internal\s+use\s+only|for\s+official\s+use\s+only|restricted"
+)
+_MARKER_RES = (
+    re.compile(r"대외비|비공개|내부용|기밀(?!성)"),
+    # 민감/보안 in brackets anywhere.
+    re.compile(r"[\[(<【〈《「『]\s*(?:민감|보안)\s*[\])>】〉》」』]"),
+    # 민감/보안 alone at the start of a line (a heading such as "보안:" or "민감").
+    re.compile(r"^[ \t]*(?P<word>민감|보안)(?=[ \t]*(?:$|[:\-|]))", re.MULTILINE),
+    # Compound marker nouns, not inside a longer Hangul word (정보보안등급 is not one).
+    re.compile(r"(?<![가-힣])(?:민감(?:자료|정보)|보안(?:자료|문서|등급))"),
+    # English markers in capitals, as they are stamped on documents ("CONFIDENTIAL")...
+    re.compile(
+        r"(?<![A-Za-z])(?:TOP\s+SECRET|SECRET|CONFIDENTIAL|INTERNAL\s+USE\s+ONLY"
+        r"|FOR\s+OFFICIAL\s+USE\s+ONLY|RESTRICTED)(?![A-Za-z])"
+    ),
+    # ...or in any case when bracketed or alone at the start of a line, since in running
+    # English ("access is restricted", "a secret ballot") they are ordinary words.
+    re.compile(
+        r"(?i)(?<=[\[(<【])(?P<word>" + _EN_MARKER + r")(?=\s*[\])>】])",
+    ),
+    re.compile(
+        r"(?im)^[ \t]*(?P<word>" + _EN_MARKER + r")(?=[ \t]*(?:$|[:\-|]))",
+    ),
+)
+
+
+def _keyword_before(folded: str, start: int, keyword: re.Pattern[str], window: int) -> bool:
+    return keyword.search(folded, max(0, start - window), start) is not None
+
+
+def _candidates(text: str, folded: str) -> Iterator[Finding]:
+    """Every possible finding, overlapping freely; ``_resolve`` picks among them."""
+
+    def make(kind: str, start: int, end: int, checksum: bool | None) -> Finding:
+        return Finding(kind, start, end, text[start:end], checksum)
+
+    for m in _RRN_RE.finditer(folded):
+        if not _plausible_birth_date(m["date"]):
+            continue
+        digits = m["date"] + m["tail"]
+        if m["tail"][0] in "1234":
+            yield make("rrn", m.start(), m.end(), rrn_checksum_ok(digits))
+        else:
+            yield make("arn", m.start(), m.end(), arn_checksum_ok(digits))
+
+    for m in _PASSPORT_RE.finditer(folded):
+        yield make("passport", m.start(), m.end(), None)
+
+    for m in _LICENCE_RE.finditer(folded):
+        yield make("driver_licence", m.start(), m.end(), None)
+    for m in _LICENCE_PLAIN_RE.finditer(folded):
+        if _keyword_before(folded, m.start(), _LICENCE_KEYWORD, 15):
+            yield make("driver_licence", m.start(), m.end(), None)
+
+    yield from (make("phone", s, e, None) for s, e in _phone_spans(folded))
+
+    for m in _EMAIL_RE.finditer(folded):
+        yield make("email", m.start(), m.end(), None)
+
+    # A failed business-number check means "not a business number": unlike resident numbers,
+    # business numbers were never issued with random check digits, so we drop those.
+    for m in _BRN_RE.finditer(folded):
+        if brn_checksum_ok(_digits(m.group())):
+            yield make("brn", m.start(), m.end(), True)
+    for m in _BRN_PLAIN_RE.finditer(folded):
+        if _keyword_before(folded, m.start(), _BRN_KEYWORD, 20) and brn_checksum_ok(m.group()):
+            yield make("brn", m.start(), m.end(), True)
+
+    for m in _ACCOUNT_RE.finditer(folded):
+        if 10 <= len(_digits(m.group())) <= 14 and _keyword_before(
+            folded, m.start(), _ACCOUNT_KEYWORD, 20
+        ):
+            yield make("bank_account", m.start(), m.end(), None)
+
+    for pattern in _CARD_RES:
+        for m in pattern.finditer(folded):
+            digits = _digits(m.group())
+            if 13 <= len(digits) <= 19 and luhn_ok(digits):
+                yield make("card", m.start(), m.end(), True)
+
+    for pattern in _MARKER_RES:
+        group = "word" if "word" in pattern.groupindex else 0
+        for m in pattern.finditer(folded):
+            yield make("marker", m.start(group), m.end(group), None)
+
+
+def _trim_brackets(text: str, start: int, end: int) -> tuple[int, int]:
+    """phonenumbers may take a stray bracket into its match ("[010-..."); leave it outside."""
+    span = text[start:end]
+    while span and (span[0] in "[{ \t" or (span[0] == "(" and ")" not in span)):
+        start, span = start + 1, span[1:]
+    while span and (span[-1] in "]} \t" or (span[-1] == ")" and "(" not in span)):
+        end, span = end - 1, span[:-1]
+    return start, end
+
+
+def _phone_spans(folded: str) -> Iterator[tuple[int, int]]:
+    for match in PhoneNumberMatcher(folded, "KR", leniency=Leniency.VALID):
+        if phonenumbers.number_type(match.number) in _PUBLIC_PHONE_TYPES:
+            continue
+        yield _trim_brackets(folded, match.start, match.end)
+    for pattern in (_MOBILE_RE, _LANDLINE_RE, _INTERNATIONAL_RE):
+        for m in pattern.finditer(folded):
+            yield m.start(), m.end()
+
+
+def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
+    """Non-overlapping findings, sorted by start (rules in the module docstring)."""
+    by_span: dict[tuple[int, int], Finding] = {}
+    for finding in candidates:
+        span = (finding.start, finding.end)
+        kept = by_span.get(span)
+        if kept is None or _SPECIFICITY.index(finding.kind) < _SPECIFICITY.index(kept.kind):
+            by_span[span] = finding
+
+    def rank(finding: Finding) -> tuple[bool, bool, int, int, int]:
+        return (
+            finding.is_personal,
+            finding.checksum is True,
+            finding.end - finding.start,
+            -_SPECIFICITY.index(finding.kind),
+            -finding.start,
+        )
+
+    chosen: list[Finding] = []
+    for finding in sorted(by_span.values(), key=rank, reverse=True):
+        if all(finding.end <= other.start or other.end <= finding.start for other in chosen):
+            chosen.append(finding)
+    return sorted(chosen, key=lambda f: f.start)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def scan(text: str) -> list[Finding]:
+    """Personal data and classification markers in ``text``: sorted, non-overlapping."""
+    if not text:
+        return []
+    return _resolve(_candidates(text, _fold(text)))
+
+
+def personal_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Only the findings that are personal data (everything but markers)."""
+    return [finding for finding in findings if finding.is_personal]
+
+
+def _mask_segments(
+    text: str, findings: Iterable[Finding]
+) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """Masked text, and for each token ``(orig_start, orig_end, masked_start, masked_end)``."""
+    parts: list[str] = []
+    segments: list[tuple[int, int, int, int]] = []
+    cursor = 0
+    length = 0
+    for finding in sorted(personal_findings(findings), key=lambda f: (f.start, -f.end)):
+        if finding.start < cursor:  # overlaps the previous token: that token covers it too
+            if finding.end > cursor:
+                o_start, _o_end, m_start, m_end = segments[-1]
+                segments[-1] = (o_start, finding.end, m_start, m_end)
+                cursor = finding.end
+            continue
+        before = text[cursor : finding.start]
+        parts.append(before)
+        length += len(before)
+        token = finding.token
+        parts.append(token)
+        segments.append((finding.start, finding.end, length, length + len(token)))
+        length += len(token)
+        cursor = finding.end
+    parts.append(text[cursor:])
+    return "".join(parts), segments
+
+
+def _to_masked(pos: int, segments: list[tuple[int, int, int, int]], *, is_end: bool) -> int:
+    """Where original offset ``pos`` lands in the masked text."""
+    shift = 0
+    for o_start, o_end, m_start, m_end in segments:
+        if o_end <= pos:
+            shift += (m_end - m_start) - (o_end - o_start)
+        elif o_start < pos:  # strictly inside a masked finding
+            return m_end if is_end else m_start
+        else:
+            break
+    return pos + shift
+
+
+def mask(text: str, findings: list[Finding] | None = None) -> str:
+    """``text`` with each personal finding replaced by its Korean token; markers stay."""
+    if findings is None:
+        findings = scan(text)
+    return _mask_segments(text, findings)[0]
+
+
+EXCERPT_LIMIT = 200
+_ELLIPSIS = "…"
+
+
+def masked_excerpt(text: str, findings: list[Finding], width: int = 30) -> str:
+    """A short masked excerpt (at most 200 characters) around the findings, for guard events.
+
+    Everything ``scan`` finds is masked as well, even when missing from ``findings``, so the
+    excerpt never holds personal data the guard can recognise. Whitespace runs become a space.
+    """
+    given = sorted(findings, key=lambda f: f.start)
+    given_personal = personal_findings(given)
+    extra = [
+        found
+        for found in personal_findings(scan(text))
+        if all(found.end <= f.start or f.end <= found.start for f in given_personal)
+    ]
+    masked, segments = _mask_segments(text, [*given_personal, *extra])
+    token_spans = [(m_start, m_end) for _os, _oe, m_start, m_end in segments]
+
+    anchors = [
+        (_to_masked(f.start, segments, is_end=False), _to_masked(f.end, segments, is_end=True))
+        for f in given
+    ] or [(0, 0)]
+    windows: list[list[int]] = []
+    for a_start, a_end in anchors:
+        start, end = max(0, a_start - width), min(len(masked), a_end + width)
+        for t_start, t_end in token_spans:  # never cut a token in half
+            if t_start < start < t_end:
+                start = t_start
+            if t_start < end < t_end:
+                end = t_end
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+
+    pieces: list[str] = []
+    for start, end in windows:
+        piece = " ".join(masked[start:end].split())
+        if start > 0:
+            piece = _ELLIPSIS + piece
+        if end < len(masked):
+            piece += _ELLIPSIS
+        pieces.append(piece)
+    excerpt = " ".join(pieces)
+    if len(excerpt) > EXCERPT_LIMIT:
+        excerpt = excerpt[: EXCERPT_LIMIT - 1].rstrip() + _ELLIPSIS
+    return excerpt

@@ -1,0 +1,304 @@
+"""The practice sandbox: document types, exercises, conversations, drafts and their records.
+
+Privacy: conversation text (``AssistantMessage.content``) is read only by its owner's
+views. Coordinators see figures (counts, tokens, guard-event kinds) and, once a trainee
+submits an exercise, the submitted draft; never the conversation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.catalog.models import Course
+from portal.db import Base, UTCDateTime, intpk, str_enum, utc_datetime
+
+
+class DataGrade(enum.StrEnum):
+    """N2SF-style grade a conversation declares before its first message."""
+
+    PUBLIC = "public"  # 공개
+    SENSITIVE = "sensitive"  # 민감: internal (self-hosted) models only
+    SECRET = "secret"  # noqa: S105  (기밀: refused; a data grade, not a password)
+
+
+class DocType(Base):
+    """A kind of government document, synchronised from courses/_doctypes/<slug>.yml."""
+
+    __tablename__ = "assistant_doc_types"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    # system_prompt, description, structure, checklist, rules: see courses/README.md.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sort_order: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[utc_datetime]
+
+
+class Exercise(Base):
+    """A 실습 과제 of a course, synchronised from courses/<course>/exercises/<slug>.yml."""
+
+    __tablename__ = "assistant_exercises"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="RESTRICT"), index=True
+    )
+    doc_type_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_doc_types.id", ondelete="RESTRICT"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    # scenario, source_material, rubric, model_answer, estimated_minutes.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sort_order: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[utc_datetime]
+
+    course: Mapped[Course] = relationship(lazy="raise")
+    doc_type: Mapped[DocType] = relationship(lazy="raise")
+
+
+class ModelSetting(Base):
+    """An admin's choice about a model named in the configuration (never its endpoint or key)."""
+
+    __tablename__ = "assistant_model_settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    is_internal: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    updated_at: Mapped[utc_datetime]
+
+
+class AssistantLimits(Base):
+    """The admin-set limits; a single row (id 1)."""
+
+    __tablename__ = "assistant_limits"
+
+    id: Mapped[intpk]
+    daily_messages: Mapped[int] = mapped_column(Integer)
+    daily_tokens: Mapped[int] = mapped_column(Integer)
+    department_monthly_tokens: Mapped[int] = mapped_column(Integer)
+    max_input_chars: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[utc_datetime]
+
+
+class UsageCounter(Base):
+    """Messages and tokens used per (scope, subject, period).
+
+    Every worker increments these rows with one conditional UPDATE, so a quota holds
+    across processes and machines: ``user_day`` rows count a user's day (Asia/Seoul),
+    ``dept_month`` rows a department's month.
+    """
+
+    __tablename__ = "assistant_usage_counters"
+    __table_args__ = (UniqueConstraint("scope", "subject_id", "period"),)
+
+    id: Mapped[intpk]
+    scope: Mapped[str] = mapped_column(String(12))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(10))  # 2026-11-27 or 2026-11
+    messages: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+
+
+class PolicyAcceptance(Base):
+    __tablename__ = "assistant_policy_acceptances"
+    __table_args__ = (UniqueConstraint("user_id", "policy_version"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    policy_version: Mapped[str] = mapped_column(String(20))
+    accepted_at: Mapped[utc_datetime]
+
+
+class Draft(Base):
+    """The document being written, kept as segments so AI-inserted text stays marked.
+
+    ``segments`` is a list of ``{"text": str, "ai": bool}``; ``body`` is their joined text.
+    """
+
+    __tablename__ = "assistant_drafts"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    doc_type_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_doc_types.id", ondelete="RESTRICT")
+    )
+    doc_type_version: Mapped[int] = mapped_column(Integer)
+    exercise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assistant_exercises.id", ondelete="RESTRICT"), index=True
+    )
+    exercise_version: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text, server_default="", default="")
+    revision: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+    created_at: Mapped[utc_datetime]
+    updated_at: Mapped[utc_datetime] = mapped_column(index=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    doc_type: Mapped[DocType] = relationship(lazy="raise")
+    exercise: Mapped[Exercise | None] = relationship(lazy="raise")
+
+
+class DraftVersion(Base):
+    __tablename__ = "assistant_draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "number"),)
+
+    id: Mapped[intpk]
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_drafts.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))  # autosave, insert, restore, submit
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[utc_datetime]
+
+
+class Conversation(Base):
+    __tablename__ = "assistant_conversations"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The department at creation: budgets and figures are per department.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), index=True
+    )
+    draft_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assistant_drafts.id", ondelete="SET NULL"), unique=True
+    )
+    data_grade: Mapped[DataGrade] = mapped_column(str_enum(DataGrade))
+    model_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[utc_datetime]
+    last_activity_at: Mapped[utc_datetime] = mapped_column(index=True)
+
+    draft: Mapped[Draft | None] = relationship(lazy="raise")
+
+
+class MessageStatus(enum.StrEnum):
+    COMPLETE = "complete"
+    PENDING = "pending"  # stored, stream not started
+    STREAMING = "streaming"
+    FAILED = "failed"  # the backend failed; partial text kept
+    INTERRUPTED = "interrupted"  # the browser went away; partial text kept
+
+
+class AssistantMessage(Base):
+    __tablename__ = "assistant_messages"
+
+    id: Mapped[intpk]
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_conversations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))  # user or assistant
+    content: Mapped[str] = mapped_column(Text, server_default="", default="")
+    status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus), server_default=MessageStatus.COMPLETE.value
+    )
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    model_key: Mapped[str | None] = mapped_column(String(80))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    usage_estimated: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    created_at: Mapped[utc_datetime]
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MessageRating(Base):
+    __tablename__ = "assistant_message_ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+    id: Mapped[intpk]
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_messages.id", ondelete="CASCADE"), unique=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[utc_datetime]
+
+
+class GuardDecision(enum.StrEnum):
+    BLOCKED = "blocked"  # a send attempt held back because of findings
+    MASKED = "masked"  # the user masked the findings
+    REFUSED = "refused"  # the data grade or a classification marker refuses the send
+
+
+class GuardEvent(Base):
+    """One guard decision. Holds only a masked excerpt, never the personal data itself."""
+
+    __tablename__ = "assistant_guard_events"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), index=True
+    )
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assistant_conversations.id", ondelete="SET NULL"), index=True
+    )
+    decision: Mapped[GuardDecision] = mapped_column(str_enum(GuardDecision))
+    kinds: Mapped[list[str]] = mapped_column(JSON)
+    masked_excerpt: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[utc_datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class Submission(Base):
+    """A submitted exercise draft: a frozen copy, its rubric feedback and instructor review."""
+
+    __tablename__ = "assistant_submissions"
+
+    id: Mapped[intpk]
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_drafts.id", ondelete="RESTRICT"), index=True
+    )
+    exercise_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_exercises.id", ondelete="RESTRICT"), index=True
+    )
+    exercise_version: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    ai_share_percent: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    submitted_at: Mapped[utc_datetime] = mapped_column(index=True)
+    minutes_without_ai: Mapped[int | None] = mapped_column(Integer)
+    minutes_spent: Mapped[int | None] = mapped_column(Integer)
+    # pending, scored, failed (the model's answer was invalid twice), computed (offline coach)
+    rubric_status: Mapped[str] = mapped_column(String(12), server_default="pending")
+    rubric_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rubric_model_key: Mapped[str | None] = mapped_column(String(80))
+    review_score: Mapped[int | None] = mapped_column(Integer)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    review_passed: Mapped[bool | None] = mapped_column(Boolean)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    draft: Mapped[Draft] = relationship(lazy="raise")
+    exercise: Mapped[Exercise] = relationship(lazy="raise")

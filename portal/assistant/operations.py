@@ -1,0 +1,479 @@
+"""Sandbox rules: policy, workspaces, the guard before every send, drafts and ratings.
+
+Operations flush and never commit; the request commits once. The one exception is the
+answer stream (``streaming.py``), which outlives its request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from portal.assistant import guard, quotas, registry
+from portal.assistant.models import (
+    AssistantMessage,
+    Conversation,
+    DataGrade,
+    DocType,
+    Draft,
+    DraftVersion,
+    Exercise,
+    GuardDecision,
+    GuardEvent,
+    MessageRating,
+    MessageStatus,
+    PolicyAcceptance,
+)
+from portal.audit.operations import record
+from portal.core.clock import utcnow
+from portal.core.templating import thousands
+from portal.db import db
+from portal.users.models import User
+
+MAX_DRAFT_CHARS = 100_000
+MAX_SEGMENTS = 2_000
+# Autosaves closer together than this update the newest version instead of adding one.
+VERSION_INTERVAL = dt.timedelta(minutes=5)
+RATING_REASONS = ("accurate", "well_structured", "saved_time", "inaccurate", "off_format", "vague")
+
+
+class SandboxError(Exception):
+    """A rule refused the action; ``message`` is for the user, in their language."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# Policy --------------------------------------------------------------------------------
+
+
+def policy_version() -> str:
+    return current_app.config["ASSISTANT_POLICY_VERSION"]
+
+
+def has_accepted_policy(user_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(PolicyAcceptance.id).where(
+                PolicyAcceptance.user_id == user_id,
+                PolicyAcceptance.policy_version == policy_version(),
+            )
+        )
+        is not None
+    )
+
+
+def accept_policy(user_id: int) -> None:
+    if has_accepted_policy(user_id):
+        return
+    acceptance = PolicyAcceptance(
+        user_id=user_id, policy_version=policy_version(), accepted_at=utcnow()
+    )
+    db.session.add(acceptance)
+    db.session.flush()
+    record(
+        "assistant.policy_accepted",
+        target_type="user",
+        target_id=user_id,
+        details={"policy_version": acceptance.policy_version},
+    )
+
+
+# Workspaces ----------------------------------------------------------------------------
+
+
+def start_workspace(
+    user: User,
+    *,
+    doc_type: DocType,
+    exercise: Exercise | None,
+    grade: DataGrade,
+    model_key: str,
+    title: str,
+) -> Draft:
+    """A draft and its conversation, after the data grade and the model agree."""
+    if grade is DataGrade.SECRET:
+        raise SandboxError(
+            _(
+                "기밀 자료는 실습 공간에서 다룰 수 없습니다. 기밀 자료는 어떤 AI 모델에도 "
+                "보내지 마세요."
+            )
+        )
+    choice = registry.choice(model_key)
+    if choice is None or not choice.is_enabled:
+        raise SandboxError(_("고른 모델을 지금 쓸 수 없습니다. 다른 모델을 고르세요."))
+    if not choice.allows(grade):
+        raise SandboxError(
+            _(
+                "민감 자료는 내부 모델(기관 안에서 운영하는 모델)로만 다룰 수 있습니다. "
+                "내부 모델이나 연습 코치를 고르세요."
+            )
+        )
+    now = utcnow()
+    draft = Draft(
+        user_id=user.id,
+        doc_type_id=doc_type.id,
+        doc_type_version=doc_type.version,
+        exercise_id=exercise.id if exercise else None,
+        exercise_version=exercise.version if exercise else None,
+        title=title,
+        segments=[],
+        body="",
+        revision=1,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    db.session.add(
+        Conversation(
+            user_id=user.id,
+            department_id=user.department_id,
+            draft_id=draft.id,
+            data_grade=grade,
+            model_key=model_key,
+            created_at=now,
+            last_activity_at=now,
+        )
+    )
+    db.session.flush()
+    return draft
+
+
+def conversation_for(draft: Draft) -> Conversation | None:
+    return db.session.scalar(select(Conversation).where(Conversation.draft_id == draft.id))
+
+
+# The guard -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuardReport:
+    findings: list[guard.Finding]
+    refusal: str | None  # a reason no masking can fix (a marker, the grade)
+
+    @property
+    def personal(self) -> list[guard.Finding]:
+        return [f for f in self.findings if f.is_personal]
+
+    @property
+    def clean(self) -> bool:
+        return not self.personal and self.refusal is None
+
+    def as_json(self, text: str) -> dict[str, Any]:
+        return {
+            "clean": self.clean,
+            "refusal": self.refusal,
+            "findings": [
+                {
+                    "kind": f.kind,
+                    "label": str(f.label),
+                    "explanation": str(f.explanation),
+                    "start": f.start,
+                    "end": f.end,
+                    "personal": f.is_personal,
+                    "checksum": f.checksum,
+                }
+                for f in self.findings
+            ],
+            "masked_text": guard.mask(text, self.findings) if self.personal else None,
+        }
+
+
+def inspect(text: str, grade: DataGrade) -> GuardReport:
+    """What the guard finds in text about to be sent at this data grade."""
+    findings = guard.scan(text)
+    refusal = None
+    levels = {f.marker_level for f in findings if not f.is_personal}
+    if "secret" in levels:
+        refusal = _(
+            "대외비·기밀 표시가 있는 자료입니다. 기밀 자료는 어떤 AI 모델에도 보낼 수 없습니다. "
+            "그 자료를 빼고 다시 쓰세요."
+        )
+    elif "sensitive" in levels and grade is DataGrade.PUBLIC:
+        refusal = _(
+            "비공개·내부용 같은 표시가 있는 자료입니다. 공개 등급 대화에는 보낼 수 없습니다. "
+            "그 자료를 빼거나, 민감 등급으로 새 작업을 열어 내부 모델을 쓰세요."
+        )
+    return GuardReport(findings, refusal)
+
+
+def record_guard_event(
+    user: User,
+    conversation: Conversation | None,
+    decision: GuardDecision,
+    text: str,
+    findings: list[guard.Finding],
+) -> GuardEvent:
+    """Store one decision with only the masked excerpt, and audit it (kinds only)."""
+    kinds = sorted({f.kind for f in findings})
+    event = GuardEvent(
+        user_id=user.id,
+        department_id=user.department_id,
+        conversation_id=conversation.id if conversation else None,
+        decision=decision,
+        kinds=kinds,
+        masked_excerpt=guard.masked_excerpt(text, findings),
+        created_at=utcnow(),
+    )
+    db.session.add(event)
+    db.session.flush()
+    record(
+        f"assistant.guard_{decision.value}",
+        target_type="guard_event",
+        target_id=event.id,
+        details={"kinds": kinds, "findings": len(findings)},
+    )
+    return event
+
+
+def mask_text(user: User, conversation: Conversation | None, text: str) -> str:
+    """The text with its personal data masked; the decision is logged as a guard event."""
+    findings = guard.scan(text)
+    personal = [f for f in findings if f.is_personal]
+    if not personal:
+        return text
+    record_guard_event(user, conversation, GuardDecision.MASKED, text, personal)
+    return guard.mask(text, findings)
+
+
+class GuardBlocked(SandboxError):
+    def __init__(self, report: GuardReport, text: str) -> None:
+        super().__init__(
+            report.refusal
+            or _(
+                "개인정보로 보이는 항목이 있어 보내지 않았습니다. 표시된 항목을 가린 뒤 보내세요."
+            ),
+            status=422,
+        )
+        self.report = report
+        self.text = text
+
+
+# Messages ------------------------------------------------------------------------------
+
+
+def post_message(
+    user: User, conversation: Conversation, text: str
+) -> tuple[AssistantMessage, AssistantMessage]:
+    """Store the user's message and a pending answer, after the guard and the limits.
+
+    Order matters: nothing is counted against a quota for a message the guard holds back,
+    and nothing reaches the model (the stream) unless this succeeded.
+    """
+    text = text.strip()
+    if not text:
+        raise SandboxError(_("보낼 내용을 입력하세요."))
+    try:
+        quotas.check_input_length(text)
+    except quotas.QuotaExceeded as exc:
+        raise SandboxError(exc.message, status=413) from None
+    choice = registry.choice(conversation.model_key)
+    if choice is None or not choice.is_enabled or not choice.allows(conversation.data_grade):
+        raise SandboxError(
+            _("이 작업의 모델을 지금 쓸 수 없습니다. 관리자가 모델 설정을 바꿨을 수 있습니다."),
+            status=409,
+        )
+    report = inspect(text, conversation.data_grade)
+    if not report.clean:
+        decision = GuardDecision.REFUSED if report.refusal else GuardDecision.BLOCKED
+        record_guard_event(user, conversation, decision, text, report.findings)
+        raise GuardBlocked(report, text)
+    try:
+        quotas.reserve_message(user.id, conversation.department_id)
+    except quotas.QuotaExceeded as exc:
+        raise SandboxError(exc.message, status=429) from None
+    now = utcnow()
+    question = AssistantMessage(
+        conversation_id=conversation.id,
+        role="user",
+        content=text,
+        status=MessageStatus.COMPLETE,
+        created_at=now,
+    )
+    answer = AssistantMessage(
+        conversation_id=conversation.id,
+        role="assistant",
+        content="",
+        status=MessageStatus.PENDING,
+        model_key=conversation.model_key,
+        created_at=now,
+    )
+    db.session.add_all([question, answer])
+    conversation.last_activity_at = now
+    db.session.flush()
+    return question, answer
+
+
+def conversation_messages(conversation_id: int, limit: int = 200) -> list[AssistantMessage]:
+    return list(
+        db.session.scalars(
+            select(AssistantMessage)
+            .where(AssistantMessage.conversation_id == conversation_id)
+            .order_by(AssistantMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def rate_message(message: AssistantMessage, score: int, reasons: list[str]) -> MessageRating:
+    if message.role != "assistant" or not message.content:
+        raise SandboxError(_("평가할 수 있는 답변이 아닙니다."))
+    if not 1 <= score <= 5:
+        raise SandboxError(_("평점은 1점에서 5점 사이로 골라 주세요."))
+    unknown = [r for r in reasons if r not in RATING_REASONS]
+    if unknown:
+        raise SandboxError(_("알 수 없는 평가 이유가 있습니다."))
+    rating = db.session.scalar(select(MessageRating).where(MessageRating.message_id == message.id))
+    if rating is None:
+        rating = MessageRating(message_id=message.id, score=score, reasons=[], created_at=utcnow())
+        db.session.add(rating)
+    rating.score = score
+    rating.reasons = sorted(set(reasons))
+    db.session.flush()
+    return rating
+
+
+# Drafts --------------------------------------------------------------------------------
+
+
+def clean_segments(raw: Any) -> list[dict[str, Any]]:
+    """Validate the editor's segments; merge neighbours with the same mark; drop empties."""
+    if not isinstance(raw, list) or len(raw) > MAX_SEGMENTS:
+        raise SandboxError(
+            _("초안 형식이 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.")
+        )
+    cleaned: list[dict[str, Any]] = []
+    total = 0
+    for item in raw:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("text"), str)
+            or not isinstance(item.get("ai", False), bool)
+        ):
+            raise SandboxError(
+                _("초안 형식이 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.")
+            )
+        text = item["text"].replace("\r\n", "\n").replace("\x00", "")
+        if not text:
+            continue
+        total += len(text)
+        ai = bool(item.get("ai", False))
+        if cleaned and cleaned[-1]["ai"] == ai:
+            cleaned[-1]["text"] += text
+        else:
+            cleaned.append({"text": text, "ai": ai})
+    if total > MAX_DRAFT_CHARS:
+        raise SandboxError(
+            _(
+                "초안이 너무 깁니다. %(limit)s자 이하로 줄여 주세요.",
+                limit=thousands(MAX_DRAFT_CHARS),
+            )
+        )
+    return cleaned
+
+
+def ai_share_percent(segments: list[dict[str, Any]]) -> int:
+    total = sum(len(s["text"]) for s in segments)
+    if not total:
+        return 0
+    return round(100 * sum(len(s["text"]) for s in segments if s["ai"]) / total)
+
+
+def _latest_version(draft_id: int) -> DraftVersion | None:
+    return db.session.scalar(
+        select(DraftVersion)
+        .where(DraftVersion.draft_id == draft_id)
+        .order_by(DraftVersion.number.desc())
+        .limit(1)
+    )
+
+
+def _add_version(draft: Draft, reason: str) -> DraftVersion:
+    latest = _latest_version(draft.id)
+    now = utcnow()
+    if (
+        reason == "autosave"
+        and latest is not None
+        and latest.reason == "autosave"
+        and now - latest.created_at < VERSION_INTERVAL
+    ):
+        latest.segments = draft.segments
+        latest.body = draft.body
+        return latest
+    version = DraftVersion(
+        draft_id=draft.id,
+        number=(latest.number + 1) if latest else 1,
+        reason=reason,
+        segments=draft.segments,
+        body=draft.body,
+        created_at=now,
+    )
+    db.session.add(version)
+    return version
+
+
+def save_draft(draft: Draft, raw_segments: Any, base_revision: int, reason: str) -> Draft:
+    """Save the editor's content, refusing to overwrite a newer save from another tab."""
+    if draft.submitted_at is not None:
+        raise SandboxError(_("제출한 초안은 고칠 수 없습니다."), status=409)
+    if reason not in {"autosave", "insert", "manual"}:
+        reason = "autosave"
+    if base_revision != draft.revision:
+        raise SandboxError(
+            _(
+                "다른 창에서 이 초안이 먼저 저장되었습니다. 지금 내용을 복사해 두고 페이지를 "
+                "새로 고치세요."
+            ),
+            status=409,
+        )
+    segments = clean_segments(raw_segments)
+    if segments == draft.segments:
+        return draft
+    draft.segments = segments
+    draft.body = "".join(s["text"] for s in segments)
+    draft.revision += 1
+    draft.updated_at = utcnow()
+    _add_version(draft, reason)
+    db.session.flush()
+    return draft
+
+
+def draft_versions(draft_id: int) -> list[DraftVersion]:
+    return list(
+        db.session.scalars(
+            select(DraftVersion)
+            .where(DraftVersion.draft_id == draft_id)
+            .order_by(DraftVersion.number.desc())
+        )
+    )
+
+
+def restore_version(draft: Draft, number: int) -> Draft:
+    if draft.submitted_at is not None:
+        raise SandboxError(_("제출한 초안은 고칠 수 없습니다."), status=409)
+    version = db.session.scalar(
+        select(DraftVersion).where(DraftVersion.draft_id == draft.id, DraftVersion.number == number)
+    )
+    if version is None:
+        raise SandboxError(_("그런 버전이 없습니다."), status=404)
+    draft.segments = list(version.segments)
+    draft.body = version.body
+    draft.revision += 1
+    draft.updated_at = utcnow()
+    _add_version(draft, "restore")
+    db.session.flush()
+    return draft
+
+
+def version_count(draft_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(DraftVersion).where(DraftVersion.draft_id == draft_id)
+    )

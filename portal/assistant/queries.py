@@ -1,0 +1,231 @@
+"""Read-only queries for the sandbox pages and the coordinators' figures (no conversation text)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select
+
+from portal.assistant.models import (
+    AssistantMessage,
+    Conversation,
+    DocType,
+    Draft,
+    Exercise,
+    GuardEvent,
+    PolicyAcceptance,
+    Submission,
+)
+from portal.catalog.models import Course
+from portal.core.clock import SEOUL, utcnow
+from portal.core.pagination import Page, paginate
+from portal.db import db
+from portal.org.models import Department
+from portal.users.models import User
+
+
+def active_doc_types() -> list[DocType]:
+    return list(
+        db.session.scalars(
+            select(DocType).where(DocType.is_active).order_by(DocType.sort_order, DocType.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ExerciseRow:
+    exercise: Exercise
+    course_title: str
+    doc_type_name: str
+
+
+def active_exercises() -> list[ExerciseRow]:
+    rows = db.session.execute(
+        select(Exercise, Course.title, DocType.name)
+        .join(Course, Course.id == Exercise.course_id)
+        .join(DocType, DocType.id == Exercise.doc_type_id)
+        .where(Exercise.is_active, Course.is_active, DocType.is_active)
+        .order_by(Course.sort_order, Course.id, Exercise.sort_order, Exercise.id)
+    ).all()
+    return [ExerciseRow(e, course, dt_name) for e, course, dt_name in rows]
+
+
+def my_drafts(user_id: int, page: int) -> Page:
+    stmt = (
+        select(Draft, DocType.name, Exercise.title)
+        .join(DocType, DocType.id == Draft.doc_type_id)
+        .outerjoin(Exercise, Exercise.id == Draft.exercise_id)
+        .where(Draft.user_id == user_id)
+        .order_by(Draft.updated_at.desc(), Draft.id.desc())
+    )
+    return paginate(stmt, page, per_page=10, scalars=False)
+
+
+def review_queue(page: int, *, pending_only: bool) -> Page:
+    stmt = (
+        select(Submission, Exercise.title, User.name, Department.name)
+        .join(Exercise, Exercise.id == Submission.exercise_id)
+        .join(User, User.id == Submission.user_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .order_by(Submission.reviewed_at.is_not(None), Submission.submitted_at.desc())
+    )
+    if pending_only:
+        stmt = stmt.where(Submission.reviewed_at.is_(None))
+    return paginate(stmt, page, per_page=20, scalars=False)
+
+
+def acceptances(page: int, department_id: int | None, version: str) -> Page:
+    stmt = (
+        select(User, Department.name, PolicyAcceptance.accepted_at)
+        .outerjoin(Department, Department.id == User.department_id)
+        .outerjoin(
+            PolicyAcceptance,
+            and_(
+                PolicyAcceptance.user_id == User.id,
+                PolicyAcceptance.policy_version == version,
+            ),
+        )
+        .where(User.is_active)
+        .order_by(PolicyAcceptance.accepted_at.is_(None), PolicyAcceptance.accepted_at.desc())
+        .order_by(User.employee_number)
+    )
+    if department_id:
+        stmt = stmt.where(User.department_id == department_id)
+    return paginate(stmt, page, per_page=25, scalars=False)
+
+
+def acceptance_counts(version: str) -> tuple[int, int]:
+    accepted = db.session.scalar(
+        select(func.count(PolicyAcceptance.id))
+        .join(User, User.id == PolicyAcceptance.user_id)
+        .where(PolicyAcceptance.policy_version == version, User.is_active)
+    )
+    total = db.session.scalar(select(func.count(User.id)).where(User.is_active))
+    return accepted or 0, total or 0
+
+
+@dataclass(frozen=True)
+class DepartmentUsage:
+    department: str
+    messages: int
+    tokens: int
+    estimated_tokens: int
+    guard_events: int
+
+
+def month_start(now: dt.datetime | None = None) -> dt.datetime:
+    local = (now or utcnow()).astimezone(SEOUL)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+
+
+def usage_by_department(since: dt.datetime) -> list[DepartmentUsage]:
+    """Counts and tokens per department since a time: figures only, never text."""
+    usage = dict(
+        (
+            row.department_id,
+            (row.messages or 0, row.tokens or 0, row.estimated or 0),
+        )
+        for row in db.session.execute(
+            select(
+                Conversation.department_id,
+                func.sum(case((AssistantMessage.role == "user", 1), else_=0)).label("messages"),
+                func.sum(AssistantMessage.prompt_tokens + AssistantMessage.completion_tokens).label(
+                    "tokens"
+                ),
+                func.sum(
+                    case(
+                        (
+                            AssistantMessage.usage_estimated,
+                            AssistantMessage.prompt_tokens + AssistantMessage.completion_tokens,
+                        ),
+                        else_=0,
+                    )
+                ).label("estimated"),
+            )
+            .join(AssistantMessage, AssistantMessage.conversation_id == Conversation.id)
+            .where(AssistantMessage.created_at >= since)
+            .group_by(Conversation.department_id)
+        )
+    )
+    guards = dict(
+        db.session.execute(
+            select(GuardEvent.department_id, func.count(GuardEvent.id))
+            .where(GuardEvent.created_at >= since)
+            .group_by(GuardEvent.department_id)
+        ).all()
+    )
+    names = dict(
+        db.session.execute(
+            select(Department.id, Department.name).where(
+                Department.id.in_(set(usage) | set(guards) - {None})
+            )
+        ).all()
+    )
+    rows = []
+    for dept_id in set(usage) | set(guards):
+        messages, tokens, estimated = usage.get(dept_id, (0, 0, 0))
+        rows.append(
+            DepartmentUsage(
+                department=names.get(dept_id, "—"),
+                messages=messages,
+                tokens=tokens,
+                estimated_tokens=estimated,
+                guard_events=guards.get(dept_id, 0),
+            )
+        )
+    rows.sort(key=lambda r: (-r.tokens, r.department))
+    return rows
+
+
+def guard_kinds(since: dt.datetime) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (kinds,) in db.session.execute(
+        select(GuardEvent.kinds).where(GuardEvent.created_at >= since)
+    ):
+        for kind in kinds or []:
+            counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+@dataclass(frozen=True)
+class TimeSaved:
+    submissions: int
+    answered: int
+    minutes_without_ai: int
+    minutes_spent: int
+
+    @property
+    def minutes_saved(self) -> int:
+        return self.minutes_without_ai - self.minutes_spent
+
+
+def time_saved(since: dt.datetime) -> TimeSaved:
+    row = db.session.execute(
+        select(
+            func.count(Submission.id),
+            func.count(Submission.minutes_without_ai),
+            func.coalesce(func.sum(Submission.minutes_without_ai), 0),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (Submission.minutes_without_ai.is_not(None), Submission.minutes_spent),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+        ).where(Submission.submitted_at >= since)
+    ).one()
+    return TimeSaved(row[0], row[1], int(row[2]), int(row[3]))
+
+
+def rating_summary(since: dt.datetime) -> tuple[int, float | None]:
+    from portal.assistant.models import MessageRating
+
+    row = db.session.execute(
+        select(func.count(MessageRating.id), func.avg(MessageRating.score)).where(
+            MessageRating.created_at >= since
+        )
+    ).one()
+    return row[0], (float(row[1]) if row[1] is not None else None)

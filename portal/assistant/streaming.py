@@ -1,0 +1,244 @@
+"""Relaying an answer from the model to the browser as Server-Sent Events.
+
+The view claims the pending answer and commits, so no database connection is held
+while the model talks. The generator then relays deltas; at the end, on a backend
+error, or when the browser goes away (the WSGI server closes the generator, which
+closes the upstream call), it stores whatever text arrived and the usage, and commits
+on its own: the stream outlives the request's single commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.assistant import coach, quotas, registry
+from portal.assistant.backends import (
+    BackendError,
+    TextDelta,
+    Usage,
+    estimate_tokens,
+    make_backend,
+)
+from portal.assistant.models import (
+    AssistantMessage,
+    Conversation,
+    DocType,
+    Draft,
+    Exercise,
+    MessageStatus,
+)
+from portal.core.clock import utcnow
+from portal.db import db
+
+HISTORY_MESSAGES = 20
+HISTORY_CHARS = 24_000
+
+
+def doc_type_dict(doc_type: DocType) -> dict[str, Any]:
+    return {
+        **doc_type.data,
+        "slug": doc_type.slug,
+        "name": doc_type.name,
+        "name_en": doc_type.name_en,
+        "version": doc_type.version,
+    }
+
+
+def exercise_dict(exercise: Exercise | None) -> dict[str, Any] | None:
+    if exercise is None:
+        return None
+    return {**exercise.data, "slug": exercise.slug, "title": exercise.title}
+
+
+def system_prompt(doc_type: dict[str, Any], exercise: dict[str, Any] | None) -> str:
+    parts = [doc_type.get("system_prompt", "").strip()]
+    if exercise:
+        parts.append(
+            "[실습 과제]\n"
+            f"{exercise.get('title', '')}\n\n{exercise.get('scenario', '').strip()}\n\n"
+            f"[원 자료 (가상)]\n{exercise.get('source_material', '').strip()}"
+        )
+    parts.append(
+        "개인정보는 [주민등록번호] 같은 표시로 가려져 있습니다. 가려진 값을 추측하거나 되살리지 "
+        "말고, 확인이 필요한 사실과 수치에는 '(확인 필요)'라고 표시하세요."
+    )
+    return "\n\n".join(p for p in parts if p)
+
+
+def history(conversation_id: int, up_to_id: int) -> list[dict[str, str]]:
+    """Earlier complete turns, newest kept first when the budget runs out."""
+    rows = db.session.scalars(
+        select(AssistantMessage)
+        .where(
+            AssistantMessage.conversation_id == conversation_id,
+            AssistantMessage.id < up_to_id,
+            AssistantMessage.content != "",
+        )
+        .order_by(AssistantMessage.id.desc())
+        .limit(HISTORY_MESSAGES)
+    ).all()
+    kept: list[dict[str, str]] = []
+    used = 0
+    for row in rows:
+        used += len(row.content)
+        if used > HISTORY_CHARS and kept:
+            break
+        kept.append({"role": row.role, "content": row.content})
+    kept.reverse()
+    return kept
+
+
+@dataclass
+class PreparedStream:
+    """Everything the generator needs, read before the request's transaction ends."""
+
+    message_id: int
+    user_id: int
+    department_id: int | None
+    day: str
+    month: str
+    messages: list[dict[str, str]]
+    backend: Any
+    timeout: float
+    is_offline: bool
+
+
+def prepare(answer: AssistantMessage, conversation: Conversation) -> PreparedStream:
+    """Claim a pending answer for streaming (raises LookupError if it is not pending)."""
+    if answer.status is not MessageStatus.PENDING:
+        raise LookupError(answer.id)
+    draft = db.session.get(Draft, conversation.draft_id) if conversation.draft_id else None
+    doc_type = db.session.get(DocType, draft.doc_type_id) if draft else None
+    exercise = db.session.get(Exercise, draft.exercise_id) if draft and draft.exercise_id else None
+    dt_data = doc_type_dict(doc_type) if doc_type else {"structure": [], "checklist": []}
+    ex_data = exercise_dict(exercise)
+    turns = history(conversation.id, answer.id)
+    messages = [{"role": "system", "content": system_prompt(dt_data, ex_data)}, *turns]
+    choice = registry.choice(conversation.model_key)
+    if choice is None or not choice.is_enabled or not choice.allows(conversation.data_grade):
+        raise PermissionError(conversation.model_key)
+    draft_text = draft.body if draft else ""
+
+    def responder(msgs: list[dict[str, str]]) -> str:
+        return coach.respond(dt_data, ex_data, msgs, draft_text)
+
+    backend = make_backend(choice.spec, offline_responder=responder)
+    answer.status = MessageStatus.STREAMING
+    day, month = quotas.periods(answer.created_at)
+    return PreparedStream(
+        message_id=answer.id,
+        user_id=conversation.user_id,
+        department_id=conversation.department_id,
+        day=day,
+        month=month,
+        messages=messages,
+        backend=backend,
+        timeout=float(current_app.config["ASSISTANT_TIMEOUT_SECONDS"]),
+        is_offline=choice.is_offline,
+    )
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _finish(
+    prepared: PreparedStream,
+    text: str,
+    usage: Usage | None,
+    status: MessageStatus,
+    error_code: str | None,
+) -> Usage:
+    if usage is None:
+        if prepared.is_offline:
+            usage = Usage(0, 0, estimated=False)
+        else:
+            prompt = sum(estimate_tokens(m["content"]) for m in prepared.messages)
+            usage = Usage(prompt, estimate_tokens(text), estimated=True)
+    message = db.session.get(AssistantMessage, prepared.message_id)
+    message.content = text
+    message.status = status
+    message.error_code = error_code
+    message.prompt_tokens = usage.prompt_tokens
+    message.completion_tokens = usage.completion_tokens
+    message.usage_estimated = usage.estimated
+    message.finished_at = utcnow()
+    if not text and status is MessageStatus.FAILED:
+        # The model never answered: the message does not count against the day.
+        quotas.release_message(prepared.user_id, prepared.day)
+    quotas.add_tokens(
+        prepared.user_id,
+        prepared.department_id,
+        usage.prompt_tokens + usage.completion_tokens if text or not usage.estimated else 0,
+        prepared.day,
+        prepared.month,
+    )
+    db.session.commit()
+    return usage
+
+
+def generate(
+    prepared: PreparedStream, on_first_token: Callable[[], None] | None = None
+) -> Iterator[str]:
+    """The SSE body: start, delta*, then done or error; always stores what arrived."""
+    received: list[str] = []
+    usage: Usage | None = None
+    yield sse("start", {"message_id": prepared.message_id})
+    try:
+        with prepared.backend.stream_chat(prepared.messages, timeout=prepared.timeout) as stream:
+            for event in stream:
+                if isinstance(event, TextDelta):
+                    if not received and on_first_token:
+                        on_first_token()
+                    received.append(event.text)
+                    yield sse("delta", {"text": event.text})
+                elif isinstance(event, Usage):
+                    usage = event
+    except BackendError as exc:
+        text = "".join(received)
+        _finish(prepared, text, None, MessageStatus.FAILED, exc.code)
+        yield sse(
+            "error",
+            {
+                "code": exc.code,
+                "message": str(exc.user_message),
+                "retry_after": exc.retry_after,
+                "partial": bool(text),
+            },
+        )
+        return
+    except GeneratorExit:
+        # The browser went away; leaving the with-block above closed the upstream call.
+        _finish(prepared, "".join(received), usage, MessageStatus.INTERRUPTED, "disconnected")
+        raise
+    except Exception:
+        current_app.logger.exception("assistant stream failed")
+        text = "".join(received)
+        _finish(prepared, text, None, MessageStatus.FAILED, "internal")
+        yield sse(
+            "error",
+            {
+                "code": "internal",
+                "message": _("답변을 처리하다 오류가 났습니다. 받은 부분까지 저장했습니다."),
+                "retry_after": None,
+                "partial": bool(text),
+            },
+        )
+        return
+    final = _finish(prepared, "".join(received), usage, MessageStatus.COMPLETE, None)
+    yield sse(
+        "done",
+        {
+            "message_id": prepared.message_id,
+            "prompt_tokens": final.prompt_tokens,
+            "completion_tokens": final.completion_tokens,
+            "estimated": final.estimated,
+        },
+    )

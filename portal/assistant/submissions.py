@@ -1,0 +1,213 @@
+"""Submitting an exercise draft, its rubric feedback, the instructor review, and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.assistant import coach, guard, registry, scoring
+from portal.assistant.backends import BackendError, make_backend
+from portal.assistant.export import ExportMeta, build_docx
+from portal.assistant.models import Conversation, DocType, Draft, Exercise, Submission
+from portal.assistant.operations import SandboxError, ai_share_percent, inspect
+from portal.assistant.streaming import doc_type_dict, exercise_dict
+from portal.audit.operations import record
+from portal.core.clock import today_in_seoul, utcnow
+from portal.db import db
+from portal.users.models import User
+
+VERIFICATION_ITEMS = ("facts", "figures", "copyright", "disclosure")
+MAX_MINUTES = 24 * 60
+
+
+def submit(user: User, draft: Draft) -> Submission:
+    """Freeze an exercise draft; the offline coach's computable feedback comes at once."""
+    if draft.exercise_id is None:
+        raise SandboxError(_("실습 과제에 딸린 초안만 제출할 수 있습니다."))
+    if draft.submitted_at is not None:
+        raise SandboxError(_("이미 제출한 초안입니다."), status=409)
+    if not draft.body.strip():
+        raise SandboxError(_("빈 초안은 제출할 수 없습니다. 초안을 쓴 뒤 제출하세요."))
+    conversation = db.session.scalar(select(Conversation).where(Conversation.draft_id == draft.id))
+    grade = conversation.data_grade if conversation else None
+    report = inspect(draft.body, grade) if grade else None
+    if report is not None and report.personal:
+        raise SandboxError(
+            _(
+                "초안에 개인정보로 보이는 항목(%(kinds)s)이 있어 제출하지 않았습니다. 초안에서 "
+                "가린 뒤 다시 제출하세요.",
+                kinds=", ".join(sorted({str(f.label) for f in report.personal})),
+            ),
+            status=422,
+        )
+    exercise = db.session.get(Exercise, draft.exercise_id)
+    doc_type = db.session.get(DocType, draft.doc_type_id)
+    now = utcnow()
+    draft.submitted_at = now
+    submission = Submission(
+        draft_id=draft.id,
+        exercise_id=exercise.id,
+        exercise_version=draft.exercise_version or exercise.version,
+        user_id=user.id,
+        body=draft.body,
+        ai_share_percent=ai_share_percent(draft.segments),
+        submitted_at=now,
+        minutes_spent=max(1, min(MAX_MINUTES, int((now - draft.created_at).total_seconds() // 60))),
+    )
+    model = registry.choice(conversation.model_key) if conversation else None
+    if model is None or model.is_offline:
+        submission.rubric_result = coach.rubric_feedback(
+            doc_type_dict(doc_type), exercise_dict(exercise), draft.body
+        )
+        submission.rubric_status = "computed"
+        submission.rubric_model_key = "offline"
+    else:
+        submission.rubric_status = "pending"
+        submission.rubric_model_key = model.key
+    db.session.add(submission)
+    db.session.flush()
+    record(
+        "assistant.exercise_submitted",
+        target_type="submission",
+        target_id=submission.id,
+        details={"exercise": exercise.slug, "draft_id": draft.id},
+    )
+    return submission
+
+
+def score(submission: Submission) -> Submission:
+    """Ask the conversation's model to score against the rubric (JSON, one retry)."""
+    if submission.rubric_status not in {"pending", "failed"}:
+        return submission
+    draft = db.session.get(Draft, submission.draft_id)
+    exercise = db.session.get(Exercise, submission.exercise_id)
+    doc_type = db.session.get(DocType, draft.doc_type_id)
+    model = registry.choice(submission.rubric_model_key or "")
+    conversation = db.session.scalar(select(Conversation).where(Conversation.draft_id == draft.id))
+    if (
+        model is None
+        or not model.is_enabled
+        or (conversation is not None and not model.allows(conversation.data_grade))
+    ):
+        submission.rubric_status = "failed"
+        submission.rubric_result = {
+            "error": _("채점에 쓸 모델을 지금 쓸 수 없습니다. 강사 검토를 기다려 주세요.")
+        }
+        db.session.flush()
+        return submission
+    backend = make_backend(model.spec)
+    timeout = float(current_app.config["ASSISTANT_TIMEOUT_SECONDS"])
+
+    def complete(messages: list[dict[str, str]]) -> str:
+        text, _usage = backend.complete(messages, timeout=timeout, json_mode=True)
+        return text
+
+    try:
+        result = scoring.score_with_model(
+            complete, doc_type_dict(doc_type), exercise_dict(exercise), submission.body
+        )
+    except scoring.ScoringFailed as exc:
+        submission.rubric_status = "failed"
+        submission.rubric_result = {"error": str(exc.reason)}
+    except BackendError as exc:
+        submission.rubric_status = "failed"
+        submission.rubric_result = {"error": str(exc.user_message)}
+    else:
+        submission.rubric_status = "scored"
+        submission.rubric_result = result
+    db.session.flush()
+    return submission
+
+
+def record_time(submission: Submission, minutes_without_ai: int, minutes_spent: int) -> None:
+    for value in (minutes_without_ai, minutes_spent):
+        if not 1 <= value <= MAX_MINUTES:
+            raise SandboxError(_("시간은 1분에서 1,440분 사이로 적어 주세요."))
+    submission.minutes_without_ai = minutes_without_ai
+    submission.minutes_spent = minutes_spent
+    db.session.flush()
+
+
+def review(
+    submission: Submission, reviewer: User, score_value: int, comment: str, passed: bool
+) -> None:
+    if not 0 <= score_value <= 100:
+        raise SandboxError(_("점수는 0점에서 100점 사이로 적어 주세요."))
+    comment = comment.strip()
+    if not comment:
+        raise SandboxError(_("검토 의견을 적어 주세요."))
+    first = submission.reviewed_at is None
+    submission.review_score = score_value
+    submission.review_comment = comment
+    submission.review_passed = passed
+    submission.reviewer_id = reviewer.id
+    submission.reviewed_at = utcnow()
+    db.session.flush()
+    record(
+        "assistant.submission_reviewed" if first else "assistant.submission_review_changed",
+        target_type="submission",
+        target_id=submission.id,
+        details={"score": score_value, "passed": passed},
+    )
+
+
+def exercise_requirement_met(user_id: int, course_id: int) -> bool:
+    """An instructor passed one of the user's submissions for an exercise of the course."""
+    return (
+        db.session.scalar(
+            select(Submission.id)
+            .join(Exercise, Exercise.id == Submission.exercise_id)
+            .where(
+                Submission.user_id == user_id,
+                Exercise.course_id == course_id,
+                Submission.review_passed.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def export_docx(user: User, draft: Draft, checked: set[str], department_name: str) -> bytes:
+    """The DOCX, once the four verification items are confirmed; audited."""
+    missing = [item for item in VERIFICATION_ITEMS if item not in checked]
+    if missing:
+        raise SandboxError(_("내보내기 전에 확인 항목 네 가지를 모두 확인해 주세요."))
+    findings = [f for f in guard.scan(draft.body) if f.is_personal]
+    if findings:
+        raise SandboxError(
+            _("초안에 개인정보로 보이는 항목이 있습니다. 가린 뒤 내보내세요."), status=422
+        )
+    doc_type = db.session.get(DocType, draft.doc_type_id)
+    conversation = db.session.scalar(select(Conversation).where(Conversation.draft_id == draft.id))
+    model = registry.choice(conversation.model_key) if conversation else None
+    helper = model.spec.label if model else _("연습 코치")
+    meta = ExportMeta(
+        title=draft.title,
+        doc_type_name=doc_type.name,
+        department=department_name,
+        author=f"{user.name} {user.grade}".strip(),
+        date=today_in_seoul(),
+        ai_disclosure=_(
+            "이 문서는 생성형 AI(%(helper)s)의 도움을 받아 작성했으며, 작성자가 사실·수치를 원 "
+            "자료와 대조하고 저작권을 확인했습니다.",
+            helper=helper,
+        ),
+        ai_share_percent=ai_share_percent(draft.segments),
+    )
+    data = build_docx(meta, draft.segments)
+    draft.verified_at = utcnow()
+    record(
+        "assistant.draft_exported",
+        target_type="draft",
+        target_id=draft.id,
+        details={"checked": sorted(checked), "format": "docx"},
+    )
+    return data
+
+
+def feedback_rows(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((result or {}).get("criteria", []))

@@ -1,0 +1,408 @@
+/* The practice workspace: guard check and masking, streamed answers (SSE over fetch),
+   the draft editor with AI-inserted text marked until edited, autosave, ratings.
+   No inline script: everything is wired here from data attributes (strict CSP). */
+(function () {
+  "use strict";
+
+  var root = document.querySelector(".practice-layout");
+  if (!root) { return; }
+
+  var KO = document.documentElement.lang !== "en";
+  var T = {
+    saving: KO ? "저장 중…" : "Saving…",
+    saved: KO ? "저장됨 " : "Saved ",
+    saveFailed: KO ? "저장하지 못했습니다. 연결을 확인하세요. 내용은 이 창에 남아 있고, 다시 고치면 또 저장을 시도합니다." : "Could not save. Check your connection. Your text stays in this window and is saved again on your next change.",
+    thinking: KO ? "답변을 받는 중입니다…" : "Receiving the answer…",
+    done: KO ? "답변을 다 받았습니다." : "The answer is complete.",
+    estimated: KO ? "토큰 사용량은 추정치입니다(서버가 사용량을 보내지 않음)." : "Token usage is an estimate (the server sent none).",
+    empty: KO ? "보낼 내용을 입력하세요." : "Type a message first.",
+    tooLong: KO ? "입력이 너무 깁니다." : "The message is too long.",
+    clean: KO ? "개인정보나 분류 표시를 찾지 못했습니다. 보내도 됩니다." : "No personal data or classification markers found. You can send it.",
+    found: KO ? "개 항목을 찾았습니다. 가린 뒤에 보낼 수 있습니다." : " item(s) found. Mask them before sending.",
+    masked: KO ? "개인정보를 가렸습니다. 가린 글을 확인한 뒤 보내세요." : "Personal data masked. Check the text, then send it.",
+    inserted: KO ? "답변을 초안 끝에 넣었습니다." : "The answer was added to the end of the draft.",
+    network: KO ? "서버에 연결하지 못했습니다. 잠시 뒤 다시 시도하세요. 입력한 글은 그대로 있습니다." : "Could not reach the server. Try again shortly; your text is still here.",
+    cut: KO ? "답변이 도중에 끊겼습니다. 받은 부분까지 저장했습니다." : "The answer was cut off. What arrived has been saved.",
+    rated: KO ? "평가를 저장했습니다." : "Rating saved.",
+    pickScore: KO ? "평점을 고르세요." : "Choose a score.",
+    checksumFailed: KO ? " (검증 숫자가 맞지 않지만, 2020년 10월 이후 발급 번호는 검증 숫자가 없으므로 개인정보로 봅니다)" : " (check digit fails, but numbers issued since October 2020 have none, so it is treated as personal data)",
+    aiMark: KO ? "AI가 넣은 글" : "Inserted from AI"
+  };
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  function announce(element, text) {
+    element.textContent = "";
+    window.setTimeout(function () { element.textContent = text; }, 30);
+  }
+
+  var chatStatus = document.getElementById("chat-status");
+  var draftStatus = document.getElementById("draft-status");
+  var readonly = root.dataset.readonly === "true";
+
+  /* ---------------- the draft editor ---------------- */
+  var editor = document.getElementById("draft-editor");
+  var revision = parseInt(root.dataset.revision, 10);
+  var saveTimer = null;
+  var dirty = false;
+  var saving = false;
+
+  function segments() {
+    var result = [];
+    function push(text, ai) {
+      if (!text) { return; }
+      var last = result[result.length - 1];
+      if (last && last.ai === ai) { last.text += text; } else { result.push({ text: text, ai: ai }); }
+    }
+    function walk(node, ai) {
+      node.childNodes.forEach(function (child) {
+        if (child.nodeType === Node.TEXT_NODE) {
+          push(child.nodeValue, ai);
+        } else if (child.nodeName === "BR") {
+          push("\n", ai);
+        } else if (child.nodeType === Node.ELEMENT_NODE) {
+          var isAi = ai || (child.nodeName === "MARK" && child.classList.contains("practice-ai"));
+          var block = child.nodeName === "DIV" || child.nodeName === "P";
+          if (block && result.length && !/\n$/.test(result[result.length - 1].text)) { push("\n", isAi); }
+          walk(child, isAi);
+        }
+      });
+    }
+    walk(editor, false);
+    return result;
+  }
+
+  function unwrap(mark) {
+    var parent = mark.parentNode;
+    while (mark.firstChild) { parent.insertBefore(mark.firstChild, mark); }
+    parent.removeChild(mark);
+    parent.normalize();
+  }
+
+  function save(reason) {
+    if (readonly) { return Promise.resolve(); }
+    if (saving) { dirty = true; return Promise.resolve(); }
+    saving = true;
+    dirty = false;
+    draftStatus.textContent = T.saving;
+    return postJSON(root.dataset.saveUrl, { segments: segments(), revision: revision, reason: reason || "autosave" })
+      .then(function (result) {
+        saving = false;
+        if (result.ok) {
+          revision = result.data.revision;
+          var time = new Date().toLocaleTimeString(KO ? "ko-KR" : "en-GB", { hour12: false });
+          draftStatus.textContent = T.saved + time;
+          if (dirty) { scheduleSave(); }
+        } else {
+          dirty = true;
+          draftStatus.textContent = result.data.message || T.saveFailed;
+        }
+      })
+      .catch(function () { saving = false; dirty = true; draftStatus.textContent = T.saveFailed; });
+  }
+
+  function scheduleSave(reason) {
+    dirty = true;
+    if (saveTimer) { window.clearTimeout(saveTimer); }
+    saveTimer = window.setTimeout(function () { saveTimer = null; save(reason); }, 1200);
+  }
+
+  if (editor && !readonly) {
+    editor.addEventListener("beforeinput", function (event) {
+      var ranges = event.getTargetRanges ? event.getTargetRanges() : [];
+      var marks = editor.querySelectorAll("mark.practice-ai");
+      ranges.forEach(function (staticRange) {
+        var range = document.createRange();
+        range.setStart(staticRange.startContainer, staticRange.startOffset);
+        range.setEnd(staticRange.endContainer, staticRange.endOffset);
+        marks.forEach(function (mark) {
+          // Text typed right after a mark is the user's own; only edits inside it unmark it.
+          if (mark.isConnected && range.intersectsNode(mark) && !(range.collapsed && range.startContainer === editor)) {
+            var inside = mark.contains(range.startContainer) || mark.contains(range.endContainer) || !range.collapsed;
+            if (inside) { unwrap(mark); }
+          }
+        });
+      });
+    });
+    editor.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.isComposing) {
+        event.preventDefault();
+        document.execCommand("insertText", false, "\n");
+      }
+    });
+    editor.addEventListener("paste", function (event) {
+      event.preventDefault();
+      var text = (event.clipboardData || window.clipboardData).getData("text/plain");
+      document.execCommand("insertText", false, text);
+    });
+    editor.addEventListener("input", function () { scheduleSave("autosave"); });
+    editor.addEventListener("blur", function () { if (dirty && !saveTimer) { save("autosave"); } });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty || saving) { event.preventDefault(); event.returnValue = ""; }
+    });
+  }
+
+  function insertIntoDraft(text) {
+    if (!editor || readonly) { return; }
+    var existing = editor.textContent;
+    if (existing && !/\n$/.test(existing)) { editor.appendChild(document.createTextNode("\n")); }
+    var mark = document.createElement("mark");
+    mark.className = "practice-ai";
+    mark.title = T.aiMark;
+    mark.textContent = text;
+    editor.appendChild(mark);
+    editor.appendChild(document.createTextNode("\n"));
+    if (saveTimer) { window.clearTimeout(saveTimer); saveTimer = null; }
+    save("insert");
+    announce(chatStatus, T.inserted);
+  }
+
+  /* ---------------- the guard ---------------- */
+  var composer = document.getElementById("composer");
+  var input = document.getElementById("composer-text");
+  var panel = document.getElementById("guard-panel");
+  var count = document.getElementById("composer-count");
+  var maxInput = parseInt(root.dataset.maxInput, 10);
+
+  function renderGuard(report, text) {
+    var preview = document.getElementById("guard-preview");
+    var list = document.getElementById("guard-findings");
+    var summary = document.getElementById("guard-summary");
+    preview.textContent = "";
+    list.textContent = "";
+    if (report.clean) {
+      panel.hidden = true;
+      announce(chatStatus, T.clean);
+      return;
+    }
+    var cursor = 0;
+    report.findings.forEach(function (finding) {
+      preview.appendChild(document.createTextNode(text.slice(cursor, finding.start)));
+      var mark = document.createElement("mark");
+      mark.className = finding.personal ? "practice-finding" : "practice-finding practice-finding-marker";
+      mark.textContent = text.slice(finding.start, finding.end);
+      var label = document.createElement("span");
+      label.className = "sr-only";
+      label.textContent = " (" + finding.label + ")";
+      mark.appendChild(label);
+      preview.appendChild(mark);
+      cursor = finding.end;
+
+      var item = document.createElement("li");
+      var strong = document.createElement("strong");
+      strong.textContent = finding.label + ": ";
+      item.appendChild(strong);
+      item.appendChild(document.createTextNode(finding.explanation + (finding.checksum === false ? T.checksumFailed : "")));
+      list.appendChild(item);
+    });
+    preview.appendChild(document.createTextNode(text.slice(cursor)));
+    var personal = report.findings.filter(function (f) { return f.personal; }).length;
+    summary.textContent = report.refusal ? report.refusal : (personal + T.found);
+    document.getElementById("guard-mask").hidden = personal === 0;
+    panel.hidden = false;
+    panel.focus();
+  }
+
+  function updateCount() {
+    if (count) { count.textContent = input.value.length.toLocaleString() + " / " + maxInput.toLocaleString(); }
+  }
+
+  if (composer) {
+    input.addEventListener("input", function () { updateCount(); panel.hidden = true; });
+    document.getElementById("composer-check").addEventListener("click", function () {
+      var text = input.value;
+      postJSON(root.dataset.guardUrl, { text: text }).then(function (result) {
+        if (result.ok) { renderGuard(result.data, text); } else { announce(chatStatus, result.data.message || T.network); }
+      }).catch(function () { announce(chatStatus, T.network); });
+    });
+    document.getElementById("guard-mask").addEventListener("click", function () {
+      postJSON(root.dataset.maskUrl, { text: input.value }).then(function (result) {
+        if (!result.ok) { announce(chatStatus, result.data.message || T.network); return; }
+        input.value = result.data.text;
+        updateCount();
+        if (result.data.guard.clean) {
+          panel.hidden = true;
+          input.focus();
+          announce(chatStatus, T.masked);
+        } else {
+          renderGuard(result.data.guard, result.data.text);
+        }
+      }).catch(function () { announce(chatStatus, T.network); });
+    });
+    composer.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send();
+    });
+  }
+
+  /* ---------------- sending and streaming ---------------- */
+  var log = document.getElementById("chat-log");
+  var sendButton = document.getElementById("composer-send");
+  var answerCount = 0;
+
+  function addQuestion(text) {
+    var item = document.createElement("li");
+    item.className = "practice-msg practice-msg-question";
+    var who = document.createElement("p");
+    who.className = "practice-msg-who";
+    who.textContent = KO ? "나" : "Me";
+    var body = document.createElement("div");
+    body.className = "practice-msg-text";
+    body.textContent = text;
+    item.appendChild(who);
+    item.appendChild(body);
+    log.appendChild(item);
+  }
+
+  function addAnswer() {
+    var template = document.getElementById("tpl-answer");
+    var item = template.content.firstElementChild.cloneNode(true);
+    answerCount += 1;
+    var select = item.querySelector(".practice-rating-score");
+    var label = item.querySelector(".practice-rating label.sr-only");
+    select.id = "rating-new-" + answerCount;
+    label.htmlFor = select.id;
+    log.appendChild(item);
+    wireAnswer(item);
+    return item;
+  }
+
+  function parseEvents(buffer, onEvent) {
+    var parts = buffer.split("\n\n");
+    var rest = parts.pop();
+    parts.forEach(function (block) {
+      var name = "message";
+      var data = "";
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) { name = line.slice(6).trim(); }
+        else if (line.indexOf("data:") === 0) { data += line.slice(5).trim(); }
+      });
+      if (data) {
+        try { onEvent(name, JSON.parse(data)); } catch (error) { /* a malformed event is skipped */ }
+      }
+    });
+    return rest;
+  }
+
+  function finishAnswer(item, note) {
+    log.setAttribute("aria-busy", "false");
+    if (sendButton) { sendButton.disabled = false; }
+    var text = item.querySelector(".practice-msg-text").textContent;
+    if (text) { item.querySelector(".practice-msg-actions").hidden = false; }
+    if (note) {
+      var noteEl = item.querySelector(".practice-msg-note");
+      noteEl.textContent = note;
+      noteEl.hidden = false;
+    }
+  }
+
+  function streamAnswer(url, item) {
+    var textEl = item.querySelector(".practice-msg-text");
+    var finished = false;
+    log.setAttribute("aria-busy", "true");
+    announce(chatStatus, T.thinking);
+    fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken(), "Accept": "text/event-stream" } })
+      .then(function (response) {
+        if (!response.ok || !response.body) {
+          return response.json().catch(function () { return {}; }).then(function (data) {
+            finished = true;
+            finishAnswer(item, data.message || T.network);
+            announce(chatStatus, data.message || T.network);
+          });
+        }
+        var reader = response.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) {
+              if (!finished) { finished = true; finishAnswer(item, T.cut); announce(chatStatus, T.cut); }
+              return;
+            }
+            buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), function (name, data) {
+              if (name === "start") {
+                item.dataset.messageId = data.message_id;
+                var form = item.querySelector(".practice-rating");
+                form.dataset.url = url.replace(/\/stream$/, "/rating");
+              } else if (name === "delta") {
+                textEl.appendChild(document.createTextNode(data.text));
+              } else if (name === "done") {
+                finished = true;
+                finishAnswer(item, data.estimated ? T.estimated : null);
+                announce(chatStatus, T.done);
+              } else if (name === "error") {
+                finished = true;
+                finishAnswer(item, data.message);
+                announce(chatStatus, data.message);
+              }
+            });
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function () {
+        if (!finished) { finished = true; finishAnswer(item, T.cut); announce(chatStatus, T.cut); }
+      });
+  }
+
+  function send() {
+    var text = input.value.trim();
+    if (!text) { announce(chatStatus, T.empty); input.focus(); return; }
+    if (text.length > maxInput) { announce(chatStatus, T.tooLong); return; }
+    sendButton.disabled = true;
+    postJSON(root.dataset.postUrl, { text: text }).then(function (result) {
+      if (!result.ok) {
+        sendButton.disabled = false;
+        if (result.data.guard) { renderGuard(result.data.guard, text); }
+        else { announce(chatStatus, result.data.message || T.network); }
+        return;
+      }
+      input.value = "";
+      updateCount();
+      panel.hidden = true;
+      addQuestion(text);
+      streamAnswer(result.data.stream_url, addAnswer());
+    }).catch(function () { sendButton.disabled = false; announce(chatStatus, T.network); });
+  }
+
+  /* ---------------- per-answer actions ---------------- */
+  function wireAnswer(item) {
+    var insert = item.querySelector(".practice-insert");
+    if (insert) {
+      insert.addEventListener("click", function () {
+        insertIntoDraft(item.querySelector(".practice-msg-text").textContent);
+      });
+    }
+    var form = item.querySelector(".practice-rating");
+    if (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var score = form.querySelector(".practice-rating-score").value;
+        if (!score) { announce(chatStatus, T.pickScore); return; }
+        var reasons = Array.prototype.map.call(form.querySelectorAll("input:checked"), function (box) { return box.value; });
+        postJSON(form.dataset.url, { score: parseInt(score, 10), reasons: reasons }).then(function (result) {
+          announce(chatStatus, result.ok ? T.rated : (result.data.message || T.network));
+        }).catch(function () { announce(chatStatus, T.network); });
+      });
+    }
+  }
+
+  log.querySelectorAll(".practice-msg-answer").forEach(wireAnswer);
+})();
