@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, has_request_context, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal.config import load_config
 
@@ -51,9 +52,17 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     _init_extensions(app)
+    # Ids are 32-bit integers in the database; a longer number in a URL is simply not found
+    # (404) instead of overflowing the driver (a 500 on SQLite, an error on PostgreSQL).
+    app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app)
     _register_cli(app)
     return app
+
+
+class DatabaseIntConverter(IntegerConverter):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _select_locale() -> str:

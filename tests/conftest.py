@@ -73,6 +73,32 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+def scratch_database(tmp_path_factory, label: str) -> Iterator[str]:
+    """A migrated database of its own, for tests that commit for real (concurrency).
+
+    A fresh SQLite file, or a scratch PostgreSQL database next to TEST_DATABASE_URL's that
+    is dropped afterwards. Use with ``yield from`` in a module-scoped fixture.
+    """
+    import uuid
+
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite:///{tmp_path_factory.mktemp(label) / f'{label}.db'}"
+        upgrade("head", url=url)
+        yield url
+        return
+    name = f"portal_{label}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base.rsplit("/", 1)[0] + "/postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    upgrade("head", url=url)
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def dispose(app: Flask) -> None:
     """Close an app's pooled connections (psycopg warns about unclosed ones)."""
     app.extensions["portal_db"]["engine"].dispose()

@@ -39,8 +39,8 @@ def upgrade() -> None:
         "assistant_limits",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("daily_messages", sa.Integer(), nullable=False),
-        sa.Column("daily_tokens", sa.Integer(), nullable=False),
-        sa.Column("department_monthly_tokens", sa.Integer(), nullable=False),
+        sa.Column("daily_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("department_monthly_tokens", sa.BigInteger(), nullable=False),
         sa.Column("max_input_chars", sa.Integer(), nullable=False),
         sa.Column("updated_at", portal.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assistant_limits")),
@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.Integer(), nullable=False),
         sa.Column("period", sa.String(length=10), nullable=False),
         sa.Column("messages", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("tokens", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("tokens", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assistant_usage_counters")),
         sa.UniqueConstraint(
             "scope",
@@ -295,11 +295,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assistant_submissions")),
+        sa.UniqueConstraint("draft_id", name=op.f("uq_assistant_submissions_draft_id")),
     )
     with op.batch_alter_table("assistant_submissions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_assistant_submissions_draft_id"), ["draft_id"], unique=False
-        )
         batch_op.create_index(
             batch_op.f("ix_assistant_submissions_exercise_id"), ["exercise_id"], unique=False
         )
@@ -448,7 +446,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_assistant_submissions_user_id"))
         batch_op.drop_index(batch_op.f("ix_assistant_submissions_submitted_at"))
         batch_op.drop_index(batch_op.f("ix_assistant_submissions_exercise_id"))
-        batch_op.drop_index(batch_op.f("ix_assistant_submissions_draft_id"))
 
     op.drop_table("assistant_submissions")
     with op.batch_alter_table("assistant_draft_versions", schema=None) as batch_op:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.assistant import quotas, registry
 from portal.assistant.models import AssistantLimits, ModelSetting
@@ -37,6 +38,14 @@ def set_model(key: str, *, enabled: bool, internal: bool) -> None:
         )
 
 
+LIMIT_LABELS = {
+    "daily_messages": _l("1인 하루 메시지 수"),
+    "daily_tokens": _l("1인 하루 토큰 수"),
+    "department_monthly_tokens": _l("부서 월간 토큰 예산"),
+    "max_input_chars": _l("입력 최대 글자 수"),
+}
+
+
 def set_limits(values: dict[str, int]) -> AssistantLimits:
     for name, (low, high) in quotas.LIMIT_RANGES.items():
         value = values.get(name)
@@ -44,7 +53,7 @@ def set_limits(values: dict[str, int]) -> AssistantLimits:
             raise SandboxError(
                 _(
                     "%(field)s 값은 %(low)s에서 %(high)s 사이여야 합니다.",
-                    field=name,
+                    field=LIMIT_LABELS[name],
                     low=thousands(low),
                     high=thousands(high),
                 )

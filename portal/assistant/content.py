@@ -18,7 +18,7 @@ import difflib
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -140,16 +140,7 @@ class DocTypeSource:
     @property
     def source_hash(self) -> str:
         """SHA-256 of everything the sync writes for this document type."""
-        return _hash(
-            {
-                "slug": self.slug,
-                "version": self.version,
-                "name": self.name,
-                "name_en": self.name_en,
-                "sort_order": self.sort_order,
-                "data": self.data,
-            }
-        )
+        return _hash(asdict(self))
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,18 +163,7 @@ class ExerciseSource:
     @property
     def source_hash(self) -> str:
         """SHA-256 of everything the sync writes, including its course and document type."""
-        return _hash(
-            {
-                "slug": self.slug,
-                "course": self.course_slug,
-                "doc_type": self.doc_type_slug,
-                "version": self.version,
-                "title": self.title,
-                "title_en": self.title_en,
-                "sort_order": self.sort_order,
-                "data": self.data,
-            }
-        )
+        return _hash(asdict(self))
 
 
 def _hash(payload: dict[str, Any]) -> str:

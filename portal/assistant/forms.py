@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from portal.assistant.admin_operations import LIMIT_LABELS
 from portal.assistant.models import DataGrade
 
 GRADE_LABELS = {
@@ -109,15 +110,15 @@ class ModelSettingForm(FlaskForm):
     internal = BooleanField(_l("내부 모델 (민감 자료 허용)"))
 
 
-def _limit_field(label):
+def _limit_field(name: str):
     return IntegerField(
-        label,
+        LIMIT_LABELS[name],
         validators=[InputRequired(message=_l("숫자를 입력하세요."))],
     )
 
 
 class LimitsForm(FlaskForm):
-    daily_messages = _limit_field(_l("1인 하루 메시지 수"))
-    daily_tokens = _limit_field(_l("1인 하루 토큰 수"))
-    department_monthly_tokens = _limit_field(_l("부서 월간 토큰 예산"))
-    max_input_chars = _limit_field(_l("입력 최대 글자 수"))
+    daily_messages = _limit_field("daily_messages")
+    daily_tokens = _limit_field("daily_tokens")
+    department_monthly_tokens = _limit_field("department_monthly_tokens")
+    max_input_chars = _limit_field("max_input_chars")

@@ -34,7 +34,11 @@ def reviews():
     pending_only = request.args.get("all") != "1"
     return render_template(
         "assistant/reviews.html",
-        page=queries.review_queue(_page(), pending_only=pending_only),
+        page=queries.review_queue(
+            _page(),
+            pending_only=pending_only,
+            instructor_id=current_user.id if current_user.role is Role.INSTRUCTOR else None,
+        ),
         pending_only=pending_only,
     )
 
@@ -43,6 +47,8 @@ def reviews():
 @role_required(*REVIEWERS)
 def review(submission_id: int):
     item = db.session.get(Submission, submission_id) or abort(404)
+    if not submissions.may_review(db.session.get(User, current_user.id), item):
+        abort(404)
     if item.user_id == current_user.id:
         flash(_("자신이 제출한 과제는 검토할 수 없습니다."), "error")
         return redirect(url_for("practice_manage.reviews"))

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -101,8 +102,8 @@ class AssistantLimits(Base):
 
     id: Mapped[intpk]
     daily_messages: Mapped[int] = mapped_column(Integer)
-    daily_tokens: Mapped[int] = mapped_column(Integer)
-    department_monthly_tokens: Mapped[int] = mapped_column(Integer)
+    daily_tokens: Mapped[int] = mapped_column(BigInteger)
+    department_monthly_tokens: Mapped[int] = mapped_column(BigInteger)
     max_input_chars: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[utc_datetime]
 
@@ -123,7 +124,7 @@ class UsageCounter(Base):
     subject_id: Mapped[int] = mapped_column(Integer)
     period: Mapped[str] = mapped_column(String(10))  # 2026-11-27 or 2026-11
     messages: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
-    tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    tokens: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
 
 class PolicyAcceptance(Base):
@@ -277,8 +278,9 @@ class Submission(Base):
     __tablename__ = "assistant_submissions"
 
     id: Mapped[intpk]
+    # One submission per draft: a double click cannot submit twice.
     draft_id: Mapped[int] = mapped_column(
-        ForeignKey("assistant_drafts.id", ondelete="RESTRICT"), index=True
+        ForeignKey("assistant_drafts.id", ondelete="RESTRICT"), unique=True
     )
     exercise_id: Mapped[int] = mapped_column(
         ForeignKey("assistant_exercises.id", ondelete="RESTRICT"), index=True

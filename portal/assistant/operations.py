@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.assistant import guard, quotas, registry
 from portal.assistant.models import (
@@ -76,8 +77,11 @@ def accept_policy(user_id: int) -> None:
     acceptance = PolicyAcceptance(
         user_id=user_id, policy_version=policy_version(), accepted_at=utcnow()
     )
-    db.session.add(acceptance)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a double click in two tabs: the first one counts
+            db.session.add(acceptance)
+    except IntegrityError:
+        return
     record(
         "assistant.policy_accepted",
         target_type="user",
@@ -145,6 +149,28 @@ def start_workspace(
     )
     db.session.flush()
     return draft
+
+
+def switch_model(conversation: Conversation, model_key: str) -> None:
+    """Move a conversation to another enabled model that its data grade allows."""
+    choice = registry.choice(model_key)
+    if choice is None or not choice.is_enabled:
+        raise SandboxError(_("고른 모델을 지금 쓸 수 없습니다. 다른 모델을 고르세요."))
+    if not choice.allows(conversation.data_grade):
+        raise SandboxError(
+            _("민감 자료는 내부 모델(기관 안에서 운영하는 모델)로만 다룰 수 있습니다.")
+        )
+    if choice.key == conversation.model_key:
+        return
+    previous = conversation.model_key
+    conversation.model_key = choice.key
+    db.session.flush()
+    record(
+        "assistant.model_switched",
+        target_type="conversation",
+        target_id=conversation.id,
+        details={"from": previous, "to": choice.key},
+    )
 
 
 def conversation_for(draft: Draft) -> Conversation | None:
@@ -271,6 +297,9 @@ def post_message(
     text = text.strip()
     if not text:
         raise SandboxError(_("보낼 내용을 입력하세요."))
+    draft = db.session.get(Draft, conversation.draft_id) if conversation.draft_id else None
+    if draft is not None and draft.submitted_at is not None:
+        raise SandboxError(_("제출한 과제의 대화는 이어 갈 수 없습니다."), status=409)
     try:
         quotas.check_input_length(text)
     except quotas.QuotaExceeded as exc:
@@ -334,7 +363,13 @@ def rate_message(message: AssistantMessage, score: int, reasons: list[str]) -> M
     rating = db.session.scalar(select(MessageRating).where(MessageRating.message_id == message.id))
     if rating is None:
         rating = MessageRating(message_id=message.id, score=score, reasons=[], created_at=utcnow())
-        db.session.add(rating)
+        try:
+            with db.session.begin_nested():
+                db.session.add(rating)
+        except IntegrityError:  # saved a moment ago from another tab: update that one
+            rating = db.session.scalar(
+                select(MessageRating).where(MessageRating.message_id == message.id)
+            )
     rating.score = score
     rating.reasons = sorted(set(reasons))
     db.session.flush()
@@ -437,13 +472,36 @@ def save_draft(draft: Draft, raw_segments: Any, base_revision: int, reason: str)
     segments = clean_segments(raw_segments)
     if segments == draft.segments:
         return draft
+    _claim_revision(draft, base_revision)
     draft.segments = segments
     draft.body = "".join(s["text"] for s in segments)
-    draft.revision += 1
     draft.updated_at = utcnow()
     _add_version(draft, reason)
     db.session.flush()
     return draft
+
+
+def _claim_revision(draft: Draft, base_revision: int) -> None:
+    """Move the draft to the next revision only if nobody saved since base_revision.
+
+    One conditional UPDATE, so of two tabs saving at once exactly one wins (the other gets
+    the conflict message), on PostgreSQL as on SQLite.
+    """
+    claimed = db.session.execute(
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.revision == base_revision)
+        .values(revision=Draft.revision + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise SandboxError(
+            _(
+                "다른 창에서 이 초안이 먼저 저장되었습니다. 지금 내용을 복사해 두고 페이지를 "
+                "새로 고치세요."
+            ),
+            status=409,
+        )
+    draft.revision = base_revision + 1
 
 
 def draft_versions(draft_id: int) -> list[DraftVersion]:
@@ -464,9 +522,9 @@ def restore_version(draft: Draft, number: int) -> Draft:
     )
     if version is None:
         raise SandboxError(_("그런 버전이 없습니다."), status=404)
+    _claim_revision(draft, draft.revision)
     draft.segments = list(version.segments)
     draft.body = version.body
-    draft.revision += 1
     draft.updated_at = utcnow()
     _add_version(draft, "restore")
     db.session.flush()

@@ -22,6 +22,7 @@ from portal.core.clock import SEOUL, utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import db
 from portal.org.models import Department
+from portal.scheduling.models import TrainingSession
 from portal.users.models import User
 
 
@@ -62,7 +63,8 @@ def my_drafts(user_id: int, page: int) -> Page:
     return paginate(stmt, page, per_page=10, scalars=False)
 
 
-def review_queue(page: int, *, pending_only: bool) -> Page:
+def review_queue(page: int, *, pending_only: bool, instructor_id: int | None = None) -> Page:
+    """Submissions to review; for an instructor, only those of courses they teach."""
     stmt = (
         select(Submission, Exercise.title, User.name, Department.name)
         .join(Exercise, Exercise.id == Submission.exercise_id)
@@ -72,6 +74,15 @@ def review_queue(page: int, *, pending_only: bool) -> Page:
     )
     if pending_only:
         stmt = stmt.where(Submission.reviewed_at.is_(None))
+    if instructor_id is not None:
+        stmt = stmt.where(
+            select(TrainingSession.id)
+            .where(
+                TrainingSession.course_id == Exercise.course_id,
+                TrainingSession.instructor_id == instructor_id,
+            )
+            .exists()
+        )
     return paginate(stmt, page, per_page=20, scalars=False)
 
 

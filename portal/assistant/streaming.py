@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.assistant import coach, quotas, registry
 from portal.assistant.backends import (
@@ -130,7 +130,16 @@ def prepare(answer: AssistantMessage, conversation: Conversation) -> PreparedStr
         return coach.respond(dt_data, ex_data, msgs, draft_text)
 
     backend = make_backend(choice.spec, offline_responder=responder)
-    answer.status = MessageStatus.STREAMING
+    # One conditional UPDATE claims the answer: of two concurrent requests (a double
+    # click, a retry), exactly one streams, on PostgreSQL as on SQLite.
+    claimed = db.session.execute(
+        update(AssistantMessage)
+        .where(AssistantMessage.id == answer.id, AssistantMessage.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.STREAMING)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise LookupError(answer.id)
     day, month = quotas.periods(answer.created_at)
     return PreparedStream(
         message_id=answer.id,
@@ -187,11 +196,17 @@ def _finish(
 def generate(
     prepared: PreparedStream, on_first_token: Callable[[], None] | None = None
 ) -> Iterator[str]:
-    """The SSE body: start, delta*, then done or error; always stores what arrived."""
+    """The SSE body: start, delta*, then done or error; always stores what arrived.
+
+    Whatever ends the stream (the answer, a backend error, our own error, or the WSGI
+    server closing the generator because the browser left, even before the first event),
+    the answer is stored exactly once and the upstream call is closed.
+    """
     received: list[str] = []
     usage: Usage | None = None
-    yield sse("start", {"message_id": prepared.message_id})
+    finished = False
     try:
+        yield sse("start", {"message_id": prepared.message_id})
         with prepared.backend.stream_chat(prepared.messages, timeout=prepared.timeout) as stream:
             for event in stream:
                 if isinstance(event, TextDelta):
@@ -201,9 +216,21 @@ def generate(
                     yield sse("delta", {"text": event.text})
                 elif isinstance(event, Usage):
                     usage = event
+        final = _finish(prepared, "".join(received), usage, MessageStatus.COMPLETE, None)
+        finished = True
+        yield sse(
+            "done",
+            {
+                "message_id": prepared.message_id,
+                "prompt_tokens": final.prompt_tokens,
+                "completion_tokens": final.completion_tokens,
+                "estimated": final.estimated,
+            },
+        )
     except BackendError as exc:
         text = "".join(received)
-        _finish(prepared, text, None, MessageStatus.FAILED, exc.code)
+        _finish(prepared, text, getattr(exc, "usage", None), MessageStatus.FAILED, exc.code)
+        finished = True
         yield sse(
             "error",
             {
@@ -213,15 +240,13 @@ def generate(
                 "partial": bool(text),
             },
         )
-        return
     except GeneratorExit:
-        # The browser went away; leaving the with-block above closed the upstream call.
-        _finish(prepared, "".join(received), usage, MessageStatus.INTERRUPTED, "disconnected")
-        raise
+        raise  # the browser went away: the finally below stores what arrived
     except Exception:
         current_app.logger.exception("assistant stream failed")
         text = "".join(received)
         _finish(prepared, text, None, MessageStatus.FAILED, "internal")
+        finished = True
         yield sse(
             "error",
             {
@@ -231,14 +256,7 @@ def generate(
                 "partial": bool(text),
             },
         )
-        return
-    final = _finish(prepared, "".join(received), usage, MessageStatus.COMPLETE, None)
-    yield sse(
-        "done",
-        {
-            "message_id": prepared.message_id,
-            "prompt_tokens": final.prompt_tokens,
-            "completion_tokens": final.completion_tokens,
-            "estimated": final.estimated,
-        },
-    )
+    finally:
+        if not finished:
+            # Leaving the with-block above already closed the upstream call.
+            _finish(prepared, "".join(received), usage, MessageStatus.INTERRUPTED, "disconnected")

@@ -7,20 +7,40 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from portal.assistant import coach, guard, registry, scoring
-from portal.assistant.backends import BackendError, make_backend
+from portal.assistant import coach, guard, quotas, registry, scoring
+from portal.assistant.backends import BackendError, Usage, make_backend
 from portal.assistant.export import ExportMeta, build_docx
-from portal.assistant.models import Conversation, DocType, Draft, Exercise, Submission
-from portal.assistant.operations import SandboxError, ai_share_percent, inspect
+from portal.assistant.models import (
+    Conversation,
+    DataGrade,
+    DocType,
+    Draft,
+    Exercise,
+    GuardDecision,
+    Submission,
+)
+from portal.assistant.operations import (
+    SandboxError,
+    ai_share_percent,
+    inspect,
+    record_guard_event,
+)
 from portal.assistant.streaming import doc_type_dict, exercise_dict
 from portal.audit.operations import record
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
-from portal.users.models import User
+from portal.scheduling.models import TrainingSession
+from portal.users.models import Role, User
 
 VERIFICATION_ITEMS = ("facts", "figures", "copyright", "disclosure")
 MAX_MINUTES = 24 * 60
+
+
+def _grade(conversation: Conversation | None) -> DataGrade:
+    # A purged conversation leaves no grade behind: judge the text as public, the strictest.
+    return conversation.data_grade if conversation else DataGrade.PUBLIC
 
 
 def submit(user: User, draft: Draft) -> Submission:
@@ -32,9 +52,13 @@ def submit(user: User, draft: Draft) -> Submission:
     if not draft.body.strip():
         raise SandboxError(_("빈 초안은 제출할 수 없습니다. 초안을 쓴 뒤 제출하세요."))
     conversation = db.session.scalar(select(Conversation).where(Conversation.draft_id == draft.id))
-    grade = conversation.data_grade if conversation else None
-    report = inspect(draft.body, grade) if grade else None
-    if report is not None and report.personal:
+    report = inspect(draft.body, _grade(conversation))
+    if not report.clean:
+        decision = GuardDecision.REFUSED if report.refusal else GuardDecision.BLOCKED
+        record_guard_event(user, conversation, decision, draft.body, report.findings)
+    if report.refusal:
+        raise SandboxError(report.refusal, status=422)
+    if report.personal:
         raise SandboxError(
             _(
                 "초안에 개인정보로 보이는 항목(%(kinds)s)이 있어 제출하지 않았습니다. 초안에서 "
@@ -67,8 +91,11 @@ def submit(user: User, draft: Draft) -> Submission:
     else:
         submission.rubric_status = "pending"
         submission.rubric_model_key = model.key
-    db.session.add(submission)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two tabs submitting at once: one submission
+            db.session.add(submission)
+    except IntegrityError:
+        raise SandboxError(_("이미 제출한 초안입니다."), status=409) from None
     record(
         "assistant.exercise_submitted",
         target_type="submission",
@@ -98,11 +125,28 @@ def score(submission: Submission) -> Submission:
         }
         db.session.flush()
         return submission
+    # The guard runs again before this model call, as before every other one.
+    report = inspect(submission.body, _grade(conversation))
+    if not report.clean:
+        submission.rubric_status = "failed"
+        submission.rubric_result = {
+            "error": report.refusal
+            or _("제출한 초안에 개인정보로 보이는 항목이 있어 모델 채점을 하지 않았습니다.")
+        }
+        db.session.flush()
+        return submission
+    department_id = conversation.department_id if conversation else None
+    try:
+        quotas.reserve_message(submission.user_id, department_id)
+    except quotas.QuotaExceeded as exc:
+        raise SandboxError(exc.message, status=429) from None
     backend = make_backend(model.spec)
     timeout = float(current_app.config["ASSISTANT_TIMEOUT_SECONDS"])
+    spent: list[Usage] = []
 
     def complete(messages: list[dict[str, str]]) -> str:
-        text, _usage = backend.complete(messages, timeout=timeout, json_mode=True)
+        text, usage = backend.complete(messages, timeout=timeout, json_mode=True)
+        spent.append(usage)
         return text
 
     try:
@@ -118,6 +162,11 @@ def score(submission: Submission) -> Submission:
     else:
         submission.rubric_status = "scored"
         submission.rubric_result = result
+    day, month = quotas.periods()
+    tokens = sum(u.prompt_tokens + u.completion_tokens for u in spent)
+    if not spent:
+        quotas.release_message(submission.user_id, day)  # the model never answered
+    quotas.add_tokens(submission.user_id, department_id, tokens, day, month)
     db.session.flush()
     return submission
 
@@ -151,6 +200,23 @@ def review(
         target_type="submission",
         target_id=submission.id,
         details={"score": score_value, "passed": passed},
+    )
+
+
+def may_review(user: User, submission: Submission) -> bool:
+    """Coordinators and admins review every submission; instructors those of their courses."""
+    if user.role in (Role.COORDINATOR, Role.ADMIN):
+        return True
+    if user.role is not Role.INSTRUCTOR:
+        return False
+    return (
+        db.session.scalar(
+            select(TrainingSession.id)
+            .join(Exercise, Exercise.course_id == TrainingSession.course_id)
+            .where(Exercise.id == submission.exercise_id, TrainingSession.instructor_id == user.id)
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -102,6 +102,39 @@ def _own_answer(message_id: int) -> tuple[AssistantMessage, Conversation]:
     return row if row else abort(404)
 
 
+def _abort_json(message: str, status: int):
+    response = jsonify(message=message)
+    response.status_code = status
+    abort(response)
+
+
+def _bad_request() -> None:
+    _abort_json(_("요청 형식이 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."), 400)
+
+
+def _json_body() -> dict:
+    """The request's JSON object; anything else is answered with 400 before any work."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        _bad_request()
+    return payload
+
+
+def _json_text() -> str:
+    text = _json_body().get("text", "")
+    if not isinstance(text, str):
+        _bad_request()
+    return text
+
+
+def _checked_length(text: str) -> str:
+    try:
+        quotas.check_input_length(text)
+    except quotas.QuotaExceeded as exc:
+        _abort_json(exc.message, 413)
+    return text
+
+
 def _json_error(exc: operations.SandboxError) -> tuple[Response, int]:
     payload = {"message": exc.message}
     if isinstance(exc, operations.GuardBlocked):
@@ -233,8 +266,16 @@ def workspace(draft_id: int):
     exercise = db.session.get(Exercise, draft.exercise_id) if draft.exercise_id else None
     choice = registry.choice(conversation.model_key) if conversation else None
     submission = db.session.scalar(select(Submission).where(Submission.draft_id == draft.id))
+    usable = bool(
+        choice and choice.is_enabled and conversation and choice.allows(conversation.data_grade)
+    )
+    alternatives = (
+        registry.enabled_choices(conversation.data_grade) if conversation and not usable else []
+    )
     return render_template(
         "assistant/workspace.html",
+        model_usable=usable,
+        alternatives=alternatives,
         draft=draft,
         conversation=conversation,
         messages=messages,
@@ -255,12 +296,26 @@ def _own_conversation(draft: Draft) -> Conversation:
     return conversation or abort(404)
 
 
+@bp.route("/w/<int:draft_id>/model", methods=["POST"])
+@login_required
+@policy_required
+def switch_model(draft_id: int):
+    conversation = _own_conversation(_own_draft(draft_id))
+    try:
+        operations.switch_model(conversation, request.form.get("model", ""))
+    except operations.SandboxError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("도우미를 바꿨습니다."), "success")
+    return redirect(url_for("assistant.workspace", draft_id=draft_id))
+
+
 @bp.route("/w/<int:draft_id>/guard", methods=["POST"])
 @login_required
 @policy_required
 def guard_check(draft_id: int):
     conversation = _own_conversation(_own_draft(draft_id))
-    text = str((request.get_json(silent=True) or {}).get("text", ""))
+    text = _checked_length(_json_text())
     report = operations.inspect(text, conversation.data_grade)
     return jsonify(report.as_json(text))
 
@@ -270,7 +325,7 @@ def guard_check(draft_id: int):
 @policy_required
 def mask(draft_id: int):
     conversation = _own_conversation(_own_draft(draft_id))
-    text = str((request.get_json(silent=True) or {}).get("text", ""))
+    text = _checked_length(_json_text())
     masked = operations.mask_text(_me(), conversation, text)
     report = operations.inspect(masked, conversation.data_grade)
     return jsonify(text=masked, guard=report.as_json(masked))
@@ -282,7 +337,7 @@ def mask(draft_id: int):
 def post_message(draft_id: int):
     draft = _own_draft(draft_id)
     conversation = _own_conversation(draft)
-    text = str((request.get_json(silent=True) or {}).get("text", ""))
+    text = _json_text()
     try:
         question, answer = operations.post_message(_me(), conversation, text)
     except operations.GuardBlocked as exc:
@@ -312,6 +367,7 @@ def stream(message_id: int):
     except PermissionError:
         answer.status = MessageStatus.FAILED
         answer.error_code = "model_unavailable"
+        quotas.release_message(current_user.id, quotas.periods(answer.created_at)[0])
         db.session.commit()
         return jsonify(message=_("이 작업의 모델을 지금 쓸 수 없습니다.")), 409
     # The claim is committed now: the stream below outlives this request's commit point.
@@ -329,10 +385,13 @@ def stream(message_id: int):
 @policy_required
 def rate(message_id: int):
     answer, _conversation = _own_answer(message_id)
-    payload = request.get_json(silent=True) or {}
+    payload = _json_body()
     try:
         score = int(payload.get("score", 0))
-        reasons = [str(r) for r in payload.get("reasons", [])][:10]
+        reasons = payload.get("reasons", [])
+        if not isinstance(reasons, list):
+            raise ValueError(reasons)
+        reasons = [str(r) for r in reasons][:10]
         operations.rate_message(answer, score, reasons)
     except (TypeError, ValueError):
         return jsonify(message=_("평점은 1점에서 5점 사이로 골라 주세요.")), 400
@@ -346,7 +405,7 @@ def rate(message_id: int):
 @policy_required
 def save_draft(draft_id: int):
     draft = _own_draft(draft_id)
-    payload = request.get_json(silent=True) or {}
+    payload = _json_body()
     try:
         base = int(payload.get("revision", -1))
         operations.save_draft(draft, payload.get("segments"), base, str(payload.get("reason", "")))
@@ -411,16 +470,18 @@ def submit(draft_id: int):
 
 
 def _visible_submission(submission_id: int) -> Submission:
+    """The owner's submission, or one the caller may review; otherwise not found."""
     submission = db.session.get(Submission, submission_id) or abort(404)
-    if submission.user_id != current_user.id and not _is_reviewer():
+    if submission.user_id != current_user.id and not submissions.may_review(_me(), submission):
         abort(404)
     return submission
 
 
-def _is_reviewer() -> bool:
-    from portal.users.models import Role
-
-    return current_user.role in {Role.INSTRUCTOR, Role.COORDINATOR, Role.ADMIN}
+def _owned_submission(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.user_id != current_user.id:
+        abort(404)
+    return submission
 
 
 @bp.route("/submissions/<int:submission_id>")
@@ -447,11 +508,14 @@ def submission(submission_id: int):
 
 @bp.route("/submissions/<int:submission_id>/score", methods=["POST"])
 @login_required
+@policy_required
 def score(submission_id: int):
-    item = _visible_submission(submission_id)
-    if item.user_id != current_user.id:
-        abort(404)
-    submissions.score(item)
+    item = _owned_submission(submission_id)
+    try:
+        submissions.score(item)
+    except operations.SandboxError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("assistant.submission", submission_id=item.id))
     if item.rubric_status == "failed":
         flash(item.rubric_result.get("error", ""), "error")
     return redirect(url_for("assistant.submission", submission_id=item.id))
@@ -460,9 +524,7 @@ def score(submission_id: int):
 @bp.route("/submissions/<int:submission_id>/time", methods=["POST"])
 @login_required
 def record_time(submission_id: int):
-    item = _visible_submission(submission_id)
-    if item.user_id != current_user.id:
-        abort(404)
+    item = _owned_submission(submission_id)
     form = TimeForm()
     if form.validate_on_submit():
         submissions.record_time(item, form.minutes_without_ai.data, form.minutes_spent.data)

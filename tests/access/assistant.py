@@ -12,6 +12,7 @@ ROUTES = {
     "assistant.policy": Expect(AUTHENTICATED, "/practice/policy"),
     "assistant.new_workspace": Expect(AUTHENTICATED, "/practice/new"),
     "assistant.workspace": Expect(AUTHENTICATED, "/practice/w/{draft_id}"),
+    "assistant.switch_model": Expect(AUTHENTICATED, "/practice/w/{draft_id}/model", "POST"),
     "assistant.guard_check": Expect(AUTHENTICATED, "/practice/w/{draft_id}/guard", "POST"),
     "assistant.mask": Expect(AUTHENTICATED, "/practice/w/{draft_id}/mask", "POST"),
     "assistant.post_message": Expect(AUTHENTICATED, "/practice/w/{draft_id}/messages", "POST"),

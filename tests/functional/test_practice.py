@@ -544,7 +544,7 @@ def _write_and_submit(client, draft_id: int) -> int:
 
 
 def test_offline_submission_gets_computed_feedback_then_an_instructor_review(
-    app, client, as_role, make_workspace, make_user
+    app, client, as_role, make_workspace, make_user, make_session
 ):
     user = as_role(Role.STAFF)
     draft = make_workspace(user)
@@ -564,6 +564,17 @@ def test_offline_submission_gets_computed_feedback_then_an_instructor_review(
     instructor = make_user(Role.INSTRUCTOR)
     reviewer = app.test_client()
     Auth(reviewer).login(instructor)
+    # Instructors review the courses they teach: not this one yet.
+    assert "스마트 버스정류장" not in reviewer.get("/practice/manage/reviews").get_data(
+        as_text=True
+    )
+    assert reviewer.get(f"/practice/manage/reviews/{submission_id}").status_code == 404
+    assert reviewer.get(f"/practice/submissions/{submission_id}").status_code == 404
+    with app.app_context():
+        from portal.assistant.models import Exercise as ExerciseModel
+
+        course_id = db.session.scalar(select(ExerciseModel.course_id))
+    make_session(course_id=course_id, instructor_id=instructor.id)
     queue = reviewer.get("/practice/manage/reviews").get_data(as_text=True)
     assert "스마트 버스정류장" in queue
     token = Auth(reviewer).csrf(f"/practice/manage/reviews/{submission_id}")
@@ -746,12 +757,12 @@ def test_retention_purge_keeps_submitted_drafts_and_audit(
 ):
     user = as_role(Role.STAFF)
     old = make_workspace(user)
-    submitted_id = _write_and_submit(client, old.id)
-    idle = make_workspace(user)
     with app.app_context():
         conversation = sandbox.conversation_for(old)
         sandbox.post_message(db.session.get(User, user.id), conversation, "옛 질문")
         db.session.commit()
+    submitted_id = _write_and_submit(client, old.id)
+    idle = make_workspace(user)
     clock.advance(dt.timedelta(days=91))
     fresh = make_workspace(user)
     runner = app.test_cli_runner()
@@ -779,3 +790,134 @@ def test_the_grade_is_shown_and_sensitive_allows_only_internal_models(app, as_ro
     draft = make_workspace(user, grade=DataGrade.SENSITIVE)
     with app.app_context():
         assert sandbox.conversation_for(draft).data_grade is DataGrade.SENSITIVE
+
+
+# Hardening -------------------------------------------------------------------------------
+
+
+def test_a_classification_marker_in_a_draft_blocks_submission(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user, model_key="fake-llm")
+    _post_json(
+        client,
+        f"/practice/w/{draft.id}/draft",
+        {"segments": [{"text": "[대외비] □ 추진배경\n○ 내부 계획", "ai": False}], "revision": 1},
+    )
+    response = client.post(
+        f"/practice/w/{draft.id}/submit", data={"csrf_token": _token(client), "confirm": "y"}
+    )
+    assert "대외비" in response.get_data(as_text=True)
+    assert fake_model.chat_requests() == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+        assert db.session.scalar(select(GuardEvent.decision)).value == "refused"
+
+
+def test_model_scoring_counts_against_the_quota(app, client, as_role, make_workspace, fake_model):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user, model_key="fake-llm")
+    submission_id = _write_and_submit(client, draft.id)
+    fake_model.script(Reply.text("not json", completion_tokens=3), Reply.text("{}"))
+    client.post(f"/practice/submissions/{submission_id}/score", data={"csrf_token": _token(client)})
+    with app.app_context():
+        counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
+        assert counter.messages == 1 and counter.tokens > 0
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"text"', "5", "null", '{"text": {"a": 1}}'])
+def test_json_that_is_not_an_object_is_a_clear_400(app, client, as_role, make_workspace, body):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)
+    headers = {"X-CSRFToken": _token(client), "Content-Type": "application/json"}
+    for url in (
+        f"/practice/w/{draft.id}/guard",
+        f"/practice/w/{draft.id}/mask",
+        f"/practice/w/{draft.id}/messages",
+    ):
+        response = client.post(url, data=body, headers=headers)
+        assert response.status_code == 400, (url, body)
+        assert "요청 형식" in response.get_json()["message"]
+
+
+def test_guard_endpoints_refuse_oversized_text(app, client, as_role, make_workspace):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)
+    response = _post_json(client, f"/practice/w/{draft.id}/guard", {"text": "가" * 200_000})
+    assert response.status_code == 413 and "너무 깁니다" in response.get_json()["message"]
+
+
+def test_a_huge_id_is_not_found(client, as_role):
+    as_role(Role.STAFF)
+    assert client.get("/practice/w/99999999999999999999").status_code == 404
+
+
+def test_leaving_right_after_the_start_event_stores_an_interrupted_answer(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user, model_key="fake-llm")
+    sent = _send(client, draft.id, "질문").get_json()
+    response = client.post(
+        sent["stream_url"], headers={"X-CSRFToken": _token(client)}, buffered=False
+    )
+    assert b"event: start" in next(iter(response.response))
+    response.close()
+    answer = _answer(app, sent["answer_id"])
+    assert answer.status is MessageStatus.INTERRUPTED
+    with app.app_context():
+        counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
+        assert counter.messages == 1  # interrupted, not failed: the send still counts
+
+
+def test_a_submitted_workspace_takes_no_more_messages(app, client, as_role, make_workspace):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)
+    _write_and_submit(client, draft.id)
+    response = _send(client, draft.id, "한 가지 더")
+    assert response.status_code == 409
+
+
+def test_switching_to_another_model_when_the_first_is_disabled(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user, model_key="fake-llm")
+    with app.app_context():
+        db.session.get(ModelSetting, "fake-llm").is_enabled = False
+        db.session.commit()
+    page = client.get(f"/practice/w/{draft.id}").get_data(as_text=True)
+    assert "도우미 바꾸기" in page and 'id="composer"' not in page
+    assert _send(client, draft.id, "질문").status_code == 409
+    client.post(
+        f"/practice/w/{draft.id}/model", data={"csrf_token": _token(client), "model": "offline"}
+    )
+    assert _send(client, draft.id, "개요: 회의").status_code == 200
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).where(AuditEntry.action == "assistant.model_switched")
+            )
+            == 1
+        )
+
+
+def test_retention_never_cuts_a_workspace_in_use_in_half(app, client, as_role, make_workspace):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)
+    # Nobody has asked the assistant anything for months, but the draft is edited today.
+    with app.app_context():
+        conversation = sandbox.conversation_for(draft)
+        conversation.last_activity_at = clock.utcnow() - dt.timedelta(days=200)
+        db.session.commit()
+    saved = _post_json(
+        client,
+        f"/practice/w/{draft.id}/draft",
+        {"segments": [{"text": "□ 오늘 고친 초안", "ai": False}], "revision": 1},
+    )
+    assert saved.status_code == 200
+    result = app.test_cli_runner().invoke(args=["retention", "purge"])
+    assert result.exit_code == 0 and "대화 0건" in result.output
+    with app.app_context():
+        assert sandbox.conversation_for(draft) is not None

@@ -26,7 +26,8 @@
     rated: KO ? "평가를 저장했습니다." : "Rating saved.",
     pickScore: KO ? "평점을 고르세요." : "Choose a score.",
     checksumFailed: KO ? " (검증 숫자가 맞지 않지만, 2020년 10월 이후 발급 번호는 검증 숫자가 없으므로 개인정보로 봅니다)" : " (check digit fails, but numbers issued since October 2020 have none, so it is treated as personal data)",
-    aiMark: KO ? "AI가 넣은 글" : "Inserted from AI"
+    aiMark: KO ? "AI가 넣은 글" : "Inserted from AI",
+    quotaWarning: KO ? "오늘 쓸 수 있는 양의 80%를 넘었습니다." : "You have used over 80% of today's allowance."
   };
 
   function csrfToken() {
@@ -191,12 +192,14 @@
       announce(chatStatus, T.clean);
       return;
     }
+    // The server counts characters as code points; JavaScript strings count UTF-16 units.
+    var chars = Array.from(text);
     var cursor = 0;
     report.findings.forEach(function (finding) {
-      preview.appendChild(document.createTextNode(text.slice(cursor, finding.start)));
+      preview.appendChild(document.createTextNode(chars.slice(cursor, finding.start).join("")));
       var mark = document.createElement("mark");
       mark.className = finding.personal ? "practice-finding" : "practice-finding practice-finding-marker";
-      mark.textContent = text.slice(finding.start, finding.end);
+      mark.textContent = chars.slice(finding.start, finding.end).join("");
       var label = document.createElement("span");
       label.className = "sr-only";
       label.textContent = " (" + finding.label + ")";
@@ -211,7 +214,7 @@
       item.appendChild(document.createTextNode(finding.explanation + (finding.checksum === false ? T.checksumFailed : "")));
       list.appendChild(item);
     });
-    preview.appendChild(document.createTextNode(text.slice(cursor)));
+    preview.appendChild(document.createTextNode(chars.slice(cursor).join("")));
     var personal = report.findings.filter(function (f) { return f.personal; }).length;
     summary.textContent = report.refusal ? report.refusal : (personal + T.found);
     document.getElementById("guard-mask").hidden = personal === 0;
@@ -312,7 +315,7 @@
     }
   }
 
-  function streamAnswer(url, item) {
+  function streamAnswer(url, item, afterNote) {
     var textEl = item.querySelector(".practice-msg-text");
     var finished = false;
     log.setAttribute("aria-busy", "true");
@@ -345,7 +348,7 @@
               } else if (name === "done") {
                 finished = true;
                 finishAnswer(item, data.estimated ? T.estimated : null);
-                announce(chatStatus, T.done);
+                announce(chatStatus, afterNote ? T.done + " " + afterNote : T.done);
               } else if (name === "error") {
                 finished = true;
                 finishAnswer(item, data.message);
@@ -378,12 +381,20 @@
       updateCount();
       panel.hidden = true;
       addQuestion(text);
-      streamAnswer(result.data.stream_url, addAnswer());
+      streamAnswer(result.data.stream_url, addAnswer(), result.data.quota_warning ? T.quotaWarning : null);
     }).catch(function () { sendButton.disabled = false; announce(chatStatus, T.network); });
   }
 
   /* ---------------- per-answer actions ---------------- */
   function wireAnswer(item) {
+    var retry = item.querySelector(".practice-retry");
+    if (retry) {
+      retry.addEventListener("click", function () {
+        retry.hidden = true;
+        item.querySelector(".practice-msg-note").hidden = true;
+        streamAnswer(retry.dataset.streamUrl, item, null);
+      });
+    }
     var insert = item.querySelector(".practice-insert");
     if (insert) {
       insert.addEventListener("click", function () {

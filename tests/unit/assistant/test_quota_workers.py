@@ -3,40 +3,24 @@ last messages of a user's day. Commits for real, so it uses a database of its ow
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from portal.assistant import admin_operations, quotas
 from portal.assistant.models import UsageCounter
 from portal.core.clock import utcnow
-from portal.db import db, make_engine, set_write_intent
-from portal.migrate import upgrade
+from portal.db import db, set_write_intent
 from portal.users.models import User
+from tests.conftest import scratch_database
 
 
 @pytest.fixture(scope="module")
 def quota_url(tmp_path_factory):
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        url = f"sqlite:///{tmp_path_factory.mktemp('quota') / 'quota.db'}"
-        upgrade("head", url=url)
-        yield url
-        return
-    name = f"portal_quota_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.rsplit("/", 1)[0] + "/postgres")
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    upgrade("head", url=url)
-    yield url
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from scratch_database(tmp_path_factory, "quota")
 
 
 @pytest.fixture(scope="module")

@@ -6,42 +6,25 @@ SQLite file, or a scratch PostgreSQL database next to TEST_DATABASE_URL's).
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
-from portal.db import db, make_engine, set_write_intent
+from portal.db import db, set_write_intent
 from portal.enrollment import operations as ops
 from portal.enrollment.models import Enrollment, EnrollmentStatus
-from portal.migrate import upgrade
 from portal.users.models import User
-from tests.conftest import build_course, build_session
+from tests.conftest import build_course, build_session, scratch_database
 
 
 @pytest.fixture(scope="module")
 def burst_url(tmp_path_factory):
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        url = f"sqlite:///{tmp_path_factory.mktemp('burst') / 'burst.db'}"
-        upgrade("head", url=url)
-        yield url
-        return
-    name = f"portal_burst_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.rsplit("/", 1)[0] + "/postgres")
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    upgrade("head", url=url)
-    yield url
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from scratch_database(tmp_path_factory, "burst")
 
 
 @pytest.fixture(scope="module")
