@@ -4,10 +4,15 @@ Each server is a separate `flask run` process on a free loopback port with its o
 SQLite database, migrated with `flask db upgrade`, given the curriculum by
 `flask courses sync` and filled by `flask demo seed`, so these tests see exactly what someone running `make run` sees. The test suite's
 own in-process app and database are not involved.
+
+The practice-sandbox tests add a fake OpenAI-compatible model (tests/fakes/openai_server.py)
+running on loopback inside the test process, so a test can queue its next replies and read
+exactly what the portal sent to the model.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -24,6 +29,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.fakes.openai_server import FakeOpenAI, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -232,6 +239,88 @@ def short_session_server(seeded_database, tmp_path_factory) -> Iterator[PortalSe
         SESSION_IDLE_MINUTES="1",
         SESSION_IDLE_WARNING_SECONDS="57",
     )
+
+
+# The fake model's answer to every chat request nobody scripted: a short 기획보고서 excerpt,
+# sent in many small pieces with a pause between them, so the browser really sees a stream.
+FAKE_MODEL_KEY = "fake-llm"
+FAKE_MODEL_LABEL = "시험 모델(가짜 서버)"
+FAKE_MODEL_API_KEY = "test"
+FAKE_REPLY_TEXT = (
+    "□ 추진배경\n"
+    " ○ 2025년 공공자전거 이용이 처음으로 줄어 이용 활성화 대책이 필요함\n"
+    "  - 고장 자전거와 출퇴근 시간 빈 대여소에 대한 시민 의견이 많음\n"
+    "□ 추진계획\n"
+    " ○ 고장 자전거 정비 주기를 줄이고 출퇴근 시간 재배치를 늘림\n"
+    "  - 세부 수치는 자료집과 대조 필요(확인 필요)"
+)
+FAKE_REPLY_PIECES = 14
+FAKE_REPLY_CHUNK_DELAY = 0.12
+
+
+@dataclass(frozen=True)
+class PracticeServer(PortalServer):
+    """A portal whose sandbox offers the fake model (disabled until an admin enables it)."""
+
+    database: Path
+    fake: FakeOpenAI | None  # None: no model is configured, only the offline coach
+
+
+@pytest.fixture(scope="session")
+def fake_model() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI-compatible server on 127.0.0.1, in this process: real HTTP and SSE.
+
+    Tests queue special replies with ``fake_model.script(...)`` and read what the portal sent
+    with ``fake_model.chat_requests()``.
+    """
+    fake = FakeOpenAI(
+        api_key=FAKE_MODEL_API_KEY,
+        default=Reply.text(
+            FAKE_REPLY_TEXT, pieces=FAKE_REPLY_PIECES, chunk_delay=FAKE_REPLY_CHUNK_DELAY
+        ),
+        models=["fake"],
+    )
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def practice_server(seeded_database, tmp_path_factory, fake_model) -> Iterator[PracticeServer]:
+    """The portal with ASSISTANT_MODELS naming the fake model, on its own database copy."""
+    workdir = tmp_path_factory.mktemp("e2e-practice")
+    models = [
+        {
+            "key": FAKE_MODEL_KEY,
+            "backend": "openai",
+            "label": FAKE_MODEL_LABEL,
+            "model": "fake",
+            "base_url": fake_model.base_url,
+            "api_key": FAKE_MODEL_API_KEY,
+        }
+    ]
+    serving = _serve(
+        seeded_database, workdir, ASSISTANT_MODELS=json.dumps(models, ensure_ascii=False)
+    )
+    server = next(serving)
+    try:
+        yield PracticeServer(server.base_url, server.log_path, workdir / "e2e.db", fake_model)
+    finally:
+        serving.close()  # stops the portal process
+
+
+@pytest.fixture(scope="session")
+def coach_server(seeded_database, tmp_path_factory) -> Iterator[PracticeServer]:
+    """The portal as shipped: no model configured, so the sandbox runs the offline coach."""
+    workdir = tmp_path_factory.mktemp("e2e-coach")
+    serving = _serve(seeded_database, workdir)
+    server = next(serving)
+    try:
+        yield PracticeServer(server.base_url, server.log_path, workdir / "e2e.db", None)
+    finally:
+        serving.close()
 
 
 @pytest.fixture(scope="session")

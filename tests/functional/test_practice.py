@@ -795,7 +795,7 @@ def test_the_grade_is_shown_and_sensitive_allows_only_internal_models(app, as_ro
 # Hardening -------------------------------------------------------------------------------
 
 
-def test_a_classification_marker_in_a_draft_blocks_submission(
+def test_a_classification_marker_in_a_draft_never_reaches_the_scoring_model(
     app, client, as_role, make_workspace, fake_model
 ):
     user = as_role(Role.STAFF)
@@ -808,11 +808,16 @@ def test_a_classification_marker_in_a_draft_blocks_submission(
     response = client.post(
         f"/practice/w/{draft.id}/submit", data={"csrf_token": _token(client), "confirm": "y"}
     )
-    assert "대외비" in response.get_data(as_text=True)
+    # The instructor may read it; the model may not.
+    assert response.status_code == 302
+    submission_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    client.post(f"/practice/submissions/{submission_id}/score", data={"csrf_token": _token(client)})
     assert fake_model.chat_requests() == []
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
-        assert db.session.scalar(select(GuardEvent.decision)).value == "refused"
+        submission = db.session.get(Submission, submission_id)
+        assert (
+            submission.rubric_status == "failed" and "대외비" in submission.rubric_result["error"]
+        )
 
 
 def test_model_scoring_counts_against_the_quota(app, client, as_role, make_workspace, fake_model):

@@ -89,6 +89,42 @@
     return result;
   }
 
+  // inputType → the text it inserts (null: the event's own data).
+  var INSERT_TYPES = { insertText: null, insertReplacementText: null, insertFromPaste: null, insertLineBreak: "\n", insertParagraph: "\n" };
+
+  function markEndingAt(range) {
+    if (!range.collapsed) { return null; }
+    var node = range.startContainer;
+    var offset = range.startOffset;
+    var mark = node.nodeType === Node.TEXT_NODE ? node.parentNode : node;
+    if (!mark || mark.nodeName !== "MARK" || !mark.classList.contains("practice-ai")) { return null; }
+    if (node.nodeType === Node.TEXT_NODE) {
+      return node === mark.lastChild && offset === node.nodeValue.length ? mark : null;
+    }
+    return offset === mark.childNodes.length ? mark : null;
+  }
+
+  function typeAfter(mark, text) {
+    var next = mark.nextSibling;
+    var target;
+    var position;
+    if (next && next.nodeType === Node.TEXT_NODE) {
+      next.nodeValue = text + next.nodeValue;
+      target = next;
+      position = text.length;
+    } else {
+      target = document.createTextNode(text);
+      mark.parentNode.insertBefore(target, next);
+      position = text.length;
+    }
+    var selection = window.getSelection();
+    var range = document.createRange();
+    range.setStart(target, position);
+    range.collapse(true);
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
   function unwrap(mark) {
     var parent = mark.parentNode;
     while (mark.firstChild) { parent.insertBefore(mark.firstChild, mark); }
@@ -127,6 +163,17 @@
   if (editor && !readonly) {
     editor.addEventListener("beforeinput", function (event) {
       var ranges = event.getTargetRanges ? event.getTargetRanges() : [];
+      // Typing with the caret at the very end of an AI mark adds the user's own text after
+      // it (browsers would put it inside); the AI text itself stays marked.
+      var caret = ranges.length ? ranges[0] : (window.getSelection().rangeCount ? window.getSelection().getRangeAt(0) : null);
+      var ending = caret ? markEndingAt(caret) : null;
+      var inserted = INSERT_TYPES[event.inputType];
+      if (ending && inserted !== undefined) {
+        event.preventDefault();
+        typeAfter(ending, inserted === null ? (event.data || "") : inserted);
+        scheduleSave("autosave");
+        return;
+      }
       var marks = editor.querySelectorAll("mark.practice-ai");
       ranges.forEach(function (staticRange) {
         var range = document.createRange();
@@ -256,6 +303,7 @@
 
   /* ---------------- sending and streaming ---------------- */
   var log = document.getElementById("chat-log");
+  var list = document.getElementById("chat-list");
   var sendButton = document.getElementById("composer-send");
   var answerCount = 0;
 
@@ -270,7 +318,8 @@
     body.textContent = text;
     item.appendChild(who);
     item.appendChild(body);
-    log.appendChild(item);
+    list.appendChild(item);
+    log.scrollTop = log.scrollHeight;
   }
 
   function addAnswer() {
@@ -281,7 +330,13 @@
     var label = item.querySelector(".practice-rating label.sr-only");
     select.id = "rating-new-" + answerCount;
     label.htmlFor = select.id;
-    log.appendChild(item);
+    item.querySelectorAll(".practice-reason").forEach(function (box) {
+      var input = box.querySelector("input");
+      input.id = "reason-new-" + answerCount + "-" + input.value;
+      box.querySelector("label").htmlFor = input.id;
+    });
+    list.appendChild(item);
+    log.scrollTop = log.scrollHeight;
     wireAnswer(item);
     return item;
   }
@@ -345,6 +400,7 @@
                 form.dataset.url = url.replace(/\/stream$/, "/rating");
               } else if (name === "delta") {
                 textEl.appendChild(document.createTextNode(data.text));
+                log.scrollTop = log.scrollHeight;
               } else if (name === "done") {
                 finished = true;
                 finishAnswer(item, data.estimated ? T.estimated : null);
@@ -415,5 +471,5 @@
     }
   }
 
-  log.querySelectorAll(".practice-msg-answer").forEach(wireAnswer);
+  list.querySelectorAll(".practice-msg-answer").forEach(wireAnswer);
 })();

@@ -1,0 +1,675 @@
+"""The practice sandbox in a real browser, as a member of staff meets it for the first time.
+
+With the fake model (practice_server): the admin (D0001) enables the fake OpenAI-compatible
+model; D0004 (staff, who has never accepted the AI-use policy) accepts it, starts the
+기획보고서 exercise on the fake model, pastes a resident registration number and a mobile
+number, sees them highlighted and explained, masks them, receives a streamed answer, inserts it
+into the draft, adds their own lines (autosaved), submits, and gets rubric feedback from the
+model: first an unusable answer (reported honestly), then on request a valid one. The
+instructor (D0003) reviews the submission and D0004 sees the review. Neither the fake model,
+the database nor the server log ever holds the unmasked numbers.
+
+With the offline coach (coach_server, no model configured): the same path ends with the
+feedback the coach computes, labelled as not coming from an AI model.
+
+The fake-model run keeps the portal's real CSP, and any console error (a script or style the
+CSP refuses, an uncaught exception) fails it. The coach run bypasses the CSP, as axe-core needs,
+and checks the policy page, the workspace (with messages, then with the guard panel open too)
+and the submission page for serious or critical violations. Screenshots go to test-artifacts/:
+practice-workspace.png (the panes after the streamed answer), practice-workspace-full.png,
+practice-admin-models.png and practice-coach-workspace.png.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+
+from tests.e2e.conftest import (
+    FAKE_MODEL_LABEL,
+    FAKE_REPLY_TEXT,
+    ROOT,
+    PortalServer,
+    PracticeServer,
+)
+from tests.fakes.openai_server import FakeOpenAI, RecordedRequest, Reply
+
+pytestmark = pytest.mark.e2e
+
+AxeRun = Callable[[Page], list[dict]]
+SAVED = re.compile(r"^저장됨 \S")  # then the browser's local time
+
+BLOCKING = {"serious", "critical"}
+
+EXERCISE_FILE = (
+    ROOT / "courses" / "hyperscale-ai-report-drafting" / "exercises" / "ex-planning-public-bike.yml"
+)
+EXERCISE_TITLE = "기획보고서: 2027년 공공자전거 이용 활성화 계획"
+COACH_LABEL = "연습 코치(오프라인, AI 모델 아님)"
+
+# A resident registration number with a valid check digit, and a mobile number.
+RRN = "900101-1234568"
+MOBILE = "010-2345-6789"
+UNMASKED_FORMS = (RRN, RRN.replace("-", ""), MOBILE, MOBILE.replace("-", ""))
+PASTED = (
+    "공공자전거 고장 민원을 추진배경에 넣어 개조식으로 정리해 주세요.\n"
+    f"민원인(주민등록번호 {RRN}, 연락처 {MOBILE})은 출퇴근 시간에 빈 대여소가 많다고 했습니다."
+)
+MASKED = (
+    "공공자전거 고장 민원을 추진배경에 넣어 개조식으로 정리해 주세요.\n"
+    "민원인(주민등록번호 [주민등록번호], 연락처 [휴대전화번호])은 출퇴근 시간에 빈 대여소가 "
+    "많다고 했습니다."
+)
+OWN_LINES = (
+    "□ 행정사항",
+    " ○ 이 초안은 생성형 AI의 도움을 받아 작성했고 수치는 자료집과 대조함",
+)
+REVIEW_COMMENT = (
+    "두괄식 요약을 제목 아래에 한 줄 더 넣으면 좋겠습니다. 수치 대조 표시는 잘했습니다."
+)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """new_page(bypass_csp=False) opens a page in its own browser context (one per person).
+
+    Pages keep the portal's CSP unless ``bypass_csp`` (needed only to inject axe-core, whose
+    own inline styles the CSP would refuse). Console errors and uncaught exceptions fail the
+    test, so a script the CSP refuses, or one that throws, does not go unnoticed.
+    """
+    contexts = []
+
+    def open_page(*, bypass_csp: bool = False) -> Page:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="ko-KR", bypass_csp=bypass_csp
+        )
+        context.set_default_timeout(15_000)
+        context.set_default_navigation_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        problems: list[str] = []
+
+        def on_console(message: ConsoleMessage) -> None:
+            # Refused responses (the guard's 422) are expected and logged by Chromium too.
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                problems.append(f"console: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+        page_problems[page] = problems
+        return page
+
+    page_problems: dict[Page, list[str]] = {}
+    try:
+        yield open_page
+        for page, problems in page_problems.items():
+            assert not problems, f"errors on {page.url}:\n" + "\n".join(problems)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"[{v['impact']}] {v['id']}: {v['help']}")
+        for node in v["nodes"]:
+            lines.append(f"    {node['target']}  {node['html'][:160]}")
+            if node["summary"]:
+                lines.append("      " + node["summary"].replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+def _assert_accessible(axe_violations: AxeRun | None, page: Page, where: str) -> None:
+    if axe_violations is None:
+        return
+    # Measured at rest: the pointer would otherwise leave the last clicked button in its
+    # hover colours (KRDS's own hover styles are not what this test is about).
+    page.mouse.move(0, 0)
+    page.wait_for_function("document.getAnimations().length === 0")  # colour transitions
+    violations = axe_violations(page)
+    if violations:
+        print(f"axe findings on {where}:\n{_describe(violations)}")
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, f"serious/critical axe violations on {where}:\n{_describe(blocking)}"
+
+
+def _nav(page: Page, label: str) -> None:
+    page.get_by_role("navigation", name="주 메뉴").get_by_role(
+        "link", name=label, exact=True
+    ).click()
+
+
+def _flash(page: Page) -> Locator:
+    return page.locator(".portal-flashes .portal-alert")
+
+
+def _no_horizontal_scroll_at_360(page: Page, where: str) -> None:
+    page.set_viewport_size({"width": 360, "height": 780})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 361, f"{where} scrolls sideways at 360 px (scrollWidth {width})"
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _text(locator: Locator) -> str:
+    """The exact textContent (Playwright's text assertions collapse the line breaks)."""
+    return locator.evaluate("element => element.textContent")
+
+
+def _database_rows(database: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(database)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _database_dump(database: Path) -> str:
+    with closing(sqlite3.connect(database)) as conn:
+        return "\n".join(conn.iterdump())
+
+
+def _rubric() -> list[dict[str, Any]]:
+    return yaml.safe_load(EXERCISE_FILE.read_text(encoding="utf-8"))["rubric"]
+
+
+def _new_requests(fake: FakeOpenAI, before: int) -> list[RecordedRequest]:
+    return fake.chat_requests()[before:]
+
+
+def _tick(box: Locator) -> None:
+    """Tick a checkbox as a person does. KRDS hides the native input and draws the box with
+    its label's ::before, so the label must exist and draw a box; then click the label."""
+    expect(box).not_to_be_checked()
+    box.page.wait_for_load_state("load")  # the stylesheets that draw the box
+    drawn = box.evaluate(
+        """input => {
+            const label = input.labels && input.labels[0];
+            if (!label) { return "no <label> for the checkbox"; }
+            const box = getComputedStyle(label, "::before");
+            if (box.content === "none" || parseFloat(box.width) < 8 || parseFloat(box.height) < 8) {
+                return "its label draws no visible box (" + label.outerHTML.slice(0, 120) + ")";
+            }
+            return "";
+        }"""
+    )
+    assert not drawn, f"a checkbox cannot be seen: {drawn}"
+    label_id = box.get_attribute("id")
+    box.page.locator(f'label[for="{label_id}"]').click()
+    expect(box).to_be_checked()
+
+
+def _accept_policy_and_open_exercise(
+    page: Page, server: PortalServer, axe_violations: AxeRun | None
+) -> None:
+    """From the home page: AI 실습, the policy (both boxes), then the 기획보고서 exercise."""
+    _nav(page, "AI 실습")
+    expect(page.get_by_role("heading", level=1, name="AI 문서 작성 실습")).to_be_visible()
+    # A first-time user is asked to accept the policy and cannot start an exercise yet.
+    expect(page.get_by_role("heading", name="먼저 AI 활용 수칙에 동의하세요")).to_be_visible()
+    expect(page.get_by_role("heading", name=EXERCISE_TITLE)).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^이 과제 시작"))).to_have_count(0)
+    page.get_by_role("link", name="AI 활용 수칙 읽고 동의하기").click()
+
+    expect(page).to_have_url(server.url("/practice/policy"))
+    expect(page.get_by_role("heading", level=1, name="AI 활용 수칙")).to_be_visible()
+    _assert_accessible(axe_violations, page, "the policy page")
+    # Accepting needs both boxes: one alone is refused with the reason next to the other.
+    _tick(page.get_by_label("개인정보와 비공개·기밀 자료를 입력하지 않겠습니다."))
+    page.get_by_role("button", name="동의하고 시작하기").click()
+    expect(page.locator(".form-hint-invalid")).to_have_text(
+        "이 항목에 동의해야 실습 공간을 쓸 수 있습니다."
+    )
+    expect(page.get_by_label("개인정보와 비공개·기밀 자료를 입력하지 않겠습니다.")).to_be_checked()
+    _tick(
+        page.get_by_label("AI가 만든 내용은 사실과 수치를 원 자료와 대조해 검증한 뒤 쓰겠습니다.")
+    )
+    page.get_by_role("button", name="동의하고 시작하기").click()
+    expect(_flash(page)).to_have_text(
+        "AI 활용 수칙에 동의했습니다. 이제 실습 공간을 쓸 수 있습니다."
+    )
+    expect(page).to_have_url(server.url("/practice/"))
+
+    page.get_by_role("link", name=f"이 과제 시작 — {EXERCISE_TITLE}").click()
+    expect(page.get_by_role("heading", level=1, name="새 작업")).to_be_visible()
+    expect(page.get_by_label("문서 제목")).to_have_value(EXERCISE_TITLE)
+    expect(page.get_by_label("문서 유형")).to_have_value("planning-report")
+    expect(page.get_by_label(re.compile("^공개: "))).to_be_checked()
+
+
+def _start_workspace(page: Page) -> None:
+    page.get_by_role("button", name="작업 시작").click()
+    expect(page).to_have_url(re.compile(r"/practice/w/\d+$"))
+    expect(page.get_by_role("heading", level=1, name=EXERCISE_TITLE)).to_be_visible()
+
+
+def _check_live_regions(page: Page) -> None:
+    """The streamed answer is announced: the conversation is a polite live log."""
+    expect(_log(page)).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#chat-status")).to_have_attribute("role", "status")
+    expect(page.locator("#chat-status")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#draft-status")).to_have_attribute("role", "status")
+
+
+def _send(page: Page) -> None:
+    page.get_by_role("button", name="보내기", exact=True).click()
+
+
+def _log(page: Page) -> Locator:
+    return page.get_by_role("log", name="대화 기록")
+
+
+def _wait_for_complete_answer(page: Page) -> Locator:
+    answer = _log(page).locator(".practice-msg-answer").last
+    expect(page.locator("#chat-status")).to_have_text("답변을 다 받았습니다.")
+    expect(_log(page)).to_have_attribute("aria-busy", "false")
+    expect(answer.locator(".practice-msg-actions")).to_be_visible()
+    return answer
+
+
+def _insert_into_draft(page: Page, answer: Locator) -> str:
+    text = _text(answer.locator(".practice-msg-text"))
+    answer.get_by_role("button", name="초안에 넣기").click()
+    editor = page.get_by_role("textbox", name="초안")
+    marks = editor.locator("mark.practice-ai")
+    expect(marks).to_have_count(1)
+    assert _text(marks.first) == text
+    expect(page.locator("#chat-status")).to_have_text("답변을 초안 끝에 넣었습니다.")
+    expect(page.locator("#draft-status")).to_have_text(SAVED)
+    return text
+
+
+def _type_own_lines(page: Page, draft_id: str) -> None:
+    """Go to the end of the draft, start a new line, type; wait for the autosave."""
+    editor = page.get_by_role("textbox", name="초안")
+    save_url = f"/practice/w/{draft_id}/draft"
+    with page.expect_response(
+        lambda r: r.url.endswith(save_url) and r.request.method == "POST" and r.ok,
+        timeout=15_000,
+    ) as saved:
+        # Into the editor, then to the very end, where the caret sits at the end of the AI
+        # mark (the page may scroll smoothly, so a click by coordinates is not reliable).
+        editor.click(position={"x": 24, "y": 12})
+        page.keyboard.press("Control+End")
+        for line in OWN_LINES:
+            page.keyboard.press("Enter")
+            page.keyboard.type(line)
+    body = saved.value.request.post_data_json
+    assert body["reason"] == "autosave"
+    expect(page.locator("#draft-status")).to_have_text(SAVED)
+
+
+def _assert_draft(editor: Locator, inserted: str) -> None:
+    """The inserted answer is still one AI mark; the user's own lines follow it, unmarked."""
+    marks = editor.locator("mark.practice-ai")
+    expect(marks).to_have_count(1)
+    assert _text(marks.first) == inserted
+    # innerText, not textContent: Chromium may wrap a typed line in a <div>, a line of its own.
+    text = editor.evaluate("element => element.innerText")
+    assert text.startswith(inserted), text
+    lines = text[len(inserted) :].split("\n")
+    for line in OWN_LINES:
+        assert line in lines, f"{line!r} is not a line of its own after the answer: {lines}"
+
+
+def _submit(page: Page, server: PortalServer) -> None:
+    page.get_by_role("link", name="과제 제출").click()
+    expect(page.get_by_role("heading", level=1, name="과제 제출")).to_be_visible()
+    _tick(
+        page.get_by_label(
+            "제출하면 초안을 더 고칠 수 없고, 강사가 제출한 초안을 읽는다는 것을 이해했습니다."
+        )
+    )
+    page.get_by_role("button", name="제출", exact=True).click()
+    expect(page).to_have_url(re.compile(re.escape(server.url("/practice/submissions/")) + r"\d+$"))
+    expect(page.get_by_role("heading", level=1, name="제출 결과")).to_be_visible()
+
+
+# -- with the fake model --------------------------------------------------------------------
+
+
+def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_reviewed(
+    new_page, practice_server: PracticeServer, log_in, artifacts_dir
+):
+    fake = practice_server.fake
+    assert fake is not None
+    requests_before = len(fake.chat_requests())
+
+    # 1. The admin enables the configured fake model; until then nobody can choose it.
+    admin = new_page()
+    log_in(admin, practice_server, "D0001")
+    expect(admin).to_have_url(practice_server.url("/"))
+    _nav(admin, "AI 모델·한도")
+    expect(admin).to_have_url(practice_server.url("/practice/manage/models"))
+    row = admin.locator("tbody tr").filter(has_text=FAKE_MODEL_LABEL)
+    expect(row).to_contain_text("openai · fake")
+    expect(row.get_by_label("사용", exact=True)).not_to_be_checked()
+    admin.screenshot(path=artifacts_dir / "practice-admin-models.png", full_page=True)
+    _tick(row.get_by_label("사용", exact=True))
+    row.get_by_role("button", name=f"저장 — {FAKE_MODEL_LABEL}").click()
+    expect(_flash(admin)).to_have_text("모델 설정을 저장했습니다.")
+    row = admin.locator("tbody tr").filter(has_text=FAKE_MODEL_LABEL)
+    expect(row.get_by_label("사용", exact=True)).to_be_checked()
+    expect(row.get_by_label("내부 모델 (민감 자료 허용)")).not_to_be_checked()
+
+    # 2. D0004 accepts the policy, opens the exercise and chooses the fake model (공개).
+    staff = new_page()
+    log_in(staff, practice_server, "D0004")
+    expect(staff).to_have_url(practice_server.url("/"))
+    _accept_policy_and_open_exercise(staff, practice_server, None)
+    helper = staff.get_by_label("도우미")
+    expect(helper.locator("option")).to_have_text([COACH_LABEL, FAKE_MODEL_LABEL])
+    expect(staff.locator(".portal-list")).to_contain_text(
+        f"{FAKE_MODEL_LABEL}: 외부 모델 · 공개 자료만"
+    )
+    helper.select_option(label=FAKE_MODEL_LABEL)
+    _start_workspace(staff)
+    draft_id = staff.url.rsplit("/", 1)[1]
+    workspace_url = staff.url
+    expect(staff.locator(".practice-head")).to_contain_text(FAKE_MODEL_LABEL)
+    expect(staff.locator(".practice-head")).to_contain_text("자료 등급: 공개")
+    _check_live_regions(staff)
+
+    # 3. The pasted text holds a resident registration number and a mobile number: sending
+    #    is refused, and the guard shows both, highlighted and explained.
+    composer = staff.get_by_label("도우미에게 보낼 글")
+    composer.click()
+    staff.keyboard.insert_text(PASTED)
+    expect(staff.locator("#composer-count")).to_have_text(re.compile(rf"^{len(PASTED)} / "))
+    _send(staff)
+    panel = staff.locator("#guard-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_be_focused()
+    expect(staff.locator("#guard-summary")).to_have_text(
+        "2개 항목을 찾았습니다. 가린 뒤에 보낼 수 있습니다."
+    )
+    marks = staff.locator("#guard-preview mark.practice-finding")
+    expect(marks).to_have_text([f"{RRN} (주민등록번호)", f"{MOBILE} (휴대전화번호)"])
+    expect(staff.locator("#guard-preview")).to_have_text(
+        PASTED.replace(RRN, f"{RRN} (주민등록번호)").replace(MOBILE, f"{MOBILE} (휴대전화번호)")
+    )
+    findings = staff.locator("#guard-findings li")
+    expect(findings).to_have_count(2)
+    expect(findings.nth(0)).to_have_text(
+        "주민등록번호: 주민등록번호는 한 사람을 평생 식별하는 고유식별정보입니다. "
+        "외부 AI 모델에 보내면 회수할 수 없으므로 반드시 가려야 합니다."
+    )
+    expect(findings.nth(1)).to_have_text(
+        "휴대전화번호: 전화번호는 특정 개인에게 연락할 수 있는 개인정보입니다. "
+        "문서 작성에 필요하지 않으므로 가린 뒤 보내세요."
+    )
+    expect(_log(staff).locator(".practice-msg")).to_have_count(0)
+    assert _new_requests(fake, requests_before) == [], "the guard let a request reach the model"
+
+    # 4. One click masks both; the composer keeps the text with tokens instead of numbers.
+    staff.get_by_role("button", name="찾은 개인정보 모두 가리기").click()
+    expect(composer).to_have_value(MASKED)
+    expect(panel).to_be_hidden()
+    expect(composer).to_be_focused()
+    expect(staff.locator("#chat-status")).to_have_text(
+        "개인정보를 가렸습니다. 가린 글을 확인한 뒤 보내세요."
+    )
+
+    # 5. Sent: the answer arrives in pieces (seen half-written), then completes.
+    _send(staff)
+    question = _log(staff).locator(".practice-msg-question")
+    expect(question).to_have_count(1)
+    assert _text(question.locator(".practice-msg-text")) == MASKED
+    answer_text = _log(staff).locator(".practice-msg-answer .practice-msg-text").last
+    staff.wait_for_function(
+        """([element, full]) => element.textContent.length > 0
+            && element.textContent.length < full.length
+            && element.closest('[role=log]').getAttribute('aria-busy') === 'true'""",
+        arg=[answer_text.element_handle(), FAKE_REPLY_TEXT],
+        polling="raf",
+    )
+    answer = _wait_for_complete_answer(staff)
+    assert _text(answer.locator(".practice-msg-text")) == FAKE_REPLY_TEXT
+    expect(answer.locator(".practice-msg-who")).to_have_text(FAKE_MODEL_LABEL)
+    expect(answer.locator(".practice-msg-note")).to_be_hidden()  # the fake sent its usage
+    staff.locator(".practice-layout").screenshot(path=artifacts_dir / "practice-workspace.png")
+    staff.screenshot(path=artifacts_dir / "practice-workspace-full.png", full_page=True)
+    _no_horizontal_scroll_at_360(staff, "the workspace")
+
+    # The answer can be rated: a score and a quick reason.
+    answer.get_by_label("이 답변 평점").select_option("5")
+    _tick(answer.get_by_label("정확함", exact=True))
+    answer.get_by_role("button", name="평가 저장").click()
+    expect(staff.locator("#chat-status")).to_have_text("평가를 저장했습니다.")
+
+    sent = _new_requests(fake, requests_before)
+    assert len(sent) == 1
+    body = sent[0].body or {}
+    assert body["model"] == "fake"
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    assert body["messages"][0]["role"] == "system"
+    assert body["messages"][-1] == {"role": "user", "content": MASKED}
+    assert sent[0].headers["authorization"] == "Bearer test"
+
+    # 6. Into the draft, marked as AI text; the user's own lines are autosaved unmarked.
+    inserted = _insert_into_draft(staff, answer)
+    _type_own_lines(staff, draft_id)
+    _assert_draft(staff.get_by_role("textbox", name="초안"), inserted)
+    staff.reload()  # what the server stored
+    editor = staff.get_by_role("textbox", name="초안")
+    _assert_draft(editor, inserted)
+    draft_text = _text(editor)
+    # The answer stays in the conversation after the reload, as stored.
+    assert _text(_log(staff).locator(".practice-msg-answer .practice-msg-text")) == inserted
+
+    # 7. Submitted; the model's first scoring answers are not JSON: reported honestly.
+    _submit(staff, practice_server)
+    feedback = staff.get_by_role("region", name="채점 기준 피드백")
+    expect(feedback).to_contain_text("모델 채점을 아직 받지 않았습니다.")
+    fake.script(
+        Reply.text("채점 결과: 전반적으로 잘 썼습니다."),
+        Reply.text("구성 5점, 두괄식 3점입니다."),
+    )
+    before_scoring = len(fake.chat_requests())
+    staff.get_by_role("button", name="모델 채점 요청").click()
+    expect(feedback.get_by_role("alert")).to_have_text(
+        re.compile(
+            r"^모델 채점을 받지 못했습니다: 모델의 채점 결과가 정해진 JSON 형식에 맞지 "
+            r"않았습니다\(재시도 1회 포함\)\. 마지막 문제: 답변이 JSON 형식이 아닙니다"
+        )
+    )
+    scoring = _new_requests(fake, before_scoring)
+    assert len(scoring) == 2, "an unusable scoring answer is retried exactly once"
+    for request in scoring:
+        assert request.body is not None
+        assert request.body["response_format"] == {"type": "json_object"}
+        assert not request.body.get("stream")
+        assert OWN_LINES[1].strip() in request.body["messages"][1]["content"]
+    # The retry names the problem to the model.
+    assert "JSON" in scoring[1].body["messages"][-1]["content"]
+
+    # 8. Asked again, the model answers valid JSON: the rubric table appears.
+    rubric = _rubric()
+    scores = {item["id"]: max(0, item["max_score"] - 1) for item in rubric}
+    fake.script(
+        Reply.text(
+            json.dumps(
+                {
+                    "criteria": [
+                        {"id": key, "score": value, "comment": f"{key} 기준 의견입니다."}
+                        for key, value in scores.items()
+                    ],
+                    "summary": "전체 구성이 좋고 수치 대조 표시가 분명합니다.",
+                },
+                ensure_ascii=False,
+            )
+        )
+    )
+    staff.get_by_role("button", name="모델 채점 다시 요청").click()
+    table = staff.get_by_role("region", name="채점 결과 표")
+    expect(table.locator("caption")).to_have_text("모델 채점 결과")
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(len(rubric))
+    for row_locator, item in zip(rows.all(), rubric, strict=True):
+        expect(row_locator.locator("th")).to_have_text(item["title"])
+        expect(row_locator.locator("td").nth(0)).to_have_text(
+            f"{scores[item['id']]} / {item['max_score']}"
+        )
+        expect(row_locator.locator("td").nth(1)).to_have_text(f"{item['id']} 기준 의견입니다.")
+    total, max_total = sum(scores.values()), sum(item["max_score"] for item in rubric)
+    expect(feedback).to_contain_text(f"합계: {total} / {max_total}점")
+    expect(feedback).to_contain_text("전체 구성이 좋고 수치 대조 표시가 분명합니다.")
+    expect(staff.get_by_role("button", name=re.compile("^모델 채점"))).to_have_count(0)
+    submission_url = staff.url
+
+    # 9. The instructor reviews it; the conversation itself stays out of reach.
+    instructor = new_page()
+    log_in(instructor, practice_server, "D0003")
+    expect(instructor).to_have_url(practice_server.url("/"))
+    # Even after accepting the policy, changing the id in the URL reaches nobody's work.
+    instructor.goto(practice_server.url("/practice/policy"))
+    _tick(instructor.get_by_label("개인정보와 비공개·기밀 자료를 입력하지 않겠습니다."))
+    _tick(
+        instructor.get_by_label(
+            "AI가 만든 내용은 사실과 수치를 원 자료와 대조해 검증한 뒤 쓰겠습니다."
+        )
+    )
+    instructor.get_by_role("button", name="동의하고 시작하기").click()
+    expect(_flash(instructor)).to_contain_text("AI 활용 수칙에 동의했습니다.")
+    assert instructor.request.get(workspace_url).status == 404
+    _nav(instructor, "과제 검토")
+    expect(instructor.get_by_role("heading", level=1, name="실습 과제 검토")).to_be_visible()
+    staff_name = _database_rows(
+        practice_server.database, "SELECT name FROM users WHERE employee_number = 'D0004'"
+    )[0][0]
+    queue = instructor.locator("table tbody tr").filter(has_text=staff_name)
+    expect(queue).to_have_count(1)  # the newest submission, first on the first page
+    expect(queue.locator(".krds-badge")).to_have_text("검토 대기")
+    queue.get_by_role("link", name=EXERCISE_TITLE).click()
+    expect(instructor.get_by_role("heading", level=1)).to_have_text(f"과제 검토: {EXERCISE_TITLE}")
+    assert _text(instructor.locator(".practice-version-body").first) == draft_text
+    expect(instructor.get_by_role("region", name="채점 결과 표").locator("caption")).to_have_text(
+        "모델 채점 결과"
+    )
+    instructor.get_by_label("점수 (100점 만점)").fill("85")
+    instructor.get_by_label("검토 의견").fill(REVIEW_COMMENT)
+    _tick(instructor.get_by_label("과정의 실습 과제 요건을 충족함"))
+    instructor.get_by_role("button", name="검토 저장").click()
+    expect(_flash(instructor)).to_have_text("검토를 저장했습니다.")
+    expect(instructor).to_have_url(practice_server.url("/practice/manage/reviews"))
+    expect(instructor.locator("table tbody tr").filter(has_text=staff_name)).to_have_count(0)
+    instructor.get_by_role("link", name="검토한 것도 보기").click()
+    reviewed = instructor.locator("table tbody tr").filter(has_text=staff_name)
+    expect(reviewed.locator(".krds-badge")).to_have_text("검토함 (85점)")
+
+    # 10. D0004 sees the review on the submission page.
+    staff.goto(submission_url)
+    review = staff.get_by_role("region", name="강사 검토")
+    expect(review.locator("dd").nth(0)).to_have_text("85점")
+    expect(review.locator("dd").nth(1)).to_have_text("충족")
+    expect(review).to_contain_text(REVIEW_COMMENT)
+
+    # 11. The unmasked numbers were never sent, stored or logged; the guard kept its record.
+    everything_sent = json.dumps(
+        [r.body for r in fake.chat_requests()[requests_before:]], ensure_ascii=False
+    )
+    dump = _database_dump(practice_server.database)
+    server_log = practice_server.log_path.read_text(errors="replace")
+    for number in UNMASKED_FORMS:
+        assert number not in everything_sent, f"{number} reached the model"
+        assert number not in dump, f"{number} is stored in the database"
+        assert number not in server_log, f"{number} is in the server log"
+    conversation = _database_rows(
+        practice_server.database,
+        "SELECT id FROM assistant_conversations WHERE draft_id = ?",
+        int(draft_id),
+    )[0][0]
+    events = _database_rows(
+        practice_server.database,
+        "SELECT decision, kinds, masked_excerpt FROM assistant_guard_events "
+        "WHERE conversation_id = ? ORDER BY id",
+        conversation,
+    )
+    assert [(decision, sorted(json.loads(kinds))) for decision, kinds, _ in events] == [
+        ("blocked", ["phone", "rrn"]),
+        ("masked", ["phone", "rrn"]),
+    ]
+    for _decision, _kinds, excerpt in events:
+        assert "[주민등록번호]" in excerpt and "[휴대전화번호]" in excerpt
+    stored = _database_rows(
+        practice_server.database,
+        "SELECT role, content FROM assistant_messages WHERE conversation_id = ? ORDER BY id",
+        conversation,
+    )
+    assert stored == [("user", MASKED), ("assistant", FAKE_REPLY_TEXT)]
+    ratings = _database_rows(
+        practice_server.database,
+        "SELECT r.score, r.reasons FROM assistant_message_ratings r "
+        "JOIN assistant_messages m ON m.id = r.message_id "
+        "WHERE m.conversation_id = ?",
+        conversation,
+    )
+    assert [(score, json.loads(reasons)) for score, reasons in ratings] == [(5, ["accurate"])]
+
+
+# -- with the offline coach -----------------------------------------------------------------
+
+
+def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
+    new_page, coach_server: PracticeServer, log_in, axe_violations, artifacts_dir
+):
+    staff = new_page(bypass_csp=True)  # for axe-core
+    log_in(staff, coach_server, "D0004")
+    expect(staff).to_have_url(coach_server.url("/"))
+    _accept_policy_and_open_exercise(staff, coach_server, axe_violations)
+    # Nothing configured: the coach is the only helper, chosen already.
+    helper = staff.get_by_label("도우미")
+    expect(helper.locator("option")).to_have_text([COACH_LABEL])
+    expect(helper).to_have_value("offline")
+    expect(staff.locator(".portal-list")).to_contain_text(f"{COACH_LABEL}: AI 모델 아님 · 내부")
+    _start_workspace(staff)
+    draft_id = staff.url.rsplit("/", 1)[1]
+    expect(staff.locator(".practice-head")).to_contain_text(COACH_LABEL)  # "AI 모델 아님"
+    expect(staff.get_by_role("region", name="대화", exact=True)).to_contain_text(
+        "연습 코치는 AI 모델이 아닙니다."
+    )
+    _check_live_regions(staff)
+
+    composer = staff.get_by_label("도우미에게 보낼 글")
+    composer.fill("개요: 스마트 버스정류장 확대")
+    _send(staff)
+    answer = _wait_for_complete_answer(staff)
+    text = _text(answer.locator(".practice-msg-text"))
+    assert text.startswith("[연습 코치 · AI 모델 아님]"), text[:80]
+    assert "스마트 버스정류장 확대" in text
+    assert "□" in text and "추진배경" in text, text
+    expect(answer.locator(".practice-msg-who")).to_have_text(COACH_LABEL)
+    staff.screenshot(path=artifacts_dir / "practice-coach-workspace.png", full_page=True)
+    _assert_accessible(axe_violations, staff, "the workspace with the coach's answer")
+    _no_horizontal_scroll_at_360(staff, "the workspace with the coach")
+
+    # The guard also checks on request; its panel closes as soon as the text changes.
+    composer.fill(f"담당자 연락처는 {MOBILE}입니다.")
+    staff.get_by_role("button", name="개인정보 점검").click()
+    expect(staff.locator("#guard-preview mark")).to_have_text([f"{MOBILE} (휴대전화번호)"])
+    _assert_accessible(axe_violations, staff, "the workspace with messages and the guard panel")
+    composer.fill("")
+    expect(staff.locator("#guard-panel")).to_be_hidden()
+
+    inserted = _insert_into_draft(staff, answer)
+    _type_own_lines(staff, draft_id)
+    _assert_draft(staff.get_by_role("textbox", name="초안"), inserted)
+    _submit(staff, coach_server)
+    table = staff.get_by_role("region", name="채점 결과 표")
+    expect(table.locator("caption")).to_have_text("연습 코치가 계산한 피드백 (AI 모델 아님)")
+    expect(table.locator("tbody tr")).to_have_count(len(_rubric()))
+    expect(staff.get_by_role("region", name="채점 기준 피드백")).to_contain_text(
+        "(계산할 수 있는 기준만 더했습니다)"
+    )
+    expect(staff.get_by_role("button", name=re.compile("^모델 채점"))).to_have_count(0)
+    _assert_accessible(axe_violations, staff, "the submission page with the coach's feedback")
