@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.assistant import coach, guard, quotas, registry, scoring
 from portal.assistant.backends import BackendError, Usage, make_backend
+from portal.assistant.drafts import ai_share_percent
 from portal.assistant.export import ExportMeta, build_docx
 from portal.assistant.models import (
     Conversation,
@@ -21,12 +22,7 @@ from portal.assistant.models import (
     GuardDecision,
     Submission,
 )
-from portal.assistant.operations import (
-    SandboxError,
-    ai_share_percent,
-    inspect,
-    record_guard_event,
-)
+from portal.assistant.operations import SandboxError, inspect, record_guard_event
 from portal.assistant.streaming import doc_type_dict, exercise_dict
 from portal.audit.operations import record
 from portal.core.clock import today_in_seoul, utcnow

@@ -7,7 +7,6 @@ an id in a URL reaches nobody else's work (404, the same as a missing id).
 from __future__ import annotations
 
 import functools
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -26,18 +25,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.assistant import (
+    drafts,
     operations,
     queries,
     quotas,
     registry,
     streaming,
-    submissions,
 )
 from portal.assistant.forms import (
-    ExportForm,
     PolicyForm,
-    SubmitForm,
-    TimeForm,
     WorkspaceForm,
 )
 from portal.assistant.models import (
@@ -54,7 +50,6 @@ from portal.assistant.models import (
 from portal.auth.access import login_required
 from portal.catalog.markdown import render_markdown
 from portal.db import db
-from portal.org.models import Department
 from portal.users.models import User
 
 bp = Blueprint("assistant", __name__, url_prefix="/practice")
@@ -408,7 +403,7 @@ def save_draft(draft_id: int):
     payload = _json_body()
     try:
         base = int(payload.get("revision", -1))
-        operations.save_draft(draft, payload.get("segments"), base, str(payload.get("reason", "")))
+        drafts.save_draft(draft, payload.get("segments"), base, str(payload.get("reason", "")))
     except (TypeError, ValueError):
         return jsonify(message=_("초안 형식이 올바르지 않습니다.")), 400
     except operations.SandboxError as exc:
@@ -416,7 +411,7 @@ def save_draft(draft_id: int):
     return jsonify(
         revision=draft.revision,
         saved_at=draft.updated_at.isoformat(),
-        ai_share=operations.ai_share_percent(draft.segments),
+        ai_share=drafts.ai_share_percent(draft.segments),
     )
 
 
@@ -426,7 +421,7 @@ def save_draft(draft_id: int):
 def versions(draft_id: int):
     draft = _own_draft(draft_id)
     return render_template(
-        "assistant/versions.html", draft=draft, versions=operations.draft_versions(draft.id)
+        "assistant/versions.html", draft=draft, versions=drafts.draft_versions(draft.id)
     )
 
 
@@ -436,7 +431,7 @@ def versions(draft_id: int):
 def restore(draft_id: int, number: int):
     draft = _own_draft(draft_id)
     try:
-        operations.restore_version(draft, number)
+        drafts.restore_version(draft, number)
     except operations.SandboxError as exc:
         flash(exc.message, "error")
         return redirect(url_for("assistant.versions", draft_id=draft.id))
@@ -444,122 +439,5 @@ def restore(draft_id: int, number: int):
     return redirect(url_for("assistant.workspace", draft_id=draft.id))
 
 
-# Submission, feedback, export ----------------------------------------------------------
-
-
-@bp.route("/w/<int:draft_id>/submit", methods=["GET", "POST"])
-@login_required
-@policy_required
-def submit(draft_id: int):
-    draft = _own_draft(draft_id)
-    if draft.exercise_id is None:
-        abort(404)
-    existing = db.session.scalar(select(Submission).where(Submission.draft_id == draft.id))
-    if existing is not None:
-        return redirect(url_for("assistant.submission", submission_id=existing.id))
-    form = SubmitForm()
-    if form.validate_on_submit():
-        try:
-            submission = submissions.submit(_me(), draft)
-        except operations.SandboxError as exc:
-            form.form_errors.append(exc.message)
-        else:
-            return redirect(url_for("assistant.submission", submission_id=submission.id))
-    exercise = db.session.get(Exercise, draft.exercise_id)
-    return render_template("assistant/submit.html", form=form, draft=draft, exercise=exercise)
-
-
-def _visible_submission(submission_id: int) -> Submission:
-    """The owner's submission, or one the caller may review; otherwise not found."""
-    submission = db.session.get(Submission, submission_id) or abort(404)
-    if submission.user_id != current_user.id and not submissions.may_review(_me(), submission):
-        abort(404)
-    return submission
-
-
-def _owned_submission(submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.user_id != current_user.id:
-        abort(404)
-    return submission
-
-
-@bp.route("/submissions/<int:submission_id>")
-@login_required
-def submission(submission_id: int):
-    item = _visible_submission(submission_id)
-    exercise = db.session.get(Exercise, item.exercise_id)
-    owner = item.user_id == current_user.id
-    form = TimeForm(
-        minutes_without_ai=item.minutes_without_ai,
-        minutes_spent=item.minutes_spent,
-    )
-    reviewer = db.session.get(User, item.reviewer_id) if item.reviewer_id else None
-    return render_template(
-        "assistant/submission.html",
-        submission=item,
-        exercise=exercise,
-        owner=owner,
-        time_form=form,
-        reviewer=reviewer,
-        rows=submissions.feedback_rows(item.rubric_result),
-    )
-
-
-@bp.route("/submissions/<int:submission_id>/score", methods=["POST"])
-@login_required
-@policy_required
-def score(submission_id: int):
-    item = _owned_submission(submission_id)
-    try:
-        submissions.score(item)
-    except operations.SandboxError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("assistant.submission", submission_id=item.id))
-    if item.rubric_status == "failed":
-        flash(item.rubric_result.get("error", ""), "error")
-    return redirect(url_for("assistant.submission", submission_id=item.id))
-
-
-@bp.route("/submissions/<int:submission_id>/time", methods=["POST"])
-@login_required
-def record_time(submission_id: int):
-    item = _owned_submission(submission_id)
-    form = TimeForm()
-    if form.validate_on_submit():
-        submissions.record_time(item, form.minutes_without_ai.data, form.minutes_spent.data)
-        flash(_("시간을 기록했습니다. 절약한 시간 통계에 반영됩니다."), "success")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-    return redirect(url_for("assistant.submission", submission_id=item.id))
-
-
-@bp.route("/w/<int:draft_id>/export", methods=["GET", "POST"])
-@login_required
-@policy_required
-def export(draft_id: int):
-    draft = _own_draft(draft_id)
-    form = ExportForm()
-    if form.validate_on_submit():
-        checked = {name for name in submissions.VERIFICATION_ITEMS if form[name].data}
-        me = _me()
-        department = db.session.get(Department, me.department_id) if me.department_id else None
-        try:
-            data = submissions.export_docx(
-                me, draft, checked, department.name if department else ""
-            )
-        except operations.SandboxError as exc:
-            form.form_errors.append(exc.message)
-        else:
-            filename = f"{draft.title[:60]}.docx"
-            response = Response(
-                data,
-                mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            )
-            response.headers["Content-Disposition"] = (
-                f"attachment; filename=\"draft-{draft.id}.docx\"; filename*=UTF-8''{quote(filename)}"
-            )
-            return response
-    return render_template("assistant/export.html", form=form, draft=draft)
+# Submission, feedback and export live in submission_views.py, on this same blueprint.
+from portal.assistant import submission_views  # noqa: E402, F401

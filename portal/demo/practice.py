@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal.assistant import coach, guard
+from portal.assistant.drafts import ai_share_percent
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
@@ -32,7 +33,6 @@ from portal.assistant.models import (
     PolicyAcceptance,
     Submission,
 )
-from portal.assistant.operations import ai_share_percent
 from portal.assistant.streaming import doc_type_dict, exercise_dict
 from portal.core.clock import utcnow
 from portal.db import db

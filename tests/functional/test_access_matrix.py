@@ -84,8 +84,8 @@ def targets(app, make_user, department, make_session, make_workspace):
 
 def _sandbox_targets(app, owner, make_workspace) -> dict[str, int]:
     """A submitted exercise workspace with one answered message, all owned by `owner`."""
+    from portal.assistant import drafts, submissions
     from portal.assistant import operations as sandbox
-    from portal.assistant import submissions
     from portal.assistant.models import MessageStatus
     from portal.db import db
     from portal.users.models import User
@@ -98,7 +98,7 @@ def _sandbox_targets(app, owner, make_workspace) -> dict[str, int]:
         answer.content = "□ 추진배경"
         answer.status = MessageStatus.COMPLETE
         draft = db.session.merge(draft)
-        sandbox.save_draft(draft, [{"text": "□ 추진배경", "ai": False}], draft.revision, "manual")
+        drafts.save_draft(draft, [{"text": "□ 추진배경", "ai": False}], draft.revision, "manual")
         submission = submissions.submit(user, draft)
         db.session.commit()
         return {"draft_id": draft.id, "answer_id": answer.id, "submission_id": submission.id}
