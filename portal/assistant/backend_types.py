@@ -1,0 +1,423 @@
+"""The provider-independent half of the practice sandbox's model backends.
+
+Everything above the backends sees :class:`ModelSpec` (parsed from ``ASSISTANT_MODELS``),
+:class:`Backend`, :class:`ChatStream` (``TextDelta`` pieces, then one final :class:`Usage`) and
+:class:`BackendError` (a ``code`` plus a Korean ``user_message``). This module holds those, the
+token estimates and the built-in offline coach backend. It never imports ``openai``: the
+OpenAI client code lives in :mod:`portal.assistant.backends`, which re-exports all of this.
+
+Error codes:
+
+- ``connection``: the server could not be reached (refused, DNS, TLS); ``refused`` tells
+  whether it was a refused connection.
+- ``timeout``: connecting or waiting for data took longer than ``timeout`` (also mid-stream).
+- ``auth``: 401 or 403.
+- ``rate_limit``: 429; ``retry_after`` in seconds from ``Retry-After`` / ``retry-after-ms``.
+- ``server``: 5xx.
+- ``rejected``: any other 4xx (bad request, unknown model or deployment, input too long).
+- ``stream_cut``: the answer stopped before its end (connection closed before ``[DONE]``, an
+  error event mid-stream, or a stream that ended without a finish reason or usage).
+- ``bad_response``: the server sent something that is not the API's format (malformed SSE
+  JSON, an unparsable body). Raised mid-stream too; the text received so far stays valid.
+
+A stream raises :class:`BackendError` only after the last good :class:`TextDelta`, so callers
+that accumulate deltas keep the partial answer; ``BackendError.usage`` then carries an
+estimate for what was sent and received.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from types import TracebackType
+from typing import Any, Protocol
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+BACKENDS = ("openai", "azure", "offline")
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One configured model endpoint (from ``ASSISTANT_MODELS``), or the offline coach."""
+
+    key: str  # stable id used in the DB, e.g. "offline", "sejong-llm"
+    backend: str  # "openai" | "azure" | "offline"
+    label: str  # shown to users
+    model: str = ""  # model name; the deployment name for Azure
+    base_url: str | None = None
+    api_key: str | None = None  # openai backend: "not-needed" is sent when None
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+    internal: bool = False  # the configuration's hint; admins decide in the DB
+
+    def __repr__(self) -> str:  # never print the API key
+        return f"ModelSpec(key={self.key!r}, backend={self.backend!r}, model={self.model!r})"
+
+
+OFFLINE = ModelSpec(
+    key="offline",
+    backend="offline",
+    label=_l("연습 코치(오프라인, AI 모델 아님)"),  # type: ignore[arg-type]
+    internal=True,
+)
+
+_FIELDS = tuple(f.name for f in fields(ModelSpec))
+_STR_FIELDS = frozenset(_FIELDS) - {"internal"}
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_REQUIRED = {
+    "openai": ("model",),
+    "azure": ("model", "azure_endpoint", "api_version", "api_key"),
+}
+
+
+def parse_model_specs(raw: list[dict[str, Any]]) -> dict[str, ModelSpec]:
+    """Validate ``ASSISTANT_MODELS`` and return the specs by key, the offline coach first.
+
+    Raises ``ValueError`` naming the entry and the problem (unknown field or backend, missing
+    or mistyped field, bad key, duplicate key).
+    """
+    if not isinstance(raw, list):
+        raise ValueError("ASSISTANT_MODELS must be a list of objects")
+    specs: dict[str, ModelSpec] = {OFFLINE.key: OFFLINE}
+    for index, entry in enumerate(raw):
+        where = f"ASSISTANT_MODELS[{index}]"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: each model must be an object, not {type(entry).__name__}")
+        unknown = sorted(set(entry) - set(_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(_FIELDS)}"
+            )
+        for name in ("key", "backend", "label"):
+            if not entry.get(name):
+                raise ValueError(f"{where}: missing required field {name!r}")
+        for name, value in entry.items():
+            if name in _STR_FIELDS and value is not None and not isinstance(value, str):
+                raise ValueError(f"{where}: field {name!r} must be a string")
+        if "internal" in entry and not isinstance(entry["internal"], bool):
+            raise ValueError(f"{where}: field 'internal' must be true or false")
+        key, backend = entry["key"], entry["backend"]
+        where = f"{where} ({key!r})"
+        if backend not in _REQUIRED:
+            hint = " (the offline coach is built in)" if backend == "offline" else ""
+            raise ValueError(f"{where}: unknown backend {backend!r}; use 'openai' or 'azure'{hint}")
+        if not _KEY_RE.match(key):
+            raise ValueError(
+                f"{where}: key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        if key in specs:
+            reason = "is reserved for the offline coach" if key == OFFLINE.key else "is repeated"
+            raise ValueError(f"{where}: key {key!r} {reason}")
+        for name in _REQUIRED[backend]:
+            if not entry.get(name):
+                raise ValueError(f"{where}: backend {backend!r} needs field {name!r}")
+        for name in ("base_url", "azure_endpoint"):
+            url = entry.get(name)
+            if url and not url.startswith(("http://", "https://")):
+                raise ValueError(f"{where}: {name} must start with http:// or https://")
+        if backend == "azure" and entry.get("base_url"):
+            raise ValueError(f"{where}: azure uses azure_endpoint, not base_url")
+        specs[key] = ModelSpec(**entry)
+    return specs
+
+
+# ---------------------------------------------------------------------------------------------
+# Stream items and errors
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer's text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one call; ``estimated`` when the server reported none (see estimate_tokens)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: bool
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class BackendError(Exception):
+    """A model call failed; ``code`` says how, ``user_message`` says it in Korean."""
+
+    CODES = (
+        "connection",
+        "timeout",
+        "auth",
+        "rate_limit",
+        "server",
+        "rejected",
+        "stream_cut",
+        "bad_response",
+    )
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        timeout: float | None = None,
+        refused: bool = False,
+        usage: Usage | None = None,
+        detail: str = "",
+    ) -> None:
+        if code not in self.CODES:
+            raise ValueError(f"unknown backend error code {code!r}")
+        super().__init__(
+            f"{code}" + (f" ({status})" if status else "") + (f": {detail}" if detail else "")
+        )
+        self.code = code
+        self.status = status
+        self.retry_after = retry_after
+        self.timeout = timeout
+        self.refused = refused
+        self.usage = usage  # set for mid-stream failures: an estimate of what was used
+        self.detail = detail  # technical, for logs (never shown to users)
+
+    @property
+    def partial(self) -> bool:
+        """True when the error came mid-stream (the caller may hold partial text)."""
+        return self.usage is not None
+
+    @property
+    def user_message(self) -> str:
+        """A clear Korean message (translated through gettext)."""
+        code = self.code
+        if code == "connection":
+            if self.refused:
+                return _(
+                    "모델 서버에 연결할 수 없습니다(연결 거부). 잠시 후 다시 시도하고, "
+                    "계속되면 관리자에게 알려 주세요."
+                )
+            return _(
+                "모델 서버에 연결할 수 없습니다. 관리자에게 네트워크와 서버 주소 설정을 "
+                "확인해 달라고 요청하세요."
+            )
+        if code == "timeout":
+            return _(
+                "응답 시간이 초과되었습니다(%(seconds)s초). 잠시 후 다시 시도하세요.",
+                seconds=_format_seconds(self.timeout),
+            )
+        if code == "auth":
+            return _(
+                "모델 서버 인증에 실패했습니다(%(status)s). 관리자에게 API 키 설정을 확인해 "
+                "달라고 요청하세요.",
+                status=self.status or 401,
+            )
+        if code == "rate_limit":
+            if self.retry_after is not None:
+                return _(
+                    "요청이 너무 많습니다(429). %(seconds)s초 후 다시 시도하세요.",
+                    seconds=self.retry_after,
+                )
+            return _("요청이 너무 많습니다(429). 잠시 후 다시 시도하세요.")
+        if code == "server":
+            return _(
+                "모델 서버 오류입니다(%(status)s). 잠시 후 다시 시도하고, 계속되면 관리자에게 "
+                "알려 주세요.",
+                status=self.status or 500,
+            )
+        if code == "rejected":
+            return _(
+                "모델 서버가 요청을 거절했습니다(%(status)s). 입력을 줄여 보고, 계속되면 "
+                "관리자에게 모델 설정을 확인해 달라고 요청하세요.",
+                status=self.status or 400,
+            )
+        if code == "stream_cut":
+            return _("답변이 도중에 끊겼습니다. 받은 부분까지 저장했습니다.")
+        return _("모델 서버의 응답 형식이 올바르지 않습니다. 계속되면 관리자에게 알려 주세요.")
+
+
+def _format_seconds(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Token estimates
+
+_TOKEN_RE = re.compile(
+    r"(?P<hangul>[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3])"
+    r"|(?P<cjk>[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])"
+    r"|(?P<word>[A-Za-z0-9]+)"
+    r"|(?P<space>\s+)"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
+
+MESSAGE_OVERHEAD_TOKENS = 4  # role and separators of each chat message
+REPLY_PRIMING_TOKENS = 3  # the assistant turn the server opens for the answer
+
+
+def estimate_tokens(text: str) -> int:
+    """Roughly count the tokens of ``text`` for current GPT-style tokenizers.
+
+    Heuristic (errs slightly high, which is the safe side for quotas):
+
+    - each Hangul syllable or jamo: 1 token (o200k-style tokenizers average a little under
+      one token per syllable; older ones more);
+    - each Han / kana character: 1 token;
+    - each run of ASCII letters and digits: 1 token per 4 characters, rounded up;
+    - whitespace: free; any other character (punctuation, symbols such as □ ○): 1 token.
+    """
+    count = 0
+    for match in _TOKEN_RE.finditer(text):
+        kind = match.lastgroup
+        if kind == "space":
+            continue
+        if kind == "word":
+            count += math.ceil(len(match.group()) / 4)
+        else:
+            count += 1
+    return count
+
+
+def estimate_prompt_tokens(messages: list[dict[str, str]]) -> int:
+    """Estimate the prompt tokens of a chat request (content plus per-message overhead)."""
+    total = REPLY_PRIMING_TOKENS
+    for message in messages:
+        total += MESSAGE_OVERHEAD_TOKENS + estimate_tokens(str(message.get("content") or ""))
+    return total
+
+
+def estimate_usage(messages: list[dict[str, str]], completion: str) -> Usage:
+    return Usage(
+        prompt_tokens=estimate_prompt_tokens(messages),
+        completion_tokens=estimate_tokens(completion),
+        estimated=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Streams
+
+
+class ChatStream:
+    """An answer being streamed: iterate for ``TextDelta`` items, then exactly one ``Usage``.
+
+    Iteration raises :class:`BackendError` after the last good delta when the call fails.
+    ``close()`` (or leaving the ``with`` block) stops the stream and closes the upstream
+    HTTP connection; it may be called from another thread, and iteration then ends quietly.
+    """
+
+    def __init__(
+        self, events: Iterator[TextDelta | Usage], *, on_close: Callable[[], None] | None = None
+    ) -> None:
+        self._events = events
+        self._on_close = on_close
+        self._lock = threading.Lock()
+        self._closed = False
+        self._parts: list[str] = []
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def received_text(self) -> str:
+        """The text received so far."""
+        return "".join(self._parts)
+
+    def __iter__(self) -> Iterator[TextDelta | Usage]:
+        while not self._closed:
+            try:
+                item = next(self._events)
+            except StopIteration:
+                return
+            except BackendError:
+                if self._closed:
+                    return
+                raise
+            if isinstance(item, TextDelta):
+                self._parts.append(item.text)
+            yield item
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._on_close is not None:
+            self._on_close()
+        close_events = getattr(self._events, "close", None)
+        if close_events is not None:
+            # ValueError: another thread is inside next(); the shut socket ends that read.
+            with contextlib.suppress(ValueError):
+                close_events()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Backend(Protocol):
+    spec: ModelSpec
+
+    def stream_chat(self, messages: list[dict[str, str]], *, timeout: float) -> ChatStream: ...
+
+    def complete(
+        self, messages: list[dict[str, str]], *, timeout: float, json_mode: bool = False
+    ) -> tuple[str, Usage]: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline coach
+
+
+_PIECE_RE = re.compile(r"[^\n.!?。]*(?:[.!?。]+[ \t]*|\n|$)")
+
+
+def split_for_streaming(text: str) -> list[str]:
+    """Split text into sentence- or line-sized pieces that join back to it exactly."""
+    return [piece for piece in _PIECE_RE.findall(text) if piece]
+
+
+class OfflineBackend:
+    """The built-in practice coach: no model is called, so usage is zero and exact."""
+
+    def __init__(self, spec: ModelSpec, responder: Callable[[list[dict[str, str]]], str]) -> None:
+        self.spec = spec
+        self._responder = responder
+
+    def stream_chat(self, messages: list[dict[str, str]], *, timeout: float) -> ChatStream:
+        text = self._responder(messages)
+
+        def events() -> Iterator[TextDelta | Usage]:
+            for piece in split_for_streaming(text):
+                yield TextDelta(piece)
+            yield Usage(0, 0, estimated=False)
+
+        return ChatStream(events())
+
+    def complete(
+        self, messages: list[dict[str, str]], *, timeout: float, json_mode: bool = False
+    ) -> tuple[str, Usage]:
+        return self._responder(messages), Usage(0, 0, estimated=False)
