@@ -25,12 +25,30 @@ def _cores() -> int:
 # connections, not throughput. WEB_CONCURRENCY overrides it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cores() + 1, 9))
 
-# Threads let one worker overlap requests waiting on the database. The streaming
-# assistant (Server-Sent Events, a later issue) holds a thread per open stream,
-# so gthread caps streams at workers × threads; that issue re-measures with
-# `make bench` and chooses the worker class (gthread vs gevent) by the numbers.
-worker_class = "gthread"
-threads = 4
+# The worker class, chosen by measurement (bench/README.md; `make bench`, and for the
+# comparison `.venv/bin/python bench/run.py --only streams --variants gthread gthread:64`).
+# A streamed assistant answer (Server-Sent Events) holds its request for as long as the
+# model writes. 2 shared cores, SQLite, 300 answers of 35 s (10 chunks/s) opened within
+# 10 s, 2026-11-27:
+# - gthread, 4 threads (the previous setting): a thread per stream caps open streams at
+#   workers x threads = 20; the other 280 queued, a plain page queued behind them timed
+#   out after 10 s, and 20 of 300 answers completed in 60 s.
+# - gthread, 64 threads: at most 280 open; the rest queued on workers that had accepted
+#   more streams than threads (accepting is not balanced), and pages landing there
+#   waited 1-10 s.
+# - gevent: all 300 open and 300/300 stored complete; logged-in home page p95 29 ms with
+#   the machine 76 % busy, 119-282 ms when other tenants kept it 91-95 % busy (relaying
+#   3,000 deltas/s costs the portal about one core); time-to-first-token overhead
+#   8-13 ms (median).
+# gevent patches the standard library in each worker before the app is imported
+# (preload_app is off), so psycopg 3 waits cooperatively. A worker then runs many
+# requests at once and may fill its whole database pool: keep workers x (pool size +
+# overflow) below PostgreSQL's max_connections. A stream may outlast `timeout`: the
+# worker's loop keeps reporting to the master (35 s answers with timeout = 30).
+# GUNICORN_WORKER_CLASS and GUNICORN_THREADS override the class and the thread count.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gevent"
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)  # gthread only
+worker_connections = 1000  # gevent: open connections per worker, streams included
 
 timeout = 30  # a worker silent this long is restarted
 graceful_timeout = 30  # time given to finish requests on restart or shutdown

@@ -4,17 +4,19 @@ Prints one line per benchmark on stdout (progress goes to stderr), writes
 bench/results.json and exits 1 when any benchmark fails. Every figure is measured
 side by side in this one run, because the machine is shared and noisy: throughput is
 a ratio to a bare Flask route served the same way at the same time. The enrolment burst
-(bench/enrol_burst.py) runs last, on its own SQLite and PostgreSQL databases. See
-bench/README.md.
+(bench/enrol_burst.py) runs on its own SQLite and PostgreSQL databases, then the
+streaming assistant (bench/stream_bench.py) on its own SQLite database, with the
+committed worker class and the other one side by side. `--only streams` runs just the
+streaming benchmarks. See bench/README.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import multiprocessing
 import os
 import re
-import runpy
 import secrets
 import sqlite3
 import statistics
@@ -31,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: `python bench/run.py`
     sys.path.insert(0, str(ROOT))
 
-from bench import enrol_burst, harness, report  # noqa: E402
+from bench import enrol_burst, harness, report, stream_bench  # noqa: E402
 from bench.harness import progress  # noqa: E402
 from bench.report import Result, Target  # noqa: E402
 
@@ -76,10 +78,15 @@ VERIFY_PROCESSES = 2  # mimic 2 cores
 
 def server_environment(tmp: Path) -> dict[str, str]:
     """The portal's settings for this run: a fresh SQLite file, development mode and
-    login rate limits raised so the burst measures hashing, not the limiter."""
+    login rate limits raised so the burst measures hashing, not the limiter. The worker
+    class and threads are the committed gunicorn.conf.py's, whatever the environment says."""
     empty_config = tmp / "bench_config.py"
     empty_config.write_text("# the benchmark sets everything through PORTAL_* variables\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "FLASK_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PORTAL_", "FLASK_")) and k not in stream_bench.GUNICORN_VARIABLES
+    }
     env.update(
         {
             "FLASK_APP": "wsgi.py",
@@ -137,9 +144,9 @@ def seeded_hash(database_url: str, login: str) -> str:
 
 
 def gunicorn_settings() -> dict[str, Any]:
-    """The worker settings gunicorn.conf.py gives in this environment (for the details)."""
-    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    return {k: conf[k] for k in ("workers", "worker_class", "threads")}
+    """The worker settings gunicorn.conf.py gives the servers (for the details)."""
+    env = {k: v for k, v in os.environ.items() if k not in stream_bench.GUNICORN_VARIABLES}
+    return stream_bench.gunicorn_settings(env)
 
 
 # --------------------------------------------------------------------------- benchmarks
@@ -362,12 +369,60 @@ def _note_failure(what: str, err: BaseException, *problem_lists: list[str]) -> N
         problems.append(problem)
 
 
-def main() -> int:
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="The portal's benchmarks (bench/README.md).")
+    parser.add_argument(
+        "--only",
+        choices=("streams",),
+        help="run only the streaming assistant benchmarks (bench/stream_bench.py)",
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        metavar="CLASS[:THREADS]",
+        help="server variants compared with the committed gunicorn.conf.py in the streaming "
+        "benchmarks, e.g. gthread gthread:64 (default: the worker class it does not use)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the streaming benchmarks' database (default sqlite; postgresql uses a scratch "
+        "database on BENCH_POSTGRES_URL, dropped at the end)",
+    )
+    return parser.parse_args(argv)
+
+
+def streams_only(arguments: argparse.Namespace) -> int:
+    """`--only streams`: the streaming assistant benchmarks alone."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        results = stream_bench.benchmarks(
+            server_environment(tmp), tmp, arguments.variants, arguments.database
+        )
+    return _finish(results, started)
+
+
+def _finish(results: list[Result], started: float) -> int:
+    report.write_json(results, RESULTS_PATH)
+    progress(
+        f"done in {time.perf_counter() - started:.0f} s; wrote {RESULTS_PATH.relative_to(ROOT)}"
+    )
+    print(report.format_table(results), flush=True)
+    return report.exit_code(results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    if arguments.only == "streams":
+        return streams_only(arguments)
     started = time.perf_counter()
     home: Outcome | None = None
     burst: tuple[dict[str, Any], list[str]] | None = None
     verified: Outcome | None = None
     enrolment: list[Result] = []
+    streaming: list[Result] = []
     home_problems: list[str] = []
     login_problems: list[str] = []
     both = (home_problems, login_problems)
@@ -400,8 +455,9 @@ def main() -> int:
                 verified = _safely(
                     "argon2id timing", lambda: verify_timings(stored), login_problems
                 )
-        # Last, on its own databases and servers, so it loads nothing measured above.
+        # On their own databases and servers, so they load nothing measured above.
         enrolment = enrol_burst.benchmarks(env, tmp)
+        streaming = stream_bench.benchmarks(env, tmp, arguments.variants, arguments.database)
 
     home_measured, home_details = None, {}
     if home is not None:
@@ -420,13 +476,9 @@ def main() -> int:
         HOME.result(home_measured, home_details, home_problems),
         LOGIN.result(login_measured, login_details, login_problems),
         *enrolment,
+        *streaming,
     ]
-    report.write_json(results, RESULTS_PATH)
-    progress(
-        f"done in {time.perf_counter() - started:.0f} s; wrote {RESULTS_PATH.relative_to(ROOT)}"
-    )
-    print(report.format_table(results), flush=True)
-    return report.exit_code(results)
+    return _finish(results, started)
 
 
 if __name__ == "__main__":

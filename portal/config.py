@@ -42,6 +42,15 @@ SETTINGS: dict[str, Setting] = {
         "postgresql+psycopg://user:pass@host/dbname.",
     ),
     "SQLITE_BUSY_TIMEOUT_MS": Setting(15000, "SQLite busy timeout in milliseconds.", int),
+    "DATABASE_POOL_SIZE": Setting(
+        10,
+        "PostgreSQL connections each worker keeps. Keep workers × (pool size + overflow) "
+        "below the server's max_connections (100 by default).",
+        int,
+    ),
+    "DATABASE_MAX_OVERFLOW": Setting(
+        0, "Extra PostgreSQL connections a worker may open at a peak, beyond the pool.", int
+    ),
     "RATELIMIT_STORAGE_URI": Setting(
         "memory://",
         "Flask-Limiter storage. Use redis://host:6379/0 with several workers so "

@@ -97,7 +97,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql(_sqlite_begin.get())
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout_ms: int = 15000, pool_size: int = 10, max_overflow: int = 0
+) -> Engine:
     """An engine for SQLite (pragmas and IMMEDIATE writes) or PostgreSQL (psycopg 3)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -110,7 +112,14 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
         _configure_sqlite(engine, busy_timeout_ms)
     else:
         engine = create_engine(
-            url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+            url,
+            pool_pre_ping=True,
+            # Under gevent one worker serves many requests at once and may open its whole
+            # pool, so workers × (pool_size + max_overflow) must stay below PostgreSQL's
+            # max_connections; beyond the pool, requests wait for a free connection.
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            hide_parameters=True,
         )
     return engine
 
@@ -124,7 +133,10 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         engine = make_engine(
-            app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+            app.config["DATABASE_URL"],
+            busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            pool_size=app.config["DATABASE_POOL_SIZE"],
+            max_overflow=app.config["DATABASE_MAX_OVERFLOW"],
         )
         app.extensions["portal_db"] = {
             "engine": engine,

@@ -159,3 +159,87 @@ def test_the_exit_code_is_1_when_any_benchmark_fails_or_none_ran():
     assert report.exit_code([passing]) == 0
     assert report.exit_code([passing, failing]) == 1
     assert report.exit_code([]) == 1
+
+
+# The streaming benchmark's HTTP/SSE reader (bench/stream_bench.py) -------------------
+
+
+def _load_stream_bench():
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:  # bench/ is imported as a package from the repository root
+        sys.path.insert(0, root)
+    import bench.stream_bench
+
+    return bench.stream_bench
+
+
+def _feed_in_pieces(parser, data: bytes, size: int) -> list:
+    events = []
+    for start in range(0, len(data), size):
+        events += parser.feed(data[start : start + size])
+    return events
+
+
+_SSE_BODY = (
+    'event: start\ndata: {"message_id": 7}\n\n'
+    'event: delta\ndata: {"text": "안녕"}\n\n'
+    'event: done\ndata: {"message_id": 7}\n\n'
+).encode()
+
+
+def _chunked(body: bytes, size: int) -> bytes:
+    pieces = [body[i : i + size] for i in range(0, len(body), size)]
+    framed = b"".join(f"{len(p):X};ext=1\r\n".encode() + p + b"\r\n" for p in pieces)
+    return framed + b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("chunk", [5, 17])
+@pytest.mark.parametrize("piece", [1, 3, 7, 1000])
+def test_the_stream_reader_decodes_chunked_server_sent_events_cut_anywhere(piece, chunk):
+    stream_bench = _load_stream_bench()
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    parser = stream_bench.ResponseParser()
+    events = _feed_in_pieces(parser, head + _chunked(_SSE_BODY, chunk), piece)
+    assert parser.status == 200
+    assert parser.complete
+    assert parser.keep_alive
+    assert [name for name, _data in events] == ["start", "delta", "done"]
+    assert json.loads(events[1][1]) == {"text": "안녕"}
+
+
+def test_the_stream_reader_is_not_complete_before_the_last_chunk():
+    stream_bench = _load_stream_bench()
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    parser = stream_bench.ResponseParser()
+    events = parser.feed(head + _chunked(_SSE_BODY, 5)[:-5])
+    assert [name for name, _data in events] == ["start", "delta", "done"]
+    assert not parser.complete
+
+
+def test_the_stream_reader_reads_a_sized_json_answer_and_a_body_ending_with_the_connection():
+    stream_bench = _load_stream_bench()
+    sized = stream_bench.ResponseParser()
+    body = b'{"message": "x"}'
+    head = f"HTTP/1.1 409 CONFLICT\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    assert sized.feed(head.encode() + body + b"extra") == []
+    assert (sized.status, sized.complete, sized.keep_alive) == (409, True, False)
+    assert bytes(sized.body) == body
+
+    until_close = stream_bench.ResponseParser()
+    until_close.feed(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n" + _SSE_BODY)
+    assert not until_close.complete
+    until_close.eof()
+    assert until_close.complete
+    assert bytes(until_close.body) == _SSE_BODY
+
+
+def test_a_request_carries_its_length_and_headers():
+    stream_bench = _load_stream_bench()
+    raw = stream_bench.request_bytes(8000, "POST", "/x", {"X-CSRFToken": "t"}, b"{}")
+    assert raw.startswith(b"POST /x HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n")
+    assert b"X-CSRFToken: t\r\n" in raw
+    assert raw.endswith(b"Content-Length: 2\r\n\r\n{}")
