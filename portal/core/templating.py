@@ -57,14 +57,18 @@ ROLE_LABELS = {
 
 
 def _navigation() -> list[NavItem]:
-    if not current_user.is_authenticated:
+    # The user object itself, not the proxy: every attribute read through current_user
+    # costs a context lookup, and this runs on every page.
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return []
+    views = current_app.view_functions
     return [
         item
         for item in NAVIGATION
-        if current_user.role in item.roles
-        and item.endpoint in current_app.view_functions
-        and (not item.only_department_heads or current_user.is_department_head)
+        if user.role in item.roles
+        and item.endpoint in views
+        and (not item.only_department_heads or user.is_department_head)
     ]
 
 
