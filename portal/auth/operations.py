@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from portal.audit.operations import record
 from portal.auth.models import LoginSession
@@ -124,14 +126,26 @@ def start_session(user: User) -> str:
 class SessionCheck:
     login_session: LoginSession | None
     expired_reason: str | None = None
+    user: User | None = None  # the session's owner, loaded with it (when the check passed)
+
+
+@functools.cache
+def _session_with_owner() -> Select[tuple[LoginSession, User]]:
+    # The owner (and their department) comes in the same statement, so the user loader and
+    # the home page need no further query for them. Built once: it runs on every request.
+    return (
+        select(LoginSession, User)
+        .outerjoin(User, User.id == LoginSession.user_id)
+        .options(joinedload(User.department))
+        .where(LoginSession.token_hash == bindparam("token_hash"))
+    )
 
 
 def check_session(user_id: int, token: str, *, touch: bool) -> SessionCheck:
     """Validate a session token against idle and absolute limits; optionally mark activity."""
     cfg = current_app.config
-    login_session = db.session.scalar(
-        select(LoginSession).where(LoginSession.token_hash == _hash_token(token))
-    )
+    row = db.session.execute(_session_with_owner(), {"token_hash": _hash_token(token)}).first()
+    login_session = row[0] if row is not None else None
     if login_session is None or login_session.user_id != user_id:
         return SessionCheck(None, "unknown")
     if login_session.ended_at is not None:
@@ -145,7 +159,7 @@ def check_session(user_id: int, token: str, *, touch: bool) -> SessionCheck:
         return SessionCheck(None, "idle_timeout")
     if touch:
         login_session.last_seen_at = now
-    return SessionCheck(login_session)
+    return SessionCheck(login_session, user=row[1])
 
 
 def session_expires_at(login_session: LoginSession) -> dt.datetime:

@@ -49,7 +49,7 @@ def _load_user(user_id: str) -> User | None:
         g.session_expired_reason = check.expired_reason
         _explain_expiry(check.expired_reason)
         return None
-    user = db.session.get(User, int(user_id))
+    user = check.user if check.user is not None else db.session.get(User, int(user_id))
     if user is None or not user.is_active:
         operations.end_session(token, "deactivated")
         session.clear()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from portal.auth.operations import session_expires_at
 from portal.core.clock import SEOUL, utcnow
@@ -96,7 +101,54 @@ def seoul_date(value: dt.date | None) -> str:
     return format_date(value, "yyyy-MM-dd")
 
 
+def _translations() -> NullTranslations:
+    """Flask-Babel's translations for this request, looked up once per locale.
+
+    Flask-Babel resolves the context, domain and locale again for every message; a page has
+    dozens. The result is kept beside Flask-Babel's own per-request locale and reused only
+    while that very locale object is current, so `refresh()` and `force_locale()` still work.
+    """
+    try:
+        babel_context = g._flask_babel
+        if babel_context.portal_translations[0] is babel_context.babel_locale:
+            return babel_context.portal_translations[1]
+    except (AttributeError, RuntimeError):  # nothing cached yet, or no app context
+        pass
+    translations = get_translations()
+    babel_context = getattr(g, "_flask_babel", None) if g else None
+    locale = getattr(babel_context, "babel_locale", None)
+    if locale is not None:
+        babel_context.portal_translations = (locale, translations)
+    return translations
+
+
+def _install_gettext(app: Flask) -> None:
+    # The same callables Flask-Babel installs (newstyle, so Jinja still escapes and formats
+    # the same way), only with the translations looked up through the per-request cache.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+    # Templates call `_` dozens of times per page; Jinja's alias for it goes through two more
+    # context calls (alias → newstyle wrapper → callable) to do what this does directly.
+    app.jinja_env.globals["_"] = _template_gettext
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: Any) -> str:
+    """Jinja's newstyle `_()`: translate, mark safe under autoescape, always %-format."""
+    translated = _translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704 - the catalogue is trusted, as in Jinja
+    return translated % variables
+
+
 def init_app(app: Flask) -> None:
+    """Filters, the cached gettext callables and the common template context (after Babel)."""
+    _install_gettext(app)
     app.jinja_env.filters["seoul_datetime"] = seoul_datetime
     app.jinja_env.filters["seoul_date"] = seoul_date
     app.jinja_env.trim_blocks = True

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEntry
@@ -67,6 +68,13 @@ def recent_audit(limit: int = 8) -> list[AuditEntry]:
 
 
 def user_with_department(user_id: int) -> User:
+    """The user with their department; no query when this request already loaded both."""
+    session = db.session
+    known = session.identity_map.get(session.identity_key(User, user_id))
+    if known is not None:
+        state = inspect(known)
+        if not state.deleted and "department" not in state.unloaded:
+            return known
     return db.session.scalars(
         select(User).options(joinedload(User.department)).where(User.id == user_id)
     ).one()
@@ -86,25 +94,32 @@ class MandatoryDue:
     has_place: bool  # enrolled, waitlisted or awaiting approval in a session of the course
 
 
-def mandatory_due(user: User) -> list[MandatoryDue]:
-    """Courses mandatory for new appointees that this person still owes (one statement)."""
-    if user.appointed_on is None:
-        return []
+@functools.cache
+def _mandatory_courses() -> Select[tuple[Course, bool]]:
+    # Built once with the person as a parameter: statement construction costs more than the
+    # query on this page, which every new appointee opens.
     has_place = (
         select(Enrollment.id)
         .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
         .where(
             TrainingSession.course_id == Course.id,
-            Enrollment.user_id == user.id,
+            Enrollment.user_id == bindparam("user_id"),
             Enrollment.status.in_(ACTIVE),
         )
         .exists()
     )
-    rows = db.session.execute(
+    return (
         select(Course, has_place)
         .where(Course.is_active, Course.is_mandatory_for_new)
         .order_by(Course.sort_order, Course.title)
-    ).all()
+    )
+
+
+def mandatory_due(user: User) -> list[MandatoryDue]:
+    """Courses mandatory for new appointees that this person still owes (one statement)."""
+    if user.appointed_on is None:
+        return []
+    rows = db.session.execute(_mandatory_courses(), {"user_id": user.id}).all()
     today = today_in_seoul()
     out = []
     for course, placed in rows:

@@ -16,10 +16,12 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @public
 def index():
-    if not current_user.is_authenticated:
+    # The user object itself, not the proxy: each read through current_user is a lookup.
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return redirect(url_for("auth.login"))
     cfg = current_app.config
-    me = queries.user_with_department(current_user.id)
+    me = queries.user_with_department(user.id)
     context = {
         "me": me,
         "days_since_appointment": queries.days_since_appointment(me),
@@ -27,13 +29,14 @@ def index():
     }
     context["mandatory"] = queries.mandatory_due(me)
     context["upcoming"] = upcoming(me.id, limit=3)
-    if current_user.role in (Role.COORDINATOR, Role.ADMIN):
+    role = user.role
+    if role in (Role.COORDINATOR, Role.ADMIN):
         context["figures"] = queries.org_figures(cfg["NEW_APPOINTEE_DAYS"])
-    if current_user.role is Role.COORDINATOR:
+    if role is Role.COORDINATOR:
         context["new_appointees"] = queries.recent_new_appointees(cfg["NEW_APPOINTEE_DAYS"])
-    if current_user.role is Role.ADMIN:
+    if role is Role.ADMIN:
         context["recent_audit"] = queries.recent_audit()
-    return render_template(f"home/{current_user.role.value}.html", **context)
+    return render_template(f"home/{role.value}.html", **context)
 
 
 @bp.route("/me")
