@@ -17,32 +17,12 @@ from sqlalchemy import select
 from portal.assistant.models import DocType, Exercise
 from portal.audit.operations import record
 from portal.catalog.models import Course
-from portal.catalog.sync import Change
+from portal.catalog.sync import Changes
 from portal.core.clock import utcnow
 from portal.db import db
 
 if TYPE_CHECKING:
     from portal.assistant.content import ContentLoadResult, DocTypeSource, ExerciseSource
-
-
-@dataclass(frozen=True)
-class Changes:
-    """Slugs by what a sync does to them."""
-
-    created: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    deactivated: tuple[str, ...] = ()
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.created or self.updated or self.deactivated)
-
-    def slugs(self, change: Change) -> tuple[str, ...]:
-        return getattr(self, change.value)
-
-    def counts(self) -> dict[str, int]:
-        return {change.value: len(self.slugs(change)) for change in Change}
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ def start_workspace(
                 "보내지 마세요."
             )
         )
+    if exercise is not None and exercise.doc_type_id != doc_type.id:
+        raise SandboxError(_("실습 과제의 문서 유형은 바꿀 수 없습니다."))
     choice = registry.choice(model_key)
     if choice is None or not choice.is_enabled:
         raise SandboxError(_("고른 모델을 지금 쓸 수 없습니다. 다른 모델을 고르세요."))

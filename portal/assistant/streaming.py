@@ -110,6 +110,10 @@ class PreparedStream:
     is_offline: bool
 
 
+class ModelUnavailable(Exception):
+    """The conversation's model may no longer be used; the answer is stored as failed."""
+
+
 def prepare(answer: AssistantMessage, conversation: Conversation) -> PreparedStream:
     """Claim a pending answer for streaming (raises LookupError if it is not pending)."""
     if answer.status is not MessageStatus.PENDING:
@@ -123,7 +127,12 @@ def prepare(answer: AssistantMessage, conversation: Conversation) -> PreparedStr
     messages = [{"role": "system", "content": system_prompt(dt_data, ex_data)}, *turns]
     choice = registry.choice(conversation.model_key)
     if choice is None or not choice.is_enabled or not choice.allows(conversation.data_grade):
-        raise PermissionError(conversation.model_key)
+        # An admin disabled the model (or made it external) after the message was posted.
+        answer.status = MessageStatus.FAILED
+        answer.error_code = "model_unavailable"
+        quotas.release_message(conversation.user_id, quotas.periods(answer.created_at)[0])
+        db.session.flush()
+        raise ModelUnavailable(conversation.model_key)
     draft_text = draft.body if draft else ""
 
     def responder(msgs: list[dict[str, str]]) -> str:

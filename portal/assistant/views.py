@@ -213,9 +213,7 @@ def new_workspace():
         chosen = db.session.scalar(
             select(DocType).where(DocType.slug == form.doc_type.data, DocType.is_active)
         )
-        if exercise is not None and chosen is not None and chosen.id != exercise.doc_type_id:
-            form.doc_type.errors = [_("실습 과제의 문서 유형은 바꿀 수 없습니다.")]
-        elif chosen is None:
+        if chosen is None:
             form.doc_type.errors = [_("문서 유형을 고르세요.")]
         else:
             try:
@@ -359,11 +357,8 @@ def stream(message_id: int):
         prepared = streaming.prepare(answer, conversation)
     except LookupError:
         return jsonify(message=_("이 답변은 이미 받았거나 받는 중입니다.")), 409
-    except PermissionError:
-        answer.status = MessageStatus.FAILED
-        answer.error_code = "model_unavailable"
-        quotas.release_message(current_user.id, quotas.periods(answer.created_at)[0])
-        db.session.commit()
+    except streaming.ModelUnavailable:
+        db.session.commit()  # the answer is stored as failed and the message given back
         return jsonify(message=_("이 작업의 모델을 지금 쓸 수 없습니다.")), 409
     # The claim is committed now: the stream below outlives this request's commit point.
     db.session.commit()

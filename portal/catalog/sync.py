@@ -132,12 +132,13 @@ class Change(StrEnum):
 
 
 @dataclass(frozen=True)
-class SyncPlan:
-    courses: tuple[CourseSource, ...]
-    created: tuple[str, ...]
-    updated: tuple[str, ...]
-    unchanged: tuple[str, ...]
-    deactivated: tuple[str, ...]
+class Changes:
+    """Slugs by what a sync does to them (courses here; doc types and exercises too)."""
+
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    deactivated: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -148,6 +149,11 @@ class SyncPlan:
 
     def counts(self) -> dict[str, int]:
         return {change.value: len(self.slugs(change)) for change in Change}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncPlan(Changes):
+    courses: tuple[CourseSource, ...]
 
 
 # ---------------------------------------------------------------- reading courses/

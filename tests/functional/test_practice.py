@@ -15,7 +15,6 @@ from portal.assistant.backends import ModelSpec
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
-    DataGrade,
     DraftVersion,
     GuardEvent,
     MessageRating,
@@ -785,13 +784,6 @@ def test_retention_purge_keeps_submitted_drafts_and_audit(
         )
 
 
-def test_the_grade_is_shown_and_sensitive_allows_only_internal_models(app, as_role, make_workspace):
-    user = as_role(Role.STAFF)
-    draft = make_workspace(user, grade=DataGrade.SENSITIVE)
-    with app.app_context():
-        assert sandbox.conversation_for(draft).data_grade is DataGrade.SENSITIVE
-
-
 # Hardening -------------------------------------------------------------------------------
 
 
@@ -926,3 +918,22 @@ def test_retention_never_cuts_a_workspace_in_use_in_half(app, client, as_role, m
     assert result.exit_code == 0 and "대화 0건" in result.output
     with app.app_context():
         assert sandbox.conversation_for(draft) is not None
+
+
+def test_a_model_disabled_between_send_and_stream_gives_the_message_back(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user, model_key="fake-llm")
+    sent = _send(client, draft.id, "질문").get_json()
+    with app.app_context():
+        db.session.get(ModelSetting, "fake-llm").is_enabled = False
+        db.session.commit()
+    response = client.post(sent["stream_url"], headers={"X-CSRFToken": _token(client)})
+    assert response.status_code == 409 and "모델" in response.get_json()["message"]
+    assert fake_model.chat_requests() == []
+    answer = _answer(app, sent["answer_id"])
+    assert answer.status is MessageStatus.FAILED and answer.error_code == "model_unavailable"
+    with app.app_context():
+        counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
+        assert counter.messages == 0
