@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portal.assistant.workspace import conversations, policy
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python -m bench.stream_bench` from ROOT
     sys.path.insert(0, str(ROOT))
@@ -1262,7 +1264,6 @@ def _setup(given: Path, out: Path) -> None:
     from sqlalchemy import insert, select
 
     from portal import create_app
-    from portal.assistant import operations
     from portal.assistant.models import AssistantLimits, DataGrade, DocType, ModelSetting
     from portal.auth.passwords import hash_password
     from portal.core.clock import utcnow
@@ -1318,7 +1319,7 @@ def _setup(given: Path, out: Path) -> None:
             )
         )
         for user in users:
-            operations.accept_policy(user.id)
+            policy.accept_policy(user.id)
         drafts: dict[str, dict[str, list[list[int]]]] = {}
         counter = 0
         for variant in spec["variants"]:
@@ -1329,7 +1330,7 @@ def _setup(given: Path, out: Path) -> None:
                 for _ in range(count):
                     index = counter % len(users)
                     counter += 1
-                    draft = operations.start_workspace(
+                    draft = conversations.start_workspace(
                         users[index],
                         doc_type=doc_type,
                         exercise=None,

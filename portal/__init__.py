@@ -12,8 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.config import load_config
-
-ROOT = Path(__file__).resolve().parent.parent
+from portal.paths import ROOT
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -96,14 +95,18 @@ def _init_extensions(app: Flask) -> None:
     headers.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    from portal.assistant import registry
+    from portal.assistant.backends import registry
 
     registry.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.assistant.manage_views import bp as practice_manage_bp
-    from portal.assistant.views import bp as assistant_bp
+    # The sandbox's view modules register their routes on the blueprints of blueprint.py.
+    from portal.assistant.blueprint import bp as assistant_bp
+    from portal.assistant.blueprint import manage_bp as practice_manage_bp
+    from portal.assistant.manage import views as _practice_manage_views  # noqa: F401
+    from portal.assistant.review import views as _practice_review_views  # noqa: F401
+    from portal.assistant.workspace import views as _practice_workspace_views  # noqa: F401
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from portal import migrate
+import portal.migrate as migrate
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 

@@ -1,9 +1,26 @@
-"""Database engine, declarative base and the one session per request or command.
+"""Database engine, declarative base, the one session per request or command, and every commit.
 
-Operations only ``flush``; the request commits once (see ``_commit_or_rollback``)
-and CLI commands commit once at their end. SQLite runs in WAL mode with foreign
-keys and a busy timeout, and transactions that may write begin IMMEDIATE, so two
-writers queue on the lock instead of failing half-way with "database is locked".
+This module is the only place that commits (the outbox worker, which sends mail between
+its own short transactions, is the one other). Operations only ``flush``. When they commit:
+
+* **A request** commits once, after the view returned, when the response is a success
+  (``_commit_or_rollback``); a 4xx or 5xx response rolls everything back.
+* **A refusal worth keeping**: a view that answers 4xx but must keep what it recorded (the
+  guard event of a message the personal-data guard held back) calls
+  :meth:`Database.keep_writes_on_refusal` first. A 5xx still rolls back.
+* **A streamed response** (the assistant's answer) commits the request's work before the
+  body starts (:meth:`Database.streamed_response`); the body records its end in its own
+  short transaction (:meth:`Database.stream_transaction`), usable only inside that body.
+* **Slow I/O in a request** (a model call to score a submission) must never run inside an
+  open write transaction, since on SQLite that holds the database's one write lock for every
+  other worker. The view splits the work with :meth:`Database.transaction`: commit the
+  reservation, call the model with no transaction open (:meth:`Database.ensure_idle` checks),
+  then record the result in a new short transaction.
+* **A CLI command** commits once at its end (:meth:`Database.command_transaction`).
+
+SQLite runs in WAL mode with foreign keys and a busy timeout, and transactions that may
+write begin IMMEDIATE, so two writers queue on the lock instead of failing half-way with
+"database is locked".
 """
 
 from __future__ import annotations
@@ -14,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -183,6 +200,57 @@ class Database:
     @contextmanager
     def command_transaction(self) -> Iterator[Session]:
         """The single commit of a CLI command: commit on success, roll back on error."""
+        with self._unit_of_work() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit everything the session did up to the end of the block; roll back on error.
+
+        For a request that must wait on slow I/O (a model call) between its writes: the view
+        wraps the writes before and after the wait in one block each, so that no write
+        transaction is open while it waits. Work after the last block is committed with the
+        request as usual.
+        """
+        with self._unit_of_work() as session:
+            yield session
+
+    def ensure_idle(self) -> None:
+        """Raise unless the session is outside any transaction: call it before slow I/O."""
+        if g.get("_db_session") is not None and self.session.in_transaction():
+            raise RuntimeError("slow I/O inside an open database transaction")
+
+    def keep_writes_on_refusal(self) -> None:
+        """Keep this request's writes even though it answers with a 4xx status.
+
+        A refusal normally rolls back everything the request did. Call this when the
+        refusal itself must be recorded (a guard event, say) and the rest of the request
+        wrote nothing that the refusal should undo. A 5xx response still rolls back.
+        """
+        g._db_keep_on_refusal = True
+
+    def streamed_response(self, body: Iterator[str], **response_kwargs) -> Response:
+        """Commit the request's work now, and answer with ``body`` streamed after it.
+
+        The body outlives the request's commit point, so what the request did (claiming the
+        answer to stream, say) is committed before the first byte, and no transaction stays
+        open while the body waits on the network. Inside the body, write only within
+        :meth:`stream_transaction`.
+        """
+        self.session.commit()
+        g._db_streaming = True
+        return Response(stream_with_context(body), **response_kwargs)
+
+    @contextmanager
+    def stream_transaction(self) -> Iterator[Session]:
+        """A short transaction inside the body of :meth:`streamed_response`; commits at the end."""
+        if not g.get("_db_streaming"):
+            raise RuntimeError("stream_transaction() belongs to the body of streamed_response()")
+        with self._unit_of_work() as session:
+            yield session
+
+    @contextmanager
+    def _unit_of_work(self) -> Iterator[Session]:
         set_write_intent(True)
         session = self.session
         try:
@@ -201,11 +269,16 @@ def _choose_transaction_mode() -> None:
 
 
 def _commit_or_rollback(response: Response) -> Response:
-    """The one commit of a request: only when the response says it succeeded."""
+    """The one commit of a request: only when the response says it succeeded.
+
+    A 4xx response commits too when the view asked to keep its writes
+    (``db.keep_writes_on_refusal()``); a 5xx never does.
+    """
     session = g.get("_db_session")
     if session is None:
         return response
-    if response.status_code < 400:
+    status = response.status_code
+    if status < 400 or (status < 500 and g.get("_db_keep_on_refusal")):
         session.commit()
     else:
         session.rollback()

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from flask import current_app
 
-from portal import ROOT
+from portal.paths import ROOT
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from portal import create_app
+from portal.assistant.workspace import conversations, policy
 from portal.auth.passwords import hash_password
 from portal.core import clock
 from portal.db import db, make_engine
@@ -386,7 +387,6 @@ def make_workspace(app, make_course):
     """A doc type and exercise (made once per test), and a workspace owned by `user`."""
     from sqlalchemy import select
 
-    from portal.assistant import operations as sandbox
     from portal.assistant.models import DataGrade, DocType, Exercise
     from portal.users.models import User
 
@@ -423,8 +423,8 @@ def make_workspace(app, make_course):
                     db.session.add(found)
                     db.session.flush()
             owner = db.session.get(User, user.id)
-            sandbox.accept_policy(owner.id)
-            draft = sandbox.start_workspace(
+            policy.accept_policy(owner.id)
+            draft = conversations.start_workspace(
                 owner,
                 doc_type=doc_type,
                 exercise=found,

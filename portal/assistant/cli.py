@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.assistant import retention
+from portal.assistant.workspace import retention
 from portal.db import db
 
 retention_cli = AppGroup("retention", help="Data retention (보존 기간).")

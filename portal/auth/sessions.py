@@ -6,9 +6,10 @@ import time
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from portal.auth import operations
+from portal.core.clock import utcnow
 from portal.db import db, set_write_intent
 from portal.extensions import login_manager
 from portal.users.models import User
@@ -24,6 +25,17 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_plan_session_touch)
+    app.context_processor(_session_timing)
+
+
+def _session_timing() -> dict[str, int | None]:
+    """Seconds until the login session ends, for the idle-timeout warning of every page."""
+    # Reading current_user loads the login session (g.login_session) if nothing did yet.
+    login_session = g.get("login_session") if current_user.is_authenticated else None
+    if login_session is None:
+        return {"session_seconds_left": None}
+    left = operations.session_expires_at(login_session) - utcnow()
+    return {"session_seconds_left": max(0, int(left.total_seconds()))}
 
 
 def _plan_session_touch() -> None:

@@ -11,10 +11,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from portal import ROOT
-from portal.assistant import content
+from portal.assistant.content import load as content_load
+from portal.assistant.content import sync as content_sync
 from portal.catalog import sync
 from portal.db import db, set_write_intent
+from portal.paths import ROOT
 
 courses_cli = AppGroup("courses", help="Curriculum from courses/ (교육과정).")
 
@@ -64,15 +65,15 @@ def sync_courses(dry_run: bool, root: Path) -> None:
     if dry_run:
         set_write_intent(False)
         plan = sync.plan_sync(loaded)
-        content_plan = content.plan_content_sync(loaded_content)
+        content_plan = content_sync.plan_content_sync(loaded_content)
         db.session.rollback()
     else:
         with db.command_transaction():
             plan = sync.plan_sync(loaded)
             sync.apply_sync(plan)
             db.session.flush()  # exercises find their course by slug
-            content_plan = content.plan_content_sync(loaded_content)
-            content.apply_content_sync(content_plan)
+            content_plan = content_sync.plan_content_sync(loaded_content)
+            content_sync.apply_content_sync(content_plan)
     _echo_changes("과정 동기화 (course sync)", plan)
     if plan.deactivated:
         click.echo(
@@ -91,12 +92,12 @@ def sync_courses(dry_run: bool, root: Path) -> None:
         click.echo("미리 보기: 아무것도 바꾸지 않았습니다 (dry run: nothing was changed).")
 
 
-def _load_or_exit(root: Path) -> tuple[sync.LoadResult, content.ContentLoadResult]:
+def _load_or_exit(root: Path) -> tuple[sync.LoadResult, content_load.ContentLoadResult]:
     """Check the courses, then the document types and exercises; exit on any error."""
     loaded = sync.load_courses(root)
-    loaded_content = content.ContentLoadResult()
+    loaded_content = content_load.ContentLoadResult()
     if root.is_dir():  # a missing folder is already reported by the course loader
-        loaded_content = content.load_content(root, {course.slug for course in loaded.courses})
+        loaded_content = content_load.load_content(root, {course.slug for course in loaded.courses})
     errors = [*loaded.errors, *loaded_content.errors]
     for error in errors:
         click.echo(str(error), err=True)
@@ -108,7 +109,7 @@ def _load_or_exit(root: Path) -> tuple[sync.LoadResult, content.ContentLoadResul
     return loaded, loaded_content
 
 
-def _echo_changes(heading: str, plan: sync.SyncPlan | content.Changes) -> None:
+def _echo_changes(heading: str, plan: sync.SyncPlan | sync.Changes) -> None:
     counts = plan.counts()
     click.echo(
         f"{heading}: "

@@ -205,8 +205,8 @@ def _load_folder(folder: Path, where: str, errors: list[SourceError]) -> CourseS
         )
 
     yml_path = f"{where}/{COURSE_FILE}"
-    data = _read_yaml(folder / COURSE_FILE, yml_path, errors)
-    values = _Fields(data, yml_path, errors).read(folder.name) if data is not None else None
+    data = read_yaml(folder / COURSE_FILE, yml_path, errors)
+    values = FieldReader(data, yml_path, errors).read(folder.name) if data is not None else None
 
     description = _read_markdown(folder / DESCRIPTION_FILE, f"{where}/{DESCRIPTION_FILE}", errors)
     materials = None
@@ -272,7 +272,7 @@ _StrictLoader.add_constructor(
 )
 
 
-def _read_yaml(path: Path, label: str, errors: list[SourceError]) -> dict | None:
+def read_yaml(path: Path, label: str, errors: list[SourceError]) -> dict | None:
     text = _read_text(path, label, errors)
     if text is None:
         return None
@@ -303,10 +303,10 @@ def _read_yaml(path: Path, label: str, errors: list[SourceError]) -> dict | None
     return data
 
 
-_MISSING = object()
+MISSING = object()
 
 
-class _Fields:
+class FieldReader:
     """Reads course.yml's fields, collecting every problem with its field name."""
 
     def __init__(self, data: dict, path: str, errors: list[SourceError]):
@@ -360,16 +360,16 @@ class _Fields:
         }
         return None if len(self.errors) > before else values
 
-    def _get(self, name: str, default: Any = _MISSING) -> Any:
+    def _get(self, name: str, default: Any = MISSING) -> Any:
         value = self.data.get(name, default)
-        if value is _MISSING or (value is None and default is _MISSING):
+        if value is MISSING or (value is None and default is MISSING):
             self.error(name, "필수 항목이 없습니다 (required field is missing)")
-            return _MISSING
+            return MISSING
         return default if value is None else value
 
     def text(self, name: str, *, max_length: int) -> str | None:
         value = self._get(name)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if not isinstance(value, str):
             self.error(name, "문자열이어야 합니다 (must be text)")
@@ -385,7 +385,7 @@ class _Fields:
 
     def choice(self, name: str, enum_cls: type[StrEnum]) -> Any:
         value = self._get(name)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         allowed = ", ".join(member.value for member in enum_cls)
         if not isinstance(value, str) or value not in {m.value for m in enum_cls}:
@@ -393,18 +393,18 @@ class _Fields:
             return None
         return enum_cls(value)
 
-    def boolean(self, name: str, *, default: Any = _MISSING) -> bool | None:
+    def boolean(self, name: str, *, default: Any = MISSING) -> bool | None:
         value = self._get(name, default)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if not isinstance(value, bool):
             self.error(name, "true 또는 false여야 합니다 (must be true or false)")
             return None
         return value
 
-    def integer(self, name: str, bounds: tuple[int, int], *, default: Any = _MISSING) -> Any:
+    def integer(self, name: str, bounds: tuple[int, int], *, default: Any = MISSING) -> Any:
         value = self._get(name, default)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         low, high = bounds
         if isinstance(value, bool) or not isinstance(value, int):
@@ -417,7 +417,7 @@ class _Fields:
 
     def hours(self, name: str) -> Decimal | None:
         value = self._get(name)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         try:
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -459,7 +459,7 @@ class _Fields:
 
     def slug_list(self, name: str, *, own_slug: str | None) -> tuple[str, ...] | None:
         value = self._get(name, default=[])
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if not isinstance(value, list):
             self.error(name, "과정 slug의 목록이어야 합니다 (must be a list of course slugs)")

@@ -15,8 +15,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from portal.auth.operations import session_expires_at
-from portal.core.clock import SEOUL, utcnow
+from portal.core.clock import SEOUL
 from portal.users.models import Role
 
 
@@ -75,13 +74,6 @@ def _navigation() -> list[NavItem]:
         and item.endpoint in views
         and (not item.only_department_heads or user.is_department_head)
     ]
-
-
-def _session_seconds_left() -> int | None:
-    login_session = g.get("login_session")
-    if login_session is None:
-        return None
-    return max(0, int((session_expires_at(login_session) - utcnow()).total_seconds()))
 
 
 def thousands(value: int) -> str:
@@ -160,7 +152,6 @@ def init_app(app: Flask) -> None:
             "navigation": _navigation(),
             "current_locale": str(get_locale() or "ko"),
             "role_labels": ROLE_LABELS,
-            "session_seconds_left": _session_seconds_left(),
             "idle_warning_seconds": current_app.config["SESSION_IDLE_WARNING_SECONDS"],
             "current_path": request.full_path.rstrip("?") if request else "/",
         }

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from portal.assistant import coach, guard
-from portal.assistant.drafts import ai_share_percent
+from portal.assistant.coach import replies
+from portal.assistant.content.context import doc_type_dict, exercise_dict
+from portal.assistant.guard import detect, masking
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
@@ -33,10 +34,10 @@ from portal.assistant.models import (
     PolicyAcceptance,
     Submission,
 )
-from portal.assistant.streaming import doc_type_dict, exercise_dict
+from portal.assistant.workspace.drafts import ai_share_percent
 from portal.core.clock import utcnow
 from portal.db import db
-from portal.demo.sessions import INSTRUCTOR_NUMBER, _demo_users, _ordinary_staff
+from portal.demo.sessions import INSTRUCTOR_NUMBER, demo_users, ordinary_staff
 
 RANDOM_SEED = 2027
 ACCEPTING_STAFF = 140
@@ -72,8 +73,8 @@ def seed_practice(*, policy_version: str) -> PracticeSummary | None:
     doc_types = {d.id: d for d in db.session.scalars(select(DocType))}
     rng = random.Random(RANDOM_SEED)
     now = utcnow()
-    staff = _ordinary_staff()
-    instructor = _demo_users()[INSTRUCTOR_NUMBER]
+    staff = ordinary_staff()
+    instructor = demo_users()[INSTRUCTOR_NUMBER]
 
     accepting = rng.sample(staff, min(ACCEPTING_STAFF, len(staff)))
     for user in accepting:
@@ -93,8 +94,8 @@ def seed_practice(*, policy_version: str) -> PracticeSummary | None:
         dt_data, ex_data = doc_type_dict(doc_type), exercise_dict(exercise)
         started = now - dt.timedelta(days=rng.randint(1, 27), hours=rng.randint(0, 8))
         question = f"개요: {_topic(exercise)}"
-        answer = coach.respond(dt_data, ex_data, [{"role": "user", "content": question}])
-        outline = coach.outline(dt_data, _topic(exercise))
+        answer = replies.respond(dt_data, ex_data, [{"role": "user", "content": question}])
+        outline = replies.outline(dt_data, _topic(exercise))
         segments = [{"text": outline + "\n", "ai": True}]
         if rng.random() < 0.7:
             segments.append({"text": "○ 관련 부서 협의 완료(2개 부서)\n", "ai": False})
@@ -165,7 +166,7 @@ def seed_practice(*, policy_version: str) -> PracticeSummary | None:
             )
         if rng.random() < 0.35:
             sample = rng.choice(PASTED_SAMPLES)
-            findings = [f for f in guard.scan(sample) if f.is_personal]
+            findings = [f for f in detect.scan(sample) if f.is_personal]
             for decision in (GuardDecision.BLOCKED, GuardDecision.MASKED):
                 db.session.add(
                     GuardEvent(
@@ -174,7 +175,7 @@ def seed_practice(*, policy_version: str) -> PracticeSummary | None:
                         conversation_id=conversation.id,
                         decision=decision,
                         kinds=sorted({f.kind for f in findings}),
-                        masked_excerpt=guard.masked_excerpt(sample, findings),
+                        masked_excerpt=masking.masked_excerpt(sample, findings),
                         created_at=started + dt.timedelta(minutes=3),
                     )
                 )
@@ -192,7 +193,7 @@ def seed_practice(*, policy_version: str) -> PracticeSummary | None:
                 submitted_at=submitted,
                 minutes_spent=rng.randint(20, 50),
                 rubric_status="computed",
-                rubric_result=coach.rubric_feedback(dt_data, ex_data, draft.body),
+                rubric_result=replies.rubric_feedback(dt_data, ex_data, draft.body),
                 rubric_model_key="offline",
             )
             if rng.random() < 0.8:

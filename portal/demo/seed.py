@@ -280,7 +280,7 @@ class _People:
         )
 
 
-def _demo_users(org: _Org, password_hash: str, today: dt.date, now: dt.datetime) -> list[User]:
+def demo_users(org: _Org, password_hash: str, today: dt.date, now: dt.datetime) -> list[User]:
     teams = {(plan.name, team.name): team for team, plan in org.teams}
     users = []
     for account in DEMO_ACCOUNTS:
@@ -344,7 +344,7 @@ def seed_demo(*, today: dt.date, progress: Callable[[int], None] | None = None) 
     org = _create_departments()
     # One argon2id hash shared by the four demo accounts: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)
-    demo = _demo_users(org, password_hash, today, now)
+    demo = demo_users(org, password_hash, today, now)
     people = _People(rng, today, now)
     users = demo + _staff(
         org,

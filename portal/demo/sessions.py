@@ -378,14 +378,14 @@ def _note(session: TrainingSession, course: Course) -> SessionNote:
 # --- the whole thing ---------------------------------------------------------------
 
 
-def _demo_users() -> dict[str, User]:
+def demo_users() -> dict[str, User]:
     return {
         u.employee_number: u
         for u in db.session.scalars(select(User).where(User.employee_number.in_(DEMO_NUMBERS)))
     }
 
 
-def _ordinary_staff() -> list[User]:
+def ordinary_staff() -> list[User]:
     return list(
         db.session.scalars(
             select(User)
@@ -430,11 +430,11 @@ def seed_sessions(*, today: dt.date) -> SessionsSummary | None:
     if not courses:
         return None
     rng = random.Random(RANDOM_SEED)
-    demo = _demo_users()
+    demo = demo_users()
     instructor_id = demo[INSTRUCTOR_NUMBER].id
     # The demo coordinator enrols people as a bulk enrolment would (audited override).
     coordinator = Actor(demo[COORDINATOR_NUMBER].id, is_coordinator=True, override=True)
-    staff = _ordinary_staff()
+    staff = ordinary_staff()
     by_slug = {c.slug: c for c in courses}
     done_mandatory: set[int] = set()
 

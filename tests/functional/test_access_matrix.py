@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from portal.assistant.review import submissions
+from portal.assistant.workspace import conversations, drafts
 from portal.auth.access import AUTHENTICATED, PUBLIC
 from portal.users.models import Role
 from tests.access import Expect, collect_matrix
@@ -84,8 +86,6 @@ def targets(app, make_user, department, make_session, make_workspace):
 
 def _sandbox_targets(app, owner, make_workspace) -> dict[str, int]:
     """A submitted exercise workspace with one answered message, all owned by `owner`."""
-    from portal.assistant import drafts, submissions
-    from portal.assistant import operations as sandbox
     from portal.assistant.models import MessageStatus
     from portal.db import db
     from portal.users.models import User
@@ -93,8 +93,8 @@ def _sandbox_targets(app, owner, make_workspace) -> dict[str, int]:
     draft = make_workspace(owner)
     with app.app_context():
         user = db.session.get(User, owner.id)
-        conversation = sandbox.conversation_for(draft)
-        _question, answer = sandbox.post_message(user, conversation, "개요를 만들어 주세요")
+        conversation = conversations.conversation_for(draft)
+        _question, answer = conversations.post_message(user, conversation, "개요를 만들어 주세요")
         answer.content = "□ 추진배경"
         answer.status = MessageStatus.COMPLETE
         draft = db.session.merge(draft)

@@ -10,8 +10,8 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
-from portal.assistant import operations as sandbox
-from portal.assistant.backends import ModelSpec
+from portal.assistant.backends.specs import ModelSpec
+from portal.assistant.manage import operations
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
@@ -24,6 +24,7 @@ from portal.assistant.models import (
     Submission,
     UsageCounter,
 )
+from portal.assistant.workspace import conversations, policy, quotas
 from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
@@ -133,7 +134,7 @@ def test_the_policy_comes_first_and_is_recorded_once(app, client, as_role):
 def test_coordinators_see_who_accepted(app, client, as_role, make_user):
     staff = make_user(Role.STAFF, name="김수용")
     with app.app_context():
-        sandbox.accept_policy(staff.id)
+        policy.accept_policy(staff.id)
         db.session.commit()
     as_role(Role.COORDINATOR)
     page = client.get("/practice/manage/acceptances").get_data(as_text=True)
@@ -365,10 +366,9 @@ def test_a_browser_that_goes_away_closes_the_upstream_call(
 def test_daily_message_quota_warns_then_stops_before_the_model(
     app, client, as_role, make_workspace, fake_model
 ):
-    from portal.assistant import admin_operations, quotas
 
     with app.app_context():
-        admin_operations.set_limits(quotas.DEFAULT_LIMITS | {"daily_messages": 5})
+        operations.set_limits(quotas.DEFAULT_LIMITS | {"daily_messages": 5})
         db.session.commit()
     user = as_role(Role.STAFF)
     draft = make_workspace(user, model_key="fake-llm")
@@ -396,7 +396,6 @@ def test_input_longer_than_the_limit_is_refused(app, client, as_role, make_works
 def test_department_budget_stops_everyone_in_the_department(
     app, client, as_role, make_workspace, make_user, department
 ):
-    from portal.assistant import quotas
 
     user = as_role(Role.STAFF, department_id=department.id)
     draft = make_workspace(user)
@@ -479,8 +478,8 @@ def test_nobody_else_reaches_a_conversation_by_changing_an_id(
     owner = make_user(Role.STAFF)
     draft = make_workspace(owner)
     with app.app_context():
-        conversation = sandbox.conversation_for(draft)
-        _q, answer = sandbox.post_message(
+        conversation = conversations.conversation_for(draft)
+        _q, answer = conversations.post_message(
             db.session.get(User, owner.id), conversation, "비밀스러운 질문"
         )
         db.session.commit()
@@ -488,7 +487,7 @@ def test_nobody_else_reaches_a_conversation_by_changing_an_id(
     for role in (Role.STAFF, Role.COORDINATOR, Role.ADMIN):
         viewer = make_user(role)
         with app.app_context():
-            sandbox.accept_policy(viewer.id)
+            policy.accept_policy(viewer.id)
             db.session.commit()
         other = app.test_client()
         Auth(other).login(viewer)
@@ -515,8 +514,10 @@ def test_figures_show_counts_not_text(app, client, as_role, make_workspace, make
     owner = make_user(Role.STAFF)
     draft = make_workspace(owner)
     with app.app_context():
-        conversation = sandbox.conversation_for(draft)
-        sandbox.post_message(db.session.get(User, owner.id), conversation, "아주 고유한질문문장")
+        conversation = conversations.conversation_for(draft)
+        conversations.post_message(
+            db.session.get(User, owner.id), conversation, "아주 고유한질문문장"
+        )
         db.session.commit()
     as_role(Role.COORDINATOR)
     page = client.get("/practice/manage/figures").get_data(as_text=True)
@@ -588,7 +589,7 @@ def test_offline_submission_gets_computed_feedback_then_an_instructor_review(
     )
     assert done.status_code == 302
     with app.app_context():
-        from portal.assistant.submissions import exercise_requirement_met
+        from portal.assistant.review.submissions import exercise_requirement_met
 
         submission = db.session.get(Submission, submission_id)
         assert submission.review_passed and submission.minutes_without_ai == 90
@@ -757,8 +758,8 @@ def test_retention_purge_keeps_submitted_drafts_and_audit(
     user = as_role(Role.STAFF)
     old = make_workspace(user)
     with app.app_context():
-        conversation = sandbox.conversation_for(old)
-        sandbox.post_message(db.session.get(User, user.id), conversation, "옛 질문")
+        conversation = conversations.conversation_for(old)
+        conversations.post_message(db.session.get(User, user.id), conversation, "옛 질문")
         db.session.commit()
     submitted_id = _write_and_submit(client, old.id)
     idle = make_workspace(user)
@@ -905,7 +906,7 @@ def test_retention_never_cuts_a_workspace_in_use_in_half(app, client, as_role, m
     draft = make_workspace(user)
     # Nobody has asked the assistant anything for months, but the draft is edited today.
     with app.app_context():
-        conversation = sandbox.conversation_for(draft)
+        conversation = conversations.conversation_for(draft)
         conversation.last_activity_at = clock.utcnow() - dt.timedelta(days=200)
         db.session.commit()
     saved = _post_json(
@@ -917,7 +918,7 @@ def test_retention_never_cuts_a_workspace_in_use_in_half(app, client, as_role, m
     result = app.test_cli_runner().invoke(args=["retention", "purge"])
     assert result.exit_code == 0 and "대화 0건" in result.output
     with app.app_context():
-        assert sandbox.conversation_for(draft) is not None
+        assert conversations.conversation_for(draft) is not None
 
 
 def test_a_model_disabled_between_send_and_stream_gives_the_message_back(

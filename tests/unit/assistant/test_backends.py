@@ -13,20 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from portal.assistant import backends
-from portal.assistant.backends import (
-    OFFLINE,
-    BackendError,
-    ChatStream,
-    ModelSpec,
-    TextDelta,
-    Usage,
-    estimate_prompt_tokens,
-    estimate_tokens,
-    make_backend,
-    parse_model_specs,
-    split_for_streaming,
-)
+from portal.assistant.backends import openai_compat
+from portal.assistant.backends.interface import BackendError, ChatStream, TextDelta, Usage
+from portal.assistant.backends.offline import split_for_streaming
+from portal.assistant.backends.registry import make_backend
+from portal.assistant.backends.specs import OFFLINE, ModelSpec, parse_model_specs
+from portal.assistant.backends.usage import estimate_prompt_tokens, estimate_tokens
 from tests.fakes.openai_server import FakeOpenAI, Reply, split_text
 
 MESSAGES = [
@@ -39,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(autouse=True)
 def _close_clients() -> Iterator[None]:
     yield
-    backends.close_clients()
+    openai_compat.close_clients()
 
 
 @pytest.fixture
@@ -256,7 +248,7 @@ def test_rate_limit_without_retry_after(fake: FakeOpenAI) -> None:
     ],
 )
 def test_parse_retry_after(headers: dict[str, str], expected: int | None) -> None:
-    assert backends._parse_retry_after(headers) == expected
+    assert openai_compat._parse_retry_after(headers) == expected
 
 
 @pytest.mark.parametrize("status", [500, 503])
@@ -399,7 +391,7 @@ def test_complete_maps_errors(fake: FakeOpenAI) -> None:
 
 def test_client_and_connection_are_reused(fake: FakeOpenAI) -> None:
     spec = spec_for(fake)
-    assert backends._client_for(spec) is backends._client_for(spec)
+    assert openai_compat._client_for(spec) is openai_compat._client_for(spec)
     backend = make_backend(spec)
     backend.complete(MESSAGES, timeout=2)
     make_backend(spec_for(fake, key="same-server")).complete(MESSAGES, timeout=2)
@@ -640,7 +632,7 @@ def test_fake_server_runs_standalone() -> None:
         assert len(texts) == 4
         assert usages[0].estimated is False
     finally:
-        backends.close_clients()
+        openai_compat.close_clients()
         process.terminate()
         process.wait(5)
         if process.stdout is not None:

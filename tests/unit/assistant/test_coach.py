@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from portal.assistant import coach
-from portal.assistant.coach import CheckResult, check_draft, outline, respond, rubric_feedback
+from portal.assistant.coach import checks
+from portal.assistant.coach.checks import CheckResult, check_draft
+from portal.assistant.coach.replies import outline, respond, rubric_feedback
 
 LABEL = "[연습 코치 · AI 모델 아님]"
 
@@ -265,11 +266,11 @@ def test_outline_of_a_type_without_markers_uses_bracketed_section_titles():
 
 
 def test_applicable_checks_follow_checklist_and_style():
-    assert coach.applicable_checks(plan()) == list(coach.CHECK_IDS)
-    assert coach.applicable_checks(letter()) == ["sections", "hierarchy", "dates"]
-    assert coach.applicable_checks(press()) == ["sections", "sentence-length"]
+    assert checks.applicable_checks(plan()) == list(checks.CHECK_IDS)
+    assert checks.applicable_checks(letter()) == ["sections", "hierarchy", "dates"]
+    assert checks.applicable_checks(press()) == ["sections", "sentence-length"]
     # Nothing required, nothing computable: the idea type has no automatic checks.
-    assert coach.applicable_checks(idea()) == []
+    assert checks.applicable_checks(idea()) == []
 
 
 def test_korean_only_checks_are_skipped_for_a_translation_type():

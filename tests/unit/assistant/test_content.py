@@ -10,7 +10,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from portal.assistant import content
+from portal.assistant.content import load as content_load
+from portal.assistant.content import sync
 from portal.assistant.models import DocType, Draft, Exercise
 from portal.audit.models import AuditEntry
 from portal.catalog.models import Course
@@ -151,8 +152,8 @@ def valid(write_course, write_doc_type, write_exercise):
     write_exercise("report-drafting", "ex-public-bike")
 
 
-def load(root: Path, courses: set[str] | None = None) -> content.ContentLoadResult:
-    return content.load_content(root, {"report-drafting"} if courses is None else courses)
+def load(root: Path, courses: set[str] | None = None) -> content_load.ContentLoadResult:
+    return content_load.load_content(root, {"report-drafting"} if courses is None else courses)
 
 
 def only_error(root: Path, courses: set[str] | None = None):
@@ -519,7 +520,7 @@ def test_a_doctypes_file_or_a_missing_root_is_an_error(root, tmp_path):
     assert [str(e) for e in load(root).errors] == [
         "courses/_doctypes: 폴더여야 합니다 (must be a directory)"
     ]
-    missing = content.load_content(tmp_path / "nowhere", set())
+    missing = content_load.load_content(tmp_path / "nowhere", set())
     assert [str(e) for e in missing.errors] == ["nowhere: 폴더가 없습니다 (directory not found)"]
 
 
@@ -743,12 +744,12 @@ def test_course_and_content_errors_are_reported_together(app, run, valid, write_
 
 
 def test_apply_needs_the_courses_synced_first(ctx, root, valid):
-    plan = content.plan_content_sync(load(root))
+    plan = sync.plan_content_sync(load(root))
     with pytest.raises(ValueError, match="courses not synced yet: report-drafting"):
-        content.apply_content_sync(plan)
+        sync.apply_content_sync(plan)
 
 
 def test_plan_refuses_content_with_errors(ctx, root, valid, write_doc_type):
     write_doc_type("planning-report", version=0)
     with pytest.raises(ValueError):
-        content.plan_content_sync(load(root))
+        sync.plan_content_sync(load(root))

@@ -13,7 +13,13 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-from portal.assistant.export import BODY_FONT, ExportMeta, build_docx, clean_text, date_notation
+from portal.assistant.review.export import (
+    BODY_FONT,
+    ExportMeta,
+    build_docx,
+    clean_text,
+    date_notation,
+)
 
 DISCLOSURE = (
     "이 문서는 생성형 AI(연습 코치)의 도움을 받아 작성했으며, "

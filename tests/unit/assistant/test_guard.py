@@ -12,14 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.assistant.guard import (
-    KINDS,
-    Finding,
-    mask,
-    masked_excerpt,
-    personal_findings,
-    scan,
-)
+from portal.assistant.guard.detect import KINDS, Finding, personal_findings, scan
+from portal.assistant.guard.masking import mask, masked_excerpt
 
 # --------------------------------------------------------------------------- our own helpers
 

@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from portal.assistant import admin_operations, quotas
+from portal.assistant.manage import operations
 from portal.assistant.models import UsageCounter
+from portal.assistant.workspace import quotas
 from portal.core.clock import utcnow
 from portal.db import db, set_write_intent
 from portal.users.models import User
@@ -53,7 +54,7 @@ def test_the_daily_limit_holds_across_two_workers(workers):
             created_at=utcnow(),
         )
         db.session.add(user)
-        admin_operations.set_limits(quotas.DEFAULT_LIMITS | {"daily_messages": limit})
+        operations.set_limits(quotas.DEFAULT_LIMITS | {"daily_messages": limit})
         db.session.commit()
         user_id = user.id
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from portal.assistant.scoring import (
+from portal.assistant.review.scoring import (
     MAX_COMMENT_CHARS,
     ScoringFailed,
     build_scoring_messages,

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from portal import ROOT
-from portal.assistant import content
+from portal.assistant.content import load
 from portal.catalog import sync
+from portal.paths import ROOT
 
 SHIPPED = ROOT / "courses"
 DOC_TYPES = {
@@ -22,15 +22,15 @@ DOC_TYPES = {
 
 
 @pytest.fixture(scope="module")
-def shipped() -> content.ContentLoadResult:
+def shipped() -> load.ContentLoadResult:
     courses = sync.load_courses(SHIPPED)
     assert courses.ok, "\n".join(str(error) for error in courses.errors)
-    loaded = content.load_content(SHIPPED, {course.slug for course in courses.courses})
+    loaded = load.load_content(SHIPPED, {course.slug for course in courses.courses})
     assert loaded.ok, "\n".join(str(error) for error in loaded.errors)
     return loaded
 
 
-def trainee_texts(loaded: content.ContentLoadResult):
+def trainee_texts(loaded: load.ContentLoadResult):
     """(exercise slug, field, text) for everything a trainee may paste into the chat."""
     for exercise in loaded.exercises:
         for key in ("scenario", "source_material", "model_answer"):
@@ -40,7 +40,7 @@ def trainee_texts(loaded: content.ContentLoadResult):
 
 def test_every_shipped_doc_type_and_exercise_loads_without_errors():
     courses = sync.load_courses(SHIPPED)
-    loaded = content.load_content(SHIPPED, {course.slug for course in courses.courses})
+    loaded = load.load_content(SHIPPED, {course.slug for course in courses.courses})
     assert loaded.errors == [], "\n".join(str(error) for error in loaded.errors)
 
 
@@ -117,7 +117,7 @@ def test_no_contact_details_or_resident_numbers_in_exercises(shipped):
 
 
 def test_the_guard_finds_no_personal_data_in_exercises(shipped):
-    guard = pytest.importorskip("portal.assistant.guard")
+    guard = pytest.importorskip("portal.assistant.guard.detect")
     for slug, key, text in trainee_texts(shipped):
         findings = [finding for finding in guard.scan(text) if finding.is_personal]
         assert findings == [], f"{slug}.{key}"
@@ -125,7 +125,7 @@ def test_the_guard_finds_no_personal_data_in_exercises(shipped):
 
 def test_exercise_material_carries_no_classification_markers(shipped):
     # Trainees paste this material into the chat: a marker would stop every send.
-    guard = pytest.importorskip("portal.assistant.guard")
+    guard = pytest.importorskip("portal.assistant.guard.detect")
     for slug, key, text in trainee_texts(shipped):
         assert guard.scan(text) == [], f"{slug}.{key}"
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal import ROOT
 from portal.catalog import sync
 from portal.catalog.markdown import render_markdown
 from portal.catalog.models import Category, Course, Level
 from portal.db import db
+from portal.paths import ROOT
 
 SHIPPED = ROOT / "courses"
 

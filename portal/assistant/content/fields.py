@@ -1,6 +1,6 @@
 """The format of the practice content files in courses/: fields, limits and their readers.
 
-:class:`_Reader` extends the catalogue's field reader (``portal.catalog.sync._Fields``) with
+:class:`ContentReader` extends the catalogue's field reader (``portal.catalog.sync.FieldReader``) with
 nested lists, identifiers and the rules that tie a checklist or rubric ``check`` to the
 document type's style. The ``_read_*`` helpers read the nested parts of a file (structure,
 checklist, style, rubric); :mod:`portal.assistant.content` reads whole files with them.
@@ -13,7 +13,7 @@ import difflib
 import re
 from typing import Any
 
-from portal.catalog.sync import _MISSING, SLUG_PATTERN, SourceError, _Fields
+from portal.catalog.sync import MISSING, SLUG_PATTERN, FieldReader, SourceError
 
 SUFFIX = ".yml"
 
@@ -93,7 +93,7 @@ EXERCISE_FIELDS = (
 RUBRIC_FIELDS = ("id", "title", "description", "max_score", "auto")
 
 
-class _Reader(_Fields):
+class ContentReader(FieldReader):
     """The catalogue's field reader, extended for nested lists and the content rules."""
 
     def __init__(self, data: dict, path: str, errors: list[SourceError], prefix: str = ""):
@@ -103,8 +103,8 @@ class _Reader(_Fields):
     def error(self, name: str, message: str) -> None:
         super().error(f"{self.prefix}{name}", message)
 
-    def nested(self, data: dict, prefix: str) -> _Reader:
-        return _Reader(data, self.path, self.errors, prefix=f"{self.prefix}{prefix}")
+    def nested(self, data: dict, prefix: str) -> ContentReader:
+        return ContentReader(data, self.path, self.errors, prefix=f"{self.prefix}{prefix}")
 
     def unknown(self, allowed: tuple[str, ...]) -> None:
         for key in self.data:
@@ -174,7 +174,7 @@ class _Reader(_Fields):
     def items(self, name: str, bounds: tuple[int, int]) -> list[tuple[int, dict]] | None:
         """A list of mappings, as (1-based position, mapping) pairs."""
         value = self._get(name)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         low, high = bounds
         if not isinstance(value, list) or not value:
@@ -201,7 +201,7 @@ class _Reader(_Fields):
         self, name: str, *, max_length: int, bounds: tuple[int, int], default: Any
     ) -> list[str] | None:
         value = self._get(name, default)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         low, high = bounds
         if not isinstance(value, list):
@@ -235,7 +235,7 @@ class _Reader(_Fields):
 
     def choice_text(self, name: str, allowed: tuple[str, ...]) -> str | None:
         value = self._get(name)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if not isinstance(value, str) or value not in allowed:
             listed = ", ".join(allowed)
@@ -271,7 +271,7 @@ def _style_conflict(check: str, style: dict[str, Any]) -> str | None:
     return None
 
 
-def _read_structure(reader: _Reader) -> list[dict[str, Any]] | None:
+def read_structure(reader: ContentReader) -> list[dict[str, Any]] | None:
     pairs = reader.items("structure", STRUCTURE_COUNT)
     if pairs is None:
         return None
@@ -286,7 +286,7 @@ def _read_structure(reader: _Reader) -> list[dict[str, Any]] | None:
         keywords: list[str] | None = []
         if item.get("keywords") is not None:
             keywords = entry.text_list(
-                "keywords", max_length=KEYWORD_MAX, bounds=KEYWORDS_COUNT, default=_MISSING
+                "keywords", max_length=KEYWORD_MAX, bounds=KEYWORDS_COUNT, default=MISSING
             )
         if title is not None and title in titles:
             entry.duplicate("title", title)
@@ -301,7 +301,9 @@ def _read_structure(reader: _Reader) -> list[dict[str, Any]] | None:
     return sections if len(sections) == len(pairs) else None
 
 
-def _read_checklist(reader: _Reader, style: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+def read_checklist(
+    reader: ContentReader, style: dict[str, Any] | None
+) -> list[dict[str, Any]] | None:
     pairs = reader.items("checklist", CHECKLIST_COUNT)
     if pairs is None:
         return None
@@ -324,9 +326,9 @@ def _read_checklist(reader: _Reader, style: dict[str, Any] | None) -> list[dict[
     return checks if len(checks) == len(pairs) else None
 
 
-def _read_style(reader: _Reader) -> dict[str, Any] | None:
+def read_style(reader: ContentReader) -> dict[str, Any] | None:
     value = reader._get("style")
-    if value is _MISSING:
+    if value is MISSING:
         return None
     if not isinstance(value, dict):
         reader.error("style", "'항목: 값' 형식이어야 합니다 (must be a mapping of fields)")
@@ -337,7 +339,7 @@ def _read_style(reader: _Reader) -> dict[str, Any] | None:
     style = {
         "gaejosik": entry.boolean("gaejosik"),
         "hierarchy": entry.text_list(
-            "hierarchy", max_length=MARKER_MAX, bounds=(0, HIERARCHY_MAX_LEVELS), default=_MISSING
+            "hierarchy", max_length=MARKER_MAX, bounds=(0, HIERARCHY_MAX_LEVELS), default=MISSING
         ),
         "max_sentence_chars": entry.integer("max_sentence_chars", SENTENCE_RANGE),
         "units_required": entry.boolean("units_required"),
@@ -347,9 +349,9 @@ def _read_style(reader: _Reader) -> dict[str, Any] | None:
     return None if len(reader.errors) > before else style
 
 
-def _date_style(entry: _Reader) -> str | None:
+def _date_style(entry: ContentReader) -> str | None:
     value = entry._get("date_style")
-    if value is _MISSING:
+    if value is MISSING:
         return None
     if not isinstance(value, str):
         entry.error("date_style", "문자열이어야 합니다 (must be text)")
@@ -364,7 +366,7 @@ def _date_style(entry: _Reader) -> str | None:
     return value
 
 
-def _read_rubric(reader: _Reader, style: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+def read_rubric(reader: ContentReader, style: dict[str, Any] | None) -> list[dict[str, Any]] | None:
     pairs = reader.items("rubric", RUBRIC_COUNT)
     if pairs is None:
         return None

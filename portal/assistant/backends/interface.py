@@ -28,108 +28,18 @@ estimate for what was sent and received.
 from __future__ import annotations
 
 import contextlib
-import math
-import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-BACKENDS = ("openai", "azure", "offline")
+from portal.assistant.backends.specs import ModelSpec
 
 # ---------------------------------------------------------------------------------------------
 # Configuration
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One configured model endpoint (from ``ASSISTANT_MODELS``), or the offline coach."""
-
-    key: str  # stable id used in the DB, e.g. "offline", "sejong-llm"
-    backend: str  # "openai" | "azure" | "offline"
-    label: str  # shown to users
-    model: str = ""  # model name; the deployment name for Azure
-    base_url: str | None = None
-    api_key: str | None = None  # openai backend: "not-needed" is sent when None
-    azure_endpoint: str | None = None
-    api_version: str | None = None
-    internal: bool = False  # the configuration's hint; admins decide in the DB
-
-    def __repr__(self) -> str:  # never print the API key
-        return f"ModelSpec(key={self.key!r}, backend={self.backend!r}, model={self.model!r})"
-
-
-OFFLINE = ModelSpec(
-    key="offline",
-    backend="offline",
-    label=_l("연습 코치(오프라인, AI 모델 아님)"),  # type: ignore[arg-type]
-    internal=True,
-)
-
-_FIELDS = tuple(f.name for f in fields(ModelSpec))
-_STR_FIELDS = frozenset(_FIELDS) - {"internal"}
-_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-_REQUIRED = {
-    "openai": ("model",),
-    "azure": ("model", "azure_endpoint", "api_version", "api_key"),
-}
-
-
-def parse_model_specs(raw: list[dict[str, Any]]) -> dict[str, ModelSpec]:
-    """Validate ``ASSISTANT_MODELS`` and return the specs by key, the offline coach first.
-
-    Raises ``ValueError`` naming the entry and the problem (unknown field or backend, missing
-    or mistyped field, bad key, duplicate key).
-    """
-    if not isinstance(raw, list):
-        raise ValueError("ASSISTANT_MODELS must be a list of objects")
-    specs: dict[str, ModelSpec] = {OFFLINE.key: OFFLINE}
-    for index, entry in enumerate(raw):
-        where = f"ASSISTANT_MODELS[{index}]"
-        if not isinstance(entry, dict):
-            raise ValueError(f"{where}: each model must be an object, not {type(entry).__name__}")
-        unknown = sorted(set(entry) - set(_FIELDS))
-        if unknown:
-            raise ValueError(
-                f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
-                f"allowed: {', '.join(_FIELDS)}"
-            )
-        for name in ("key", "backend", "label"):
-            if not entry.get(name):
-                raise ValueError(f"{where}: missing required field {name!r}")
-        for name, value in entry.items():
-            if name in _STR_FIELDS and value is not None and not isinstance(value, str):
-                raise ValueError(f"{where}: field {name!r} must be a string")
-        if "internal" in entry and not isinstance(entry["internal"], bool):
-            raise ValueError(f"{where}: field 'internal' must be true or false")
-        key, backend = entry["key"], entry["backend"]
-        where = f"{where} ({key!r})"
-        if backend not in _REQUIRED:
-            hint = " (the offline coach is built in)" if backend == "offline" else ""
-            raise ValueError(f"{where}: unknown backend {backend!r}; use 'openai' or 'azure'{hint}")
-        if not _KEY_RE.match(key):
-            raise ValueError(
-                f"{where}: key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', "
-                "starting with a letter or digit"
-            )
-        if key in specs:
-            reason = "is reserved for the offline coach" if key == OFFLINE.key else "is repeated"
-            raise ValueError(f"{where}: key {key!r} {reason}")
-        for name in _REQUIRED[backend]:
-            if not entry.get(name):
-                raise ValueError(f"{where}: backend {backend!r} needs field {name!r}")
-        for name in ("base_url", "azure_endpoint"):
-            url = entry.get(name)
-            if url and not url.startswith(("http://", "https://")):
-                raise ValueError(f"{where}: {name} must start with http:// or https://")
-        if backend == "azure" and entry.get("base_url"):
-            raise ValueError(f"{where}: azure uses azure_endpoint, not base_url")
-        specs[key] = ModelSpec(**entry)
-    return specs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,57 +167,6 @@ def _format_seconds(value: float | None) -> str:
 # ---------------------------------------------------------------------------------------------
 # Token estimates
 
-_TOKEN_RE = re.compile(
-    r"(?P<hangul>[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3])"
-    r"|(?P<cjk>[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])"
-    r"|(?P<word>[A-Za-z0-9]+)"
-    r"|(?P<space>\s+)"
-    r"|(?P<other>.)",
-    re.DOTALL,
-)
-
-MESSAGE_OVERHEAD_TOKENS = 4  # role and separators of each chat message
-REPLY_PRIMING_TOKENS = 3  # the assistant turn the server opens for the answer
-
-
-def estimate_tokens(text: str) -> int:
-    """Roughly count the tokens of ``text`` for current GPT-style tokenizers.
-
-    Heuristic (errs slightly high, which is the safe side for quotas):
-
-    - each Hangul syllable or jamo: 1 token (o200k-style tokenizers average a little under
-      one token per syllable; older ones more);
-    - each Han / kana character: 1 token;
-    - each run of ASCII letters and digits: 1 token per 4 characters, rounded up;
-    - whitespace: free; any other character (punctuation, symbols such as □ ○): 1 token.
-    """
-    count = 0
-    for match in _TOKEN_RE.finditer(text):
-        kind = match.lastgroup
-        if kind == "space":
-            continue
-        if kind == "word":
-            count += math.ceil(len(match.group()) / 4)
-        else:
-            count += 1
-    return count
-
-
-def estimate_prompt_tokens(messages: list[dict[str, str]]) -> int:
-    """Estimate the prompt tokens of a chat request (content plus per-message overhead)."""
-    total = REPLY_PRIMING_TOKENS
-    for message in messages:
-        total += MESSAGE_OVERHEAD_TOKENS + estimate_tokens(str(message.get("content") or ""))
-    return total
-
-
-def estimate_usage(messages: list[dict[str, str]], completion: str) -> Usage:
-    return Usage(
-        prompt_tokens=estimate_prompt_tokens(messages),
-        completion_tokens=estimate_tokens(completion),
-        estimated=True,
-    )
-
 
 # ---------------------------------------------------------------------------------------------
 # Streams
@@ -390,34 +249,3 @@ class Backend(Protocol):
 
 # ---------------------------------------------------------------------------------------------
 # Offline coach
-
-
-_PIECE_RE = re.compile(r"[^\n.!?。]*(?:[.!?。]+[ \t]*|\n|$)")
-
-
-def split_for_streaming(text: str) -> list[str]:
-    """Split text into sentence- or line-sized pieces that join back to it exactly."""
-    return [piece for piece in _PIECE_RE.findall(text) if piece]
-
-
-class OfflineBackend:
-    """The built-in practice coach: no model is called, so usage is zero and exact."""
-
-    def __init__(self, spec: ModelSpec, responder: Callable[[list[dict[str, str]]], str]) -> None:
-        self.spec = spec
-        self._responder = responder
-
-    def stream_chat(self, messages: list[dict[str, str]], *, timeout: float) -> ChatStream:
-        text = self._responder(messages)
-
-        def events() -> Iterator[TextDelta | Usage]:
-            for piece in split_for_streaming(text):
-                yield TextDelta(piece)
-            yield Usage(0, 0, estimated=False)
-
-        return ChatStream(events())
-
-    def complete(
-        self, messages: list[dict[str, str]], *, timeout: float, json_mode: bool = False
-    ) -> tuple[str, Usage]:
-        return self._responder(messages), Usage(0, 0, estimated=False)

@@ -21,26 +21,26 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.assistant.coach_checks import (
-    _CHECKS,
+from portal.assistant.coach.checks import (
     CHECK_IDS,
     CHECK_LABELS,
+    CHECKS,
     CheckResult,
-    _language_allows,
-    _Outcome,
+    Outcome,
     applicable_checks,
     check_draft,
+    language_allows,
 )
-from portal.assistant.coach_text import (
-    _GANADA,
-    _checklist,
-    _content_lines,
-    _hierarchy,
-    _is_official_letter,
-    _norm,
-    _numbered,
-    _required_sections,
-    _structure,
+from portal.assistant.coach.text import (
+    GANADA,
+    checklist_of,
+    content_lines,
+    hierarchy_of,
+    is_official_letter,
+    normalised,
+    numbered_marker,
+    required_sections,
+    structure_of,
 )
 
 __all__ = [
@@ -71,14 +71,14 @@ def _fill(hint: Any) -> str:
 
 
 def _checklist_footer(dt: dict[str, Any]) -> list[str]:
-    texts = [str(c.get("text")).strip() for c in _checklist(dt) if c.get("text")]
+    texts = [str(c.get("text")).strip() for c in checklist_of(dt) if c.get("text")]
     return [_("※ 점검 목록: %(items)s", items=" / ".join(texts))] if texts else []
 
 
 def _official_letter_outline(dt: dict[str, Any], topic: str) -> str:
     """수신/제목, numbered body (1. 가.), 붙임 and the closing '끝.'."""
-    by_title = {_norm(str(s["title"])): s for s in _structure(dt)}
-    markers = _hierarchy(dt) or ("1.", "가.")
+    by_title = {normalised(str(s["title"])): s for s in structure_of(dt)}
+    markers = hierarchy_of(dt) or ("1.", "가.")
     sub = markers[1] if len(markers) > 1 else "가."
     recipient = by_title.get("수신", {}).get("hint") or _("받는 기관장의 직위(예: ○○시장)")
     lines = [f"[{dt.get('name') or '공문'}] {topic}", "", f"수신  {_fill(recipient)}"]
@@ -88,13 +88,13 @@ def _official_letter_outline(dt: dict[str, Any], topic: str) -> str:
         lines.append(f"(경유)  {_fill(by_title['경유'].get('hint'))}")
     lines += [f"제목  {topic}", ""]
     skip = {"수신", "참조", "경유", "제목", "붙임", "끝"}
-    body = [s for s in _structure(dt) if _norm(str(s["title"])) not in skip]
+    body = [s for s in structure_of(dt) if normalised(str(s["title"])) not in skip]
     for index, section in enumerate(body):
         hint = str(section.get("hint") or "").strip()
         label = f"{section['title']}: {hint}" if hint else str(section["title"])
-        lines.append(f"{_numbered(markers[0], index)} {_fill(label)}")
+        lines.append(f"{numbered_marker(markers[0], index)} {_fill(label)}")
     if body:
-        lines += [f"  {_numbered(sub, i)} {_fill(_('세부 사항'))}" for i in range(2)]
+        lines += [f"  {numbered_marker(sub, i)} {_fill(_('세부 사항'))}" for i in range(2)]
     if "붙임" in by_title:
         attachment = str(by_title["붙임"].get("hint") or "").strip().removeprefix("붙임").strip()
         lines += ["", f"붙임  {_fill(attachment)}  끝."]
@@ -108,26 +108,28 @@ def _official_letter_outline(dt: dict[str, Any], topic: str) -> str:
 def outline(dt: dict[str, Any], topic: str) -> str:
     """The document type's outline for a topic, as plain text to copy into the draft."""
     topic = _clean_topic(topic)
-    if _is_official_letter(dt):
+    if is_official_letter(dt):
         return _official_letter_outline(dt, topic)
-    markers = _hierarchy(dt)
-    numbered = bool(markers) and bool(re.search(rf"[\d{_GANADA}]", markers[0]))
+    markers = hierarchy_of(dt)
+    numbered = bool(markers) and bool(re.search(rf"[\d{GANADA}]", markers[0]))
     lines = [f"[{dt.get('name') or ''}] {topic}".strip(), ""]
-    if "headline" in {c.get("check") for c in _checklist(dt)}:
+    if "headline" in {c.get("check") for c in checklist_of(dt)}:
         top = markers[0] if markers and not numbered else "□"
         lines += [f"{top} {_fill(_('결론·건의를 한두 줄로 먼저 씁니다(두괄식)'))}", ""]
-    for index, section in enumerate(_structure(dt)):
+    for index, section in enumerate(structure_of(dt)):
         title = str(section["title"])
         if not section.get("required"):
             title += _(" (선택)")
         if markers:
-            lines.append(f"{_numbered(markers[0], index)} {title}")
+            lines.append(f"{numbered_marker(markers[0], index)} {title}")
         else:
             lines.append(f"[{title}]")
-        sub = _numbered(markers[1], 0) + " " if len(markers) > 1 else ""
+        sub = numbered_marker(markers[1], 0) + " " if len(markers) > 1 else ""
         lines.append(f"  {sub}{_fill(section.get('hint'))}")
         if len(markers) > 2:
-            lines.append(f"    {_numbered(markers[2], 0)} {_fill(_('세부 근거·수치와 출처'))}")
+            lines.append(
+                f"    {numbered_marker(markers[2], 0)} {_fill(_('세부 근거·수치와 출처'))}"
+            )
         lines.append("")
     return "\n".join([*lines, *_checklist_footer(dt)]).strip()
 
@@ -135,7 +137,7 @@ def outline(dt: dict[str, Any], topic: str) -> str:
 # --- rubric --------------------------------------------------------------------------------
 
 
-def _scaled(max_score: int, outcome: _Outcome) -> int:
+def _scaled(max_score: int, outcome: Outcome) -> int:
     if outcome.result.passed:
         return max_score
     # A failed check never earns full marks, however small the share of bad lines.
@@ -145,7 +147,7 @@ def _scaled(max_score: int, outcome: _Outcome) -> int:
 
 def rubric_feedback(dt: dict[str, Any], ex: dict[str, Any], text: str) -> dict[str, Any]:
     """Score the rubric criteria the coach can compute; leave the rest to people or a model."""
-    lines = _content_lines(text)
+    lines = content_lines(text)
     criteria: list[dict[str, Any]] = []
     for item in ex.get("rubric") or []:
         criterion_id = str(item.get("id"))
@@ -159,19 +161,19 @@ def rubric_feedback(dt: dict[str, Any], ex: dict[str, Any], text: str) -> dict[s
             "comment": _("강사 검토나 모델 채점이 필요합니다(코치가 계산할 수 없는 기준)."),
             "computed": False,
         }
-        if auto in _CHECKS and not _language_allows(dt, auto):
+        if auto in CHECKS and not language_allows(dt, auto):
             entry["comment"] = _(
                 "이 점검은 한국어 문서에만 맞아 이 문서 유형에서는 계산하지 않습니다. "
                 "강사 검토나 모델 채점이 필요합니다."
             )
-        elif auto == "sections" and not _required_sections(dt):
+        elif auto == "sections" and not required_sections(dt):
             entry["comment"] = _(
                 "이 문서 유형에는 필수 항목이 정해져 있지 않아 계산할 수 없습니다."
             )
-        elif auto in _CHECKS and not lines:
+        elif auto in CHECKS and not lines:
             entry.update(score=0, comment=_("초안이 비어 있어 0점입니다."), computed=True)
-        elif auto in _CHECKS:
-            outcome = _CHECKS[auto](dt, lines)
+        elif auto in CHECKS:
+            outcome = CHECKS[auto](dt, lines)
             entry.update(
                 score=_scaled(max_score, outcome), comment=outcome.result.message, computed=True
             )
@@ -243,7 +245,7 @@ def _check_reply(dt: dict[str, Any], text: str) -> list[str]:
     results = check_draft(dt, text)
     manual = [
         str(c.get("text"))
-        for c in _checklist(dt)
+        for c in checklist_of(dt)
         if c.get("check") not in CHECK_IDS and c.get("text")
     ]
     if not results:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -9,10 +10,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.assistant import coach, guard, quotas, registry, scoring
-from portal.assistant.backends import BackendError, Usage, make_backend
-from portal.assistant.drafts import ai_share_percent
-from portal.assistant.export import ExportMeta, build_docx
+from portal.assistant.backends import registry
+from portal.assistant.backends.interface import BackendError, Usage
+from portal.assistant.backends.registry import make_backend
+from portal.assistant.backends.specs import ModelSpec
+from portal.assistant.coach import replies
+from portal.assistant.content.context import doc_type_dict, exercise_dict
+from portal.assistant.errors import SandboxError
+from portal.assistant.guard import detect
+from portal.assistant.guard.events import inspect, record_guard_event
 from portal.assistant.models import (
     Conversation,
     DataGrade,
@@ -22,8 +28,10 @@ from portal.assistant.models import (
     GuardDecision,
     Submission,
 )
-from portal.assistant.operations import SandboxError, inspect, record_guard_event
-from portal.assistant.streaming import doc_type_dict, exercise_dict
+from portal.assistant.review import scoring
+from portal.assistant.review.export import ExportMeta, build_docx
+from portal.assistant.workspace import quotas
+from portal.assistant.workspace.drafts import ai_share_percent
 from portal.audit.operations import record
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
@@ -77,7 +85,7 @@ def submit(user: User, draft: Draft) -> Submission:
     )
     model = registry.choice(conversation.model_key) if conversation else None
     if model is None or model.is_offline:
-        submission.rubric_result = coach.rubric_feedback(
+        submission.rubric_result = replies.rubric_feedback(
             doc_type_dict(doc_type), exercise_dict(exercise), draft.body
         )
         submission.rubric_status = "computed"
@@ -99,10 +107,38 @@ def submit(user: User, draft: Draft) -> Submission:
     return submission
 
 
-def score(submission: Submission) -> Submission:
-    """Ask the conversation's model to score against the rubric (JSON, one retry)."""
+@dataclass(frozen=True)
+class ScoringJob:
+    """What a model scoring call needs, read and reserved before the call."""
+
+    submission_id: int
+    user_id: int
+    department_id: int | None
+    spec: ModelSpec
+    doc_type: dict[str, Any]
+    exercise: dict[str, Any] | None
+    body: str
+    timeout: float
+    day: str
+    month: str
+
+
+@dataclass(frozen=True)
+class ScoringOutcome:
+    status: str  # "scored" or "failed"
+    result: dict[str, Any]
+    usage: list[Usage]
+
+
+def start_scoring(submission: Submission) -> ScoringJob | None:
+    """Check that the model may score this submission and reserve one message of quota.
+
+    Returns None when there is nothing to ask a model (already scored, or the model or the
+    guard refuses, in which case the submission is marked failed with the reason). The
+    caller commits before :func:`run_scoring`, so no transaction is open during the call.
+    """
     if submission.rubric_status not in {"pending", "failed"}:
-        return submission
+        return None
     draft = db.session.get(Draft, submission.draft_id)
     exercise = db.session.get(Exercise, submission.exercise_id)
     doc_type = db.session.get(DocType, draft.doc_type_id)
@@ -118,7 +154,7 @@ def score(submission: Submission) -> Submission:
             "error": _("채점에 쓸 모델을 지금 쓸 수 없습니다. 강사 검토를 기다려 주세요.")
         }
         db.session.flush()
-        return submission
+        return None
     # The guard runs again before this model call, as before every other one.
     report = inspect(submission.body, _grade(conversation))
     if not report.clean:
@@ -128,39 +164,56 @@ def score(submission: Submission) -> Submission:
             or _("제출한 초안에 개인정보로 보이는 항목이 있어 모델 채점을 하지 않았습니다.")
         }
         db.session.flush()
-        return submission
+        return None
     department_id = conversation.department_id if conversation else None
     try:
         quotas.reserve_message(submission.user_id, department_id)
     except quotas.QuotaExceeded as exc:
         raise SandboxError(exc.message, status=429) from None
-    backend = make_backend(model.spec)
-    timeout = float(current_app.config["ASSISTANT_TIMEOUT_SECONDS"])
+    day, month = quotas.periods()
+    return ScoringJob(
+        submission_id=submission.id,
+        user_id=submission.user_id,
+        department_id=department_id,
+        spec=model.spec,
+        doc_type=doc_type_dict(doc_type),
+        exercise=exercise_dict(exercise),
+        body=submission.body,
+        timeout=float(current_app.config["ASSISTANT_TIMEOUT_SECONDS"]),
+        day=day,
+        month=month,
+    )
+
+
+def run_scoring(job: ScoringJob) -> ScoringOutcome:
+    """Ask the model to score against the rubric (JSON, one retry); touches no database."""
+    db.ensure_idle()
+    backend = make_backend(job.spec)
     spent: list[Usage] = []
 
     def complete(messages: list[dict[str, str]]) -> str:
-        text, usage = backend.complete(messages, timeout=timeout, json_mode=True)
+        text, usage = backend.complete(messages, timeout=job.timeout, json_mode=True)
         spent.append(usage)
         return text
 
     try:
-        result = scoring.score_with_model(
-            complete, doc_type_dict(doc_type), exercise_dict(exercise), submission.body
-        )
+        result = scoring.score_with_model(complete, job.doc_type, job.exercise, job.body)
     except scoring.ScoringFailed as exc:
-        submission.rubric_status = "failed"
-        submission.rubric_result = {"error": str(exc.reason)}
+        return ScoringOutcome("failed", {"error": str(exc.reason)}, spent)
     except BackendError as exc:
-        submission.rubric_status = "failed"
-        submission.rubric_result = {"error": str(exc.user_message)}
-    else:
-        submission.rubric_status = "scored"
-        submission.rubric_result = result
-    day, month = quotas.periods()
-    tokens = sum(u.prompt_tokens + u.completion_tokens for u in spent)
-    if not spent:
-        quotas.release_message(submission.user_id, day)  # the model never answered
-    quotas.add_tokens(submission.user_id, department_id, tokens, day, month)
+        return ScoringOutcome("failed", {"error": str(exc.user_message)}, spent)
+    return ScoringOutcome("scored", result, spent)
+
+
+def finish_scoring(job: ScoringJob, outcome: ScoringOutcome) -> Submission:
+    """Store the outcome and settle the quota: tokens spent, or the message given back."""
+    submission = db.session.get(Submission, job.submission_id)
+    submission.rubric_status = outcome.status
+    submission.rubric_result = outcome.result
+    tokens = sum(u.prompt_tokens + u.completion_tokens for u in outcome.usage)
+    if not outcome.usage:
+        quotas.release_message(job.user_id, job.day)  # the model never answered
+    quotas.add_tokens(job.user_id, job.department_id, tokens, job.day, job.month)
     db.session.flush()
     return submission
 
@@ -174,9 +227,16 @@ def record_time(submission: Submission, minutes_without_ai: int, minutes_spent: 
     db.session.flush()
 
 
+def check_not_own(reviewer: User, submission: Submission) -> None:
+    """Nobody reviews their own submission, whatever their role."""
+    if submission.user_id == reviewer.id:
+        raise SandboxError(_("자신이 제출한 과제는 검토할 수 없습니다."), status=403)
+
+
 def review(
     submission: Submission, reviewer: User, score_value: int, comment: str, passed: bool
 ) -> None:
+    check_not_own(reviewer, submission)
     if not 0 <= score_value <= 100:
         raise SandboxError(_("점수는 0점에서 100점 사이로 적어 주세요."))
     comment = comment.strip()
@@ -236,7 +296,7 @@ def export_docx(user: User, draft: Draft, checked: set[str], department_name: st
     missing = [item for item in VERIFICATION_ITEMS if item not in checked]
     if missing:
         raise SandboxError(_("내보내기 전에 확인 항목 네 가지를 모두 확인해 주세요."))
-    findings = [f for f in guard.scan(draft.body) if f.is_personal]
+    findings = [f for f in detect.scan(draft.body) if f.is_personal]
     if findings:
         raise SandboxError(
             _("초안에 개인정보로 보이는 항목이 있습니다. 가린 뒤 내보내세요."), status=422

@@ -4,10 +4,8 @@
 prompt, outline, checklist, style rules); ``courses/<course>/exercises/<slug>.yml`` is a
 실습 과제 of that course (scenario, fictional source material, rubric, model answer).
 ``load_content`` reads and checks them without touching the database and reports every
-problem with its file and field, in the style of ``portal.catalog.sync``; the field rules
-live in :mod:`portal.assistant.content_fields`. Writing them to the database
-(``plan_content_sync``, ``apply_content_sync``) lives in :mod:`portal.assistant.content_sync`
-and is re-exported here. courses/README.md documents the file formats for authors.
+problem with its file and field; the field rules live in :mod:`.fields`. Writing them to
+the database lives in :mod:`.sync`. courses/README.md documents the file formats for authors.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portal.assistant.content_fields import (
+from portal.assistant.content.fields import (
     DESCRIPTION_MAX,
     DOCTYPE_FIELDS,
     EXERCISE_FIELDS,
@@ -31,32 +29,13 @@ from portal.assistant.content_fields import (
     SYSTEM_PROMPT_MAX,
     TITLE_MAX,
     VERSION_RANGE,
-    _read_checklist,
-    _read_rubric,
-    _read_structure,
-    _read_style,
-    _Reader,
+    ContentReader,
+    read_checklist,
+    read_rubric,
+    read_structure,
+    read_style,
 )
-from portal.assistant.content_sync import (
-    Changes,
-    ContentSyncPlan,
-    apply_content_sync,
-    plan_content_sync,
-)
-from portal.catalog.sync import EXERCISES_DIR, SORT_ORDER_RANGE, SourceError, _read_yaml
-
-__all__ = [
-    "DOCTYPES_DIR",
-    "SCHEMA_VERSION",
-    "Changes",
-    "ContentLoadResult",
-    "ContentSyncPlan",
-    "DocTypeSource",
-    "ExerciseSource",
-    "apply_content_sync",
-    "load_content",
-    "plan_content_sync",
-]
+from portal.catalog.sync import EXERCISES_DIR, SORT_ORDER_RANGE, SourceError, read_yaml
 
 DOCTYPES_DIR = "_doctypes"
 
@@ -216,11 +195,11 @@ def _yaml_files(folder: Path, where: str, errors: list[SourceError]) -> list[Pat
 
 
 def _load_doc_type(path: Path, label: str, errors: list[SourceError]) -> DocTypeSource | None:
-    data = _read_yaml(path, label, errors)
+    data = read_yaml(path, label, errors)
     if data is None:
         return None
     before = len(errors)
-    reader = _Reader(data, label, errors)
+    reader = ContentReader(data, label, errors)
     reader.unknown(DOCTYPE_FIELDS)
     slug = reader.slug("slug", path.stem)
     version = reader.integer("version", VERSION_RANGE)
@@ -230,9 +209,9 @@ def _load_doc_type(path: Path, label: str, errors: list[SourceError]) -> DocType
     description = reader.text("description", max_length=DESCRIPTION_MAX)
     description_en = reader.text("description_en", max_length=DESCRIPTION_MAX)
     system_prompt = reader.block("system_prompt", max_length=SYSTEM_PROMPT_MAX)
-    structure = _read_structure(reader)
-    style = _read_style(reader)
-    checklist = _read_checklist(reader, style)
+    structure = read_structure(reader)
+    style = read_style(reader)
+    checklist = read_checklist(reader, style)
     if len(errors) > before:
         return None
     return DocTypeSource(
@@ -260,11 +239,11 @@ def _load_exercise(
     styles: dict[str, dict[str, Any]],
     errors: list[SourceError],
 ) -> ExerciseSource | None:
-    data = _read_yaml(path, label, errors)
+    data = read_yaml(path, label, errors)
     if data is None:
         return None
     before = len(errors)
-    reader = _Reader(data, label, errors)
+    reader = ContentReader(data, label, errors)
     reader.unknown(EXERCISE_FIELDS)
     slug = reader.slug("slug", path.stem)
     version = reader.integer("version", VERSION_RANGE)
@@ -284,7 +263,7 @@ def _load_exercise(
     model_answer = None
     if data.get("model_answer") is not None:
         model_answer = reader.block("model_answer", max_length=MODEL_ANSWER_MAX)
-    rubric = _read_rubric(reader, styles.get(doc_type) if doc_type else None)
+    rubric = read_rubric(reader, styles.get(doc_type) if doc_type else None)
     if len(errors) > before:
         return None
     return ExerciseSource(

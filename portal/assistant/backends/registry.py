@@ -7,12 +7,16 @@ offline coach is always enabled and counts as internal, since nothing leaves the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from portal.assistant.backends import OFFLINE, ModelSpec, parse_model_specs
+from portal.assistant.backends.interface import Backend
+from portal.assistant.backends.offline import OfflineBackend
+from portal.assistant.backends.openai_compat import OpenAIBackend
+from portal.assistant.backends.specs import OFFLINE, ModelSpec, parse_model_specs
 from portal.assistant.models import DataGrade, ModelSetting
 from portal.config import ConfigError
 from portal.db import db
@@ -78,3 +82,16 @@ def enabled_choices(grade: DataGrade | None = None) -> list[ModelChoice]:
 
 def choice(key: str) -> ModelChoice | None:
     return next((c for c in choices() if c.key == key), None)
+
+
+def make_backend(
+    spec: ModelSpec,
+    *,
+    offline_responder: Callable[[list[dict[str, str]]], str] | None = None,
+) -> Backend:
+    """The backend for ``spec``; the offline coach needs its ``offline_responder``."""
+    if spec.backend == "offline":
+        if offline_responder is None:
+            raise ValueError("the offline backend needs an offline_responder")
+        return OfflineBackend(spec, offline_responder)
+    return OpenAIBackend(spec)

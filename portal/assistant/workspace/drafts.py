@@ -13,8 +13,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from portal.assistant.errors import SandboxError
 from portal.assistant.models import Draft, DraftVersion
-from portal.assistant.operations import SandboxError
 from portal.core.clock import utcnow
 from portal.core.templating import thousands
 from portal.db import db

@@ -6,15 +6,13 @@ answer stream (``streaming.py``), which outlives its request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.assistant import guard, quotas, registry
+from portal.assistant.backends import registry
+from portal.assistant.errors import SandboxError
+from portal.assistant.guard.events import GuardBlocked, inspect, record_guard_event
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
@@ -23,11 +21,10 @@ from portal.assistant.models import (
     Draft,
     Exercise,
     GuardDecision,
-    GuardEvent,
     MessageRating,
     MessageStatus,
-    PolicyAcceptance,
 )
+from portal.assistant.workspace import quotas
 from portal.audit.operations import record
 from portal.core.clock import utcnow
 from portal.db import db
@@ -36,51 +33,7 @@ from portal.users.models import User
 RATING_REASONS = ("accurate", "well_structured", "saved_time", "inaccurate", "off_format", "vague")
 
 
-class SandboxError(Exception):
-    """A rule refused the action; ``message`` is for the user, in their language."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
 # Policy --------------------------------------------------------------------------------
-
-
-def policy_version() -> str:
-    return current_app.config["ASSISTANT_POLICY_VERSION"]
-
-
-def has_accepted_policy(user_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(PolicyAcceptance.id).where(
-                PolicyAcceptance.user_id == user_id,
-                PolicyAcceptance.policy_version == policy_version(),
-            )
-        )
-        is not None
-    )
-
-
-def accept_policy(user_id: int) -> None:
-    if has_accepted_policy(user_id):
-        return
-    acceptance = PolicyAcceptance(
-        user_id=user_id, policy_version=policy_version(), accepted_at=utcnow()
-    )
-    try:
-        with db.session.begin_nested():  # a double click in two tabs: the first one counts
-            db.session.add(acceptance)
-    except IntegrityError:
-        return
-    record(
-        "assistant.policy_accepted",
-        target_type="user",
-        target_id=user_id,
-        details={"policy_version": acceptance.policy_version},
-    )
 
 
 # Workspaces ----------------------------------------------------------------------------
@@ -173,109 +126,6 @@ def conversation_for(draft: Draft) -> Conversation | None:
 
 
 # The guard -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GuardReport:
-    findings: list[guard.Finding]
-    refusal: str | None  # a reason no masking can fix (a marker, the grade)
-
-    @property
-    def personal(self) -> list[guard.Finding]:
-        return [f for f in self.findings if f.is_personal]
-
-    @property
-    def clean(self) -> bool:
-        return not self.personal and self.refusal is None
-
-    def as_json(self, text: str) -> dict[str, Any]:
-        return {
-            "clean": self.clean,
-            "refusal": self.refusal,
-            "findings": [
-                {
-                    "kind": f.kind,
-                    "label": str(f.label),
-                    "explanation": str(f.explanation),
-                    "start": f.start,
-                    "end": f.end,
-                    "personal": f.is_personal,
-                    "checksum": f.checksum,
-                }
-                for f in self.findings
-            ],
-            "masked_text": guard.mask(text, self.findings) if self.personal else None,
-        }
-
-
-def inspect(text: str, grade: DataGrade) -> GuardReport:
-    """What the guard finds in text about to be sent at this data grade."""
-    findings = guard.scan(text)
-    refusal = None
-    levels = {f.marker_level for f in findings if not f.is_personal}
-    if "secret" in levels:
-        refusal = _(
-            "대외비·기밀 표시가 있는 자료입니다. 기밀 자료는 어떤 AI 모델에도 보낼 수 없습니다. "
-            "그 자료를 빼고 다시 쓰세요."
-        )
-    elif "sensitive" in levels and grade is DataGrade.PUBLIC:
-        refusal = _(
-            "비공개·내부용 같은 표시가 있는 자료입니다. 공개 등급 대화에는 보낼 수 없습니다. "
-            "그 자료를 빼거나, 민감 등급으로 새 작업을 열어 내부 모델을 쓰세요."
-        )
-    return GuardReport(findings, refusal)
-
-
-def record_guard_event(
-    user: User,
-    conversation: Conversation | None,
-    decision: GuardDecision,
-    text: str,
-    findings: list[guard.Finding],
-) -> GuardEvent:
-    """Store one decision with only the masked excerpt, and audit it (kinds only)."""
-    kinds = sorted({f.kind for f in findings})
-    event = GuardEvent(
-        user_id=user.id,
-        department_id=user.department_id,
-        conversation_id=conversation.id if conversation else None,
-        decision=decision,
-        kinds=kinds,
-        masked_excerpt=guard.masked_excerpt(text, findings),
-        created_at=utcnow(),
-    )
-    db.session.add(event)
-    db.session.flush()
-    record(
-        f"assistant.guard_{decision.value}",
-        target_type="guard_event",
-        target_id=event.id,
-        details={"kinds": kinds, "findings": len(findings)},
-    )
-    return event
-
-
-def mask_text(user: User, conversation: Conversation | None, text: str) -> str:
-    """The text with its personal data masked; the decision is logged as a guard event."""
-    findings = guard.scan(text)
-    personal = [f for f in findings if f.is_personal]
-    if not personal:
-        return text
-    record_guard_event(user, conversation, GuardDecision.MASKED, text, personal)
-    return guard.mask(text, findings)
-
-
-class GuardBlocked(SandboxError):
-    def __init__(self, report: GuardReport, text: str) -> None:
-        super().__init__(
-            report.refusal
-            or _(
-                "개인정보로 보이는 항목이 있어 보내지 않았습니다. 표시된 항목을 가린 뒤 보내세요."
-            ),
-            status=422,
-        )
-        self.report = report
-        self.text = text
 
 
 # Messages ------------------------------------------------------------------------------

@@ -17,21 +17,21 @@ from typing import Any
 
 DEFAULT_HIERARCHY = ("□", "○", "-")
 
-_GANADA = "가나다라마바사아자차카타파하"
+GANADA = "가나다라마바사아자차카타파하"
 _MARKER_ALIASES = {"○": ("○", "◦", "ㅇ"), "-": ("-", "–")}
 # Anything that can open a line before its text: bullets, numbering, heading signs, brackets.
 _PREFIX_RE = re.compile(
     r"^\s*(?:#{1,6}\s*)?(?:[□■○◦ㅇ●◆◇▶▷※*\-–·]\s+)?"
-    rf"(?:[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]{{1,3}}\.|[IVX]{{1,4}}\.|\d{{1,2}}[.)]|\(\d{{1,2}}\)|[{_GANADA}][.)]"
-    rf"|\([{_GANADA}]\))?\s*[\[【<「『]?\s*"
+    rf"(?:[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]{{1,3}}\.|[IVX]{{1,4}}\.|\d{{1,2}}[.)]|\(\d{{1,2}}\)|[{GANADA}][.)]"
+    rf"|\([{GANADA}]\))?\s*[\[【<「『]?\s*"
 )
 _CORE_TRAILING = " \t]】>」』:："
 _BULLET_RE = re.compile(
     r"^\s*(?:[□■○◦ㅇ●◆◇▶▷※*\-–·]|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]{1,3}\.|[IVX]{1,4}\.|\d{1,2}[.)]|\(\d{1,2}\)"
-    rf"|[{_GANADA}][.)]|\([{_GANADA}]\))(?=\s|$)"
+    rf"|[{GANADA}][.)]|\([{GANADA}]\))(?=\s|$)"
 )
 
-_DATE_RE = re.compile(
+DATE_RE = re.compile(
     r"(?<![\d.])(\d{4})\s*(?:년|[.\-/])\s*(\d{1,2})\s*(?:월|[.\-/])\s*(\d{1,2})"
     r"(?:\s*일|\.(?!\d))?(?!\d)"
 )
@@ -39,117 +39,117 @@ _META_START_RE = re.compile(r"^(?:작성|보고자|보고일|담당|부서|일�
 
 
 @dataclass(frozen=True)
-class _Line:
+class Line:
     number: int  # 1-based, as the editor shows it
     text: str
 
 
-def _raw_lines(text: str) -> list[_Line]:
+def raw_lines(text: str) -> list[Line]:
     # Not str.splitlines(): it splits on \x0b, \u2028 … too, so numbers would drift from the editor.
     parts = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return [_Line(i, t) for i, t in enumerate(parts, start=1)]
+    return [Line(i, t) for i, t in enumerate(parts, start=1)]
 
 
-def _content_lines(text: str) -> list[_Line]:
-    return [ln for ln in _raw_lines(text) if ln.text.strip() and not _is_table_row(ln.text)]
+def content_lines(text: str) -> list[Line]:
+    return [ln for ln in raw_lines(text) if ln.text.strip() and not _is_table_row(ln.text)]
 
 
 def _is_table_row(text: str) -> bool:
     return text.lstrip().startswith("|") or "\t" in text.strip()
 
 
-def _norm(text: str) -> str:
+def normalised(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def _style(dt: dict[str, Any]) -> dict[str, Any]:
+def style_of(dt: dict[str, Any]) -> dict[str, Any]:
     style = dt.get("style")
     return style if isinstance(style, dict) else {}
 
 
-def _language(dt: dict[str, Any]) -> str:
-    return str(_style(dt).get("language") or "ko")
+def language_of(dt: dict[str, Any]) -> str:
+    return str(style_of(dt).get("language") or "ko")
 
 
-def _hierarchy(dt: dict[str, Any]) -> tuple[str, ...]:
-    markers = _style(dt).get("hierarchy")
+def hierarchy_of(dt: dict[str, Any]) -> tuple[str, ...]:
+    markers = style_of(dt).get("hierarchy")
     if not isinstance(markers, list):
         return ()
     return tuple(str(m).strip() for m in markers if str(m).strip())
 
 
-def _structure(dt: dict[str, Any]) -> list[dict[str, Any]]:
+def structure_of(dt: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in dt.get("structure") or [] if isinstance(s, dict) and s.get("title")]
 
 
-def _required_sections(dt: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in _structure(dt) if s.get("required")]
+def required_sections(dt: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in structure_of(dt) if s.get("required")]
 
 
-def _checklist(dt: dict[str, Any]) -> list[dict[str, Any]]:
+def checklist_of(dt: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in dt.get("checklist") or [] if isinstance(c, dict)]
 
 
-def _section_keywords(section: dict[str, Any]) -> list[str]:
+def section_keywords(section: dict[str, Any]) -> list[str]:
     words = [str(section.get("title") or ""), *(str(k) for k in section.get("keywords") or [])]
-    return [w for w in dict.fromkeys(_norm(w) for w in words) if w]
+    return [w for w in dict.fromkeys(normalised(w) for w in words) if w]
 
 
-def _marker_pattern(marker: str) -> re.Pattern[str]:
+def marker_pattern(marker: str) -> re.Pattern[str]:
     """A numbering template such as '1.', '가.', '(1)' matches any number or 가나다 letter."""
     alternatives = []
     for form in _MARKER_ALIASES.get(marker, (marker,)):
         body = re.escape(form)
         if re.search(r"\d", form):
             body = re.sub(r"\d+", r"\\d{1,2}", body)
-        elif any(ch in _GANADA for ch in form) and len(form) <= 3:
-            body = re.sub(f"[{_GANADA}]", f"[{_GANADA}]", body)
+        elif any(ch in GANADA for ch in form) and len(form) <= 3:
+            body = re.sub(f"[{GANADA}]", f"[{GANADA}]", body)
         alternatives.append(body)
     return re.compile(r"^\s*(?:" + "|".join(alternatives) + r")(?=\s|$)")
 
 
-def _level_of(text: str, patterns: Sequence[re.Pattern[str]]) -> int | None:
+def level_of(text: str, patterns: Sequence[re.Pattern[str]]) -> int | None:
     for level, pattern in enumerate(patterns):
         if pattern.match(text):
             return level
     return None
 
 
-def _core(text: str) -> str:
+def core_text(text: str) -> str:
     """The line's words without its bullet, numbering or brackets."""
     match = _PREFIX_RE.match(text)
     start = match.end() if match else 0
     return text[start:].strip().rstrip(_CORE_TRAILING).strip()
 
 
-def _heading_core(dt: dict[str, Any], line: _Line) -> str:
+def heading_core(dt: dict[str, Any], line: Line) -> str:
     """The squeezed words of a line that may be a heading; '' for body lines.
 
     Lines under a lower-level marker (○, -, 가.) are body text, never headings.
     """
-    markers = _hierarchy(dt)
-    if markers and _level_of(line.text, [_marker_pattern(m) for m in markers[1:]]) is not None:
+    markers = hierarchy_of(dt)
+    if markers and level_of(line.text, [marker_pattern(m) for m in markers[1:]]) is not None:
         return ""
     if not markers and re.match(r"^\s*[○◦ㅇ\-–·]\s", line.text):
         return ""
-    return _norm(_core(line.text))
+    return normalised(core_text(line.text))
 
 
-def _is_heading_for(section: dict[str, Any], core: str) -> bool:
+def is_heading_for(section: dict[str, Any], core: str) -> bool:
     """A heading starts with the section's keyword, or is short (≤ 20 letters) and holds it."""
     return bool(core) and any(
-        core.startswith(w) or (len(core) <= 20 and w in core) for w in _section_keywords(section)
+        core.startswith(w) or (len(core) <= 20 and w in core) for w in section_keywords(section)
     )
 
 
-def _is_heading(dt: dict[str, Any], line: _Line) -> bool:
-    core = _heading_core(dt, line)
-    return any(_is_heading_for(section, core) for section in _structure(dt))
+def is_heading(dt: dict[str, Any], line: Line) -> bool:
+    core = heading_core(dt, line)
+    return any(is_heading_for(section, core) for section in structure_of(dt))
 
 
 def _starts_with_marker(dt: dict[str, Any], text: str) -> bool:
-    markers = _hierarchy(dt) or DEFAULT_HIERARCHY
-    if _level_of(text, [_marker_pattern(m) for m in markers]) is not None:
+    markers = hierarchy_of(dt) or DEFAULT_HIERARCHY
+    if level_of(text, [marker_pattern(m) for m in markers]) is not None:
         return True
     return _BULLET_RE.match(text) is not None
 
@@ -163,11 +163,11 @@ def _is_meta(text: str) -> bool:
         return True
     if _META_START_RE.match(stripped):
         return True
-    rest = _DATE_RE.sub("", stripped)
-    return rest != stripped and len(_norm(rest)) <= 8
+    rest = DATE_RE.sub("", stripped)
+    return rest != stripped and len(normalised(rest)) <= 8
 
 
-def _without_title(dt: dict[str, Any], lines: list[_Line]) -> list[_Line]:
+def without_title(dt: dict[str, Any], lines: list[Line]) -> list[Line]:
     """Content lines without the document title (a short first line with no bullet).
 
     A first line that starts with a section keyword ("추진배경") is a heading, not a title.
@@ -177,28 +177,28 @@ def _without_title(dt: dict[str, Any], lines: list[_Line]) -> list[_Line]:
     first = lines[0].text.lstrip().lstrip("#")
     if len(first.strip()) > 40 or _starts_with_marker(dt, first):
         return list(lines)
-    core = _norm(_core(first))
-    if any(core.startswith(w) for s in _structure(dt) for w in _section_keywords(s)):
+    core = normalised(core_text(first))
+    if any(core.startswith(w) for s in structure_of(dt) for w in section_keywords(s)):
         return list(lines)
     return list(lines[1:])
 
 
-def _body_lines(dt: dict[str, Any], lines: list[_Line]) -> list[_Line]:
+def body_lines(dt: dict[str, Any], lines: list[Line]) -> list[Line]:
     """Content lines without the title and the date/author lines below it."""
-    rest = _without_title(dt, lines)
+    rest = without_title(dt, lines)
     while rest and _is_meta(rest[0].text):
         rest = rest[1:]
     return rest
 
 
-def _numbered(marker: str, index: int) -> str:
+def numbered_marker(marker: str, index: int) -> str:
     if re.search(r"\d", marker):
         return re.sub(r"\d+", str(index + 1), marker)
-    if any(ch in _GANADA for ch in marker):
-        return re.sub(f"[{_GANADA}]", _GANADA[index % len(_GANADA)], marker)
+    if any(ch in GANADA for ch in marker):
+        return re.sub(f"[{GANADA}]", GANADA[index % len(GANADA)], marker)
     return marker
 
 
-def _is_official_letter(dt: dict[str, Any]) -> bool:
-    titles = {_norm(str(s["title"])) for s in _structure(dt)}
+def is_official_letter(dt: dict[str, Any]) -> bool:
+    titles = {normalised(str(s["title"])) for s in structure_of(dt)}
     return "공문" in str(dt.get("name") or "") or {"수신", "제목"} <= titles

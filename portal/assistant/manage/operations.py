@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.assistant import quotas, registry
+from portal.assistant.backends import registry
+from portal.assistant.errors import SandboxError
 from portal.assistant.models import AssistantLimits, ModelSetting
-from portal.assistant.operations import SandboxError
+from portal.assistant.workspace import quotas
 from portal.audit.operations import record
 from portal.core.clock import utcnow
 from portal.core.templating import thousands

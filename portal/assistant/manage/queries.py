@@ -10,80 +10,15 @@ from sqlalchemy import and_, case, func, select
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
-    DocType,
-    Draft,
-    Exercise,
     GuardEvent,
     PolicyAcceptance,
     Submission,
 )
-from portal.catalog.models import Course
 from portal.core.clock import SEOUL, utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import db
 from portal.org.models import Department
-from portal.scheduling.models import TrainingSession
 from portal.users.models import User
-
-
-def active_doc_types() -> list[DocType]:
-    return list(
-        db.session.scalars(
-            select(DocType).where(DocType.is_active).order_by(DocType.sort_order, DocType.id)
-        )
-    )
-
-
-@dataclass(frozen=True)
-class ExerciseRow:
-    exercise: Exercise
-    course_title: str
-    doc_type_name: str
-
-
-def active_exercises() -> list[ExerciseRow]:
-    rows = db.session.execute(
-        select(Exercise, Course.title, DocType.name)
-        .join(Course, Course.id == Exercise.course_id)
-        .join(DocType, DocType.id == Exercise.doc_type_id)
-        .where(Exercise.is_active, Course.is_active, DocType.is_active)
-        .order_by(Course.sort_order, Course.id, Exercise.sort_order, Exercise.id)
-    ).all()
-    return [ExerciseRow(e, course, dt_name) for e, course, dt_name in rows]
-
-
-def my_drafts(user_id: int, page: int) -> Page:
-    stmt = (
-        select(Draft, DocType.name, Exercise.title)
-        .join(DocType, DocType.id == Draft.doc_type_id)
-        .outerjoin(Exercise, Exercise.id == Draft.exercise_id)
-        .where(Draft.user_id == user_id)
-        .order_by(Draft.updated_at.desc(), Draft.id.desc())
-    )
-    return paginate(stmt, page, per_page=10, scalars=False)
-
-
-def review_queue(page: int, *, pending_only: bool, instructor_id: int | None = None) -> Page:
-    """Submissions to review; for an instructor, only those of courses they teach."""
-    stmt = (
-        select(Submission, Exercise.title, User.name, Department.name)
-        .join(Exercise, Exercise.id == Submission.exercise_id)
-        .join(User, User.id == Submission.user_id)
-        .outerjoin(Department, Department.id == User.department_id)
-        .order_by(Submission.reviewed_at.is_not(None), Submission.submitted_at.desc())
-    )
-    if pending_only:
-        stmt = stmt.where(Submission.reviewed_at.is_(None))
-    if instructor_id is not None:
-        stmt = stmt.where(
-            select(TrainingSession.id)
-            .where(
-                TrainingSession.course_id == Exercise.course_id,
-                TrainingSession.instructor_id == instructor_id,
-            )
-            .exists()
-        )
-    return paginate(stmt, page, per_page=20, scalars=False)
 
 
 def acceptances(page: int, department_id: int | None, version: str) -> Page:

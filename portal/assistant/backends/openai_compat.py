@@ -24,51 +24,16 @@ import logging
 import math
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import openai
 
-from portal.assistant.backend_types import (
-    BACKENDS,
-    MESSAGE_OVERHEAD_TOKENS,
-    OFFLINE,
-    REPLY_PRIMING_TOKENS,
-    Backend,
-    BackendError,
-    ChatStream,
-    ModelSpec,
-    OfflineBackend,
-    TextDelta,
-    Usage,
-    estimate_prompt_tokens,
-    estimate_tokens,
+from portal.assistant.backends.interface import BackendError, ChatStream, TextDelta, Usage
+from portal.assistant.backends.specs import ModelSpec
+from portal.assistant.backends.usage import (
     estimate_usage,
-    parse_model_specs,
-    split_for_streaming,
 )
-
-__all__ = [
-    "BACKENDS",
-    "MESSAGE_OVERHEAD_TOKENS",
-    "OFFLINE",
-    "REPLY_PRIMING_TOKENS",
-    "Backend",
-    "BackendError",
-    "ChatStream",
-    "ModelSpec",
-    "OfflineBackend",
-    "OpenAIBackend",
-    "TextDelta",
-    "Usage",
-    "close_clients",
-    "estimate_prompt_tokens",
-    "estimate_tokens",
-    "estimate_usage",
-    "make_backend",
-    "parse_model_specs",
-    "split_for_streaming",
-]
 
 log = logging.getLogger(__name__)
 
@@ -336,16 +301,3 @@ def _abort(sdk_stream: openai.Stream[Any], state: _StreamState) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def make_backend(
-    spec: ModelSpec,
-    *,
-    offline_responder: Callable[[list[dict[str, str]]], str] | None = None,
-) -> Backend:
-    """The backend for ``spec``; the offline coach needs its ``offline_responder``."""
-    if spec.backend == "offline":
-        if offline_responder is None:
-            raise ValueError("the offline backend needs an offline_responder")
-        return OfflineBackend(spec, offline_responder)
-    return OpenAIBackend(spec)

@@ -8,26 +8,28 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.assistant import operations, submissions
-from portal.assistant.forms import ExportForm, SubmitForm, TimeForm
+from portal.assistant.access import me, own_draft, page_number, policy_required
+from portal.assistant.blueprint import bp, manage_bp
+from portal.assistant.errors import SandboxError
 from portal.assistant.models import Exercise, Submission
-from portal.assistant.views import _me, _own_draft, bp, policy_required
-from portal.auth.access import login_required
+from portal.assistant.review import queries, submissions
+from portal.assistant.review.forms import ExportForm, ReviewForm, SubmitForm, TimeForm
+from portal.auth.access import login_required, role_required
 from portal.db import db
 from portal.org.models import Department
-from portal.users.models import User
+from portal.users.models import Role, User
 
 
 @bp.route("/w/<int:draft_id>/submit", methods=["GET", "POST"])
 @login_required
 @policy_required
 def submit(draft_id: int):
-    draft = _own_draft(draft_id)
+    draft = own_draft(draft_id)
     if draft.exercise_id is None:
         abort(404)
     existing = db.session.scalar(select(Submission).where(Submission.draft_id == draft.id))
@@ -36,8 +38,8 @@ def submit(draft_id: int):
     form = SubmitForm()
     if form.validate_on_submit():
         try:
-            submission = submissions.submit(_me(), draft)
-        except operations.SandboxError as exc:
+            submission = submissions.submit(me(), draft)
+        except SandboxError as exc:
             form.form_errors.append(exc.message)
         else:
             return redirect(url_for("assistant.submission", submission_id=submission.id))
@@ -48,7 +50,7 @@ def submit(draft_id: int):
 def _visible_submission(submission_id: int) -> Submission:
     """The owner's submission, or one the caller may review; otherwise not found."""
     submission = db.session.get(Submission, submission_id) or abort(404)
-    if submission.user_id != current_user.id and not submissions.may_review(_me(), submission):
+    if submission.user_id != current_user.id and not submissions.may_review(me(), submission):
         abort(404)
     return submission
 
@@ -87,11 +89,19 @@ def submission(submission_id: int):
 @policy_required
 def score(submission_id: int):
     item = _owned_submission(submission_id)
+    # Three short transactions, so that no write transaction is open during the model
+    # call (on SQLite it would hold every other writer of the portal): reserve and commit,
+    # call the model, then record the outcome.
     try:
-        submissions.score(item)
-    except operations.SandboxError as exc:
+        with db.transaction():
+            job = submissions.start_scoring(item)
+    except SandboxError as exc:
         flash(exc.message, "error")
         return redirect(url_for("assistant.submission", submission_id=item.id))
+    if job is not None:
+        outcome = submissions.run_scoring(job)
+        with db.transaction():
+            item = submissions.finish_scoring(job, outcome)
     if item.rubric_status == "failed":
         flash(item.rubric_result.get("error", ""), "error")
     return redirect(url_for("assistant.submission", submission_id=item.id))
@@ -116,17 +126,19 @@ def record_time(submission_id: int):
 @login_required
 @policy_required
 def export(draft_id: int):
-    draft = _own_draft(draft_id)
+    draft = own_draft(draft_id)
     form = ExportForm()
     if form.validate_on_submit():
         checked = {name for name in submissions.VERIFICATION_ITEMS if form[name].data}
-        me = _me()
-        department = db.session.get(Department, me.department_id) if me.department_id else None
+        caller = me()
+        department = (
+            db.session.get(Department, caller.department_id) if caller.department_id else None
+        )
         try:
             data = submissions.export_docx(
-                me, draft, checked, department.name if department else ""
+                caller, draft, checked, department.name if department else ""
             )
-        except operations.SandboxError as exc:
+        except SandboxError as exc:
             form.form_errors.append(exc.message)
         else:
             filename = f"{draft.title[:60]}.docx"
@@ -139,3 +151,62 @@ def export(draft_id: int):
             )
             return response
     return render_template("assistant/export.html", form=form, draft=draft)
+
+
+REVIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.ADMIN)
+
+
+@manage_bp.route("/reviews")
+@role_required(*REVIEWERS)
+def reviews():
+    pending_only = request.args.get("all") != "1"
+    return render_template(
+        "assistant/reviews.html",
+        page=queries.review_queue(
+            page_number(),
+            pending_only=pending_only,
+            instructor_id=current_user.id if current_user.role is Role.INSTRUCTOR else None,
+        ),
+        pending_only=pending_only,
+    )
+
+
+@manage_bp.route("/reviews/<int:submission_id>", methods=["GET", "POST"])
+@role_required(*REVIEWERS)
+def review(submission_id: int):
+    reviewer = me()
+    item = db.session.get(Submission, submission_id) or abort(404)
+    if not submissions.may_review(reviewer, item):
+        abort(404)
+    try:
+        submissions.check_not_own(reviewer, item)
+    except SandboxError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("practice_manage.reviews"))
+    form = ReviewForm(
+        score=item.review_score, comment=item.review_comment, passed=bool(item.review_passed)
+    )
+    if form.validate_on_submit():
+        try:
+            submissions.review(
+                item,
+                reviewer,
+                form.score.data,
+                form.comment.data,
+                form.passed.data,
+            )
+        except SandboxError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("검토를 저장했습니다."), "success")
+            return redirect(url_for("practice_manage.reviews"))
+    exercise = db.session.get(Exercise, item.exercise_id)
+    trainee = db.session.get(User, item.user_id)
+    return render_template(
+        "assistant/review.html",
+        form=form,
+        submission=item,
+        exercise=exercise,
+        trainee=trainee,
+        rows=submissions.feedback_rows(item.rubric_result),
+    )

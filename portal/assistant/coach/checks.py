@@ -17,28 +17,28 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.assistant.coach_text import (
-    _DATE_RE,
+from portal.assistant.coach.text import (
+    DATE_RE,
     DEFAULT_HIERARCHY,
-    _body_lines,
-    _checklist,
-    _content_lines,
-    _core,
-    _heading_core,
-    _hierarchy,
-    _is_heading,
-    _is_heading_for,
-    _is_official_letter,
-    _language,
-    _level_of,
-    _Line,
-    _marker_pattern,
-    _norm,
-    _numbered,
-    _required_sections,
-    _section_keywords,
-    _style,
-    _without_title,
+    Line,
+    body_lines,
+    checklist_of,
+    content_lines,
+    core_text,
+    heading_core,
+    hierarchy_of,
+    is_heading,
+    is_heading_for,
+    is_official_letter,
+    language_of,
+    level_of,
+    marker_pattern,
+    normalised,
+    numbered_marker,
+    required_sections,
+    section_keywords,
+    style_of,
+    without_title,
 )
 
 # The checks the coach can compute, in the order they are reported.
@@ -75,7 +75,7 @@ _DATE_STYLE_RE = re.compile(r"(\D*)(\d{4})(\D+)(\d{1,2})(\D+)(\d{1,2})(\D*)")
 # numbers, codes and phone numbers (also when masked by the guard), list numbers, and
 # ordinals such as 제3조.
 _NOT_QUANTITY_RES = (
-    _DATE_RE,
+    DATE_RE,
     re.compile(r"(?<!\d)\d{4}\s*\.\s*\d{1,2}\s*\.(?!\s*\d)"),
     re.compile(r"['’‘]\d{2}\s*\.\s*\d{1,2}\s*\.?"),
     re.compile(r"(?<![\d.])(?:1[0-2]|0?[1-9])\s*\.\s*(?:3[01]|[12]\d|0?[1-9])\s*\.(?!\d)"),
@@ -124,7 +124,7 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
     result: CheckResult
     ratio: float  # share of the criterion met, 0..1; drives computed rubric scores
 
@@ -154,20 +154,20 @@ def _sentences(text: str) -> list[str]:
 # --- the checks ----------------------------------------------------------------------------
 
 
-def _check_sections(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
-    required = _required_sections(dt)
-    body = _without_title(dt, lines)
+def _check_sections(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+    required = required_sections(dt)
+    body = without_title(dt, lines)
     found: list[int] = []
     missing: list[str] = []
     for section in required:
         # A keyword ending in '.' is a closing mark such as 공문's '끝.', found in any line.
-        marks = [w for w in _section_keywords(section) if w.endswith(".")]
+        marks = [w for w in section_keywords(section) if w.endswith(".")]
         number = next(
             (
                 ln.number
                 for ln in body
-                if _is_heading_for(section, _heading_core(dt, ln))
-                or any(mark in _norm(ln.text) for mark in marks)
+                if is_heading_for(section, heading_core(dt, ln))
+                or any(mark in normalised(ln.text) for mark in marks)
             ),
             None,
         )
@@ -178,23 +178,23 @@ def _check_sections(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
     ratio = len(found) / len(required) if required else 1.0
     if not missing:
         message = _("필수 항목 %(count)d개가 모두 있습니다.", count=len(required))
-        return _Outcome(CheckResult("sections", True, message, tuple(found)), ratio)
+        return Outcome(CheckResult("sections", True, message, tuple(found)), ratio)
     message = _(
         "%(missing)s 항목이 없습니다. '%(example)s'처럼 넣으세요.",
         missing=", ".join(missing),
         example=_heading_example(dt, missing[0]),
     )
-    return _Outcome(CheckResult("sections", False, message, tuple(found)), ratio)
+    return Outcome(CheckResult("sections", False, message, tuple(found)), ratio)
 
 
 def _heading_example(dt: dict[str, Any], title: str) -> str:
-    if _is_official_letter(dt):
-        return "…  끝." if _norm(title) == "끝" else f"{title}  …"
-    markers = _hierarchy(dt)
-    return f"{_numbered(markers[0], 0)} {title}" if markers else f"[{title}]"
+    if is_official_letter(dt):
+        return "…  끝." if normalised(title) == "끝" else f"{title}  …"
+    markers = hierarchy_of(dt)
+    return f"{numbered_marker(markers[0], 0)} {title}" if markers else f"[{title}]"
 
 
-def _check_headline(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
+def _check_headline(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     """두괄식 heuristic.
 
     After the title and any date/author lines, look at the content lines that come before the
@@ -202,11 +202,11 @@ def _check_headline(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
     (HEADLINE_WORDS: 건의, 결론, 요약, 목적, 추진, 하고자, 요청) or is a top-level summary box
     line (□ …). A draft that opens straight with its first section heading (□ 추진배경) fails.
     """
-    top = (_hierarchy(dt) or DEFAULT_HIERARCHY)[0]
-    candidates: list[_Line] = []
-    first_heading: _Line | None = None
-    for line in _body_lines(dt, lines):
-        if _is_heading(dt, line):
+    top = (hierarchy_of(dt) or DEFAULT_HIERARCHY)[0]
+    candidates: list[Line] = []
+    first_heading: Line | None = None
+    for line in body_lines(dt, lines):
+        if is_heading(dt, line):
             first_heading = line
             break
         candidates.append(line)
@@ -217,7 +217,7 @@ def _check_headline(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
             message = _(
                 "%(line)d번째 줄에서 결론·목적을 먼저 밝혔습니다(두괄식).", line=line.number
             )
-            return _Outcome(CheckResult("headline", True, message, (line.number,)), 1.0)
+            return Outcome(CheckResult("headline", True, message, (line.number,)), 1.0)
     shown = candidates or ([first_heading] if first_heading else [])
     where = _where([(ln.number, _quote(ln.text)) for ln in shown]) if shown else _("내용 없음")
     message = _(
@@ -226,18 +226,18 @@ def _check_headline(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
         where=where,
         top=top,
     )
-    return _Outcome(CheckResult("headline", False, message, tuple(ln.number for ln in shown)), 0.0)
+    return Outcome(CheckResult("headline", False, message, tuple(ln.number for ln in shown)), 0.0)
 
 
-def _check_hierarchy(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
-    markers = _hierarchy(dt) or DEFAULT_HIERARCHY
-    patterns = [_marker_pattern(m) for m in markers]
+def _check_hierarchy(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+    markers = hierarchy_of(dt) or DEFAULT_HIERARCHY
+    patterns = [marker_pattern(m) for m in markers]
     order = " → ".join(markers)
     previous = -1
     checked = 0
-    bad: list[_Line] = []
+    bad: list[Line] = []
     for line in lines:
-        level = _level_of(line.text, patterns)
+        level = level_of(line.text, patterns)
         if level is None:
             continue
         checked += 1
@@ -246,50 +246,50 @@ def _check_hierarchy(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
         previous = level
     if checked == 0 and lines:
         message = _("기호(%(order)s)를 쓴 줄이 없습니다. 기호로 위계를 나타내세요.", order=order)
-        return _Outcome(CheckResult("hierarchy", False, message), 0.0)
+        return Outcome(CheckResult("hierarchy", False, message), 0.0)
     if not bad:
         message = _("기호가 %(order)s 순서를 지킵니다.", order=order)
-        return _Outcome(CheckResult("hierarchy", True, message), 1.0)
+        return Outcome(CheckResult("hierarchy", True, message), 1.0)
     message = _(
         "%(where)s: 상위 기호 없이 하위 기호가 나왔습니다. 기호는 %(order)s 순서로 씁니다.",
         where=_where([(ln.number, _quote(ln.text)) for ln in bad]),
         order=order,
     )
     lines_ = tuple(ln.number for ln in bad)
-    return _Outcome(CheckResult("hierarchy", False, message, lines_), 1 - len(bad) / checked)
+    return Outcome(CheckResult("hierarchy", False, message, lines_), 1 - len(bad) / checked)
 
 
-def _check_gaejosik(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
-    bad: list[_Line] = []
+def _check_gaejosik(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+    bad: list[Line] = []
     for line in lines:
         endings = (s.rstrip(_TRAILING_PUNCT) for s in _sentences(line.text))
         if any(_NARRATIVE_END_RE.search(e) for e in endings):
             bad.append(line)
     if not bad:
         message = _("모든 줄이 명사형으로 끝맺은 개조식입니다.")
-        return _Outcome(CheckResult("gaejosik", True, message), 1.0)
+        return Outcome(CheckResult("gaejosik", True, message), 1.0)
     message = _(
         "%(where)s: 서술형(~습니다, ~한다)으로 끝납니다. 개조식은 '~추진', '~필요', '~예정', "
         "'~함'처럼 명사형으로 짧게 끝맺습니다.",
         where=_where([(ln.number, _quote(ln.text, tail=True)) for ln in bad]),
     )
     ratio = 1 - len(bad) / len(lines)
-    return _Outcome(CheckResult("gaejosik", False, message, tuple(ln.number for ln in bad)), ratio)
+    return Outcome(CheckResult("gaejosik", False, message, tuple(ln.number for ln in bad)), ratio)
 
 
-def _check_sentence_length(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
-    limit = int(_style(dt).get("max_sentence_chars") or DEFAULT_MAX_SENTENCE_CHARS)
+def _check_sentence_length(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+    limit = int(style_of(dt).get("max_sentence_chars") or DEFAULT_MAX_SENTENCE_CHARS)
     total = 0
-    bad: list[tuple[_Line, int]] = []
+    bad: list[tuple[Line, int]] = []
     for line in lines:
-        sentences = _sentences(_core(line.text))
+        sentences = _sentences(core_text(line.text))
         total += len(sentences)
         longest = max((len(s) for s in sentences), default=0)
         if longest > limit:
             bad.append((line, longest))
     if not bad:
         message = _("모든 문장이 %(limit)d자 이내입니다.", limit=limit)
-        return _Outcome(CheckResult("sentence-length", True, message), 1.0)
+        return Outcome(CheckResult("sentence-length", True, message), 1.0)
     message = _(
         "%(where)s: 문장이 %(limit)d자를 넘습니다(가장 긴 문장 %(longest)d자, 공백 포함). "
         "두 문장으로 나누거나 꾸밈말을 줄이세요.",
@@ -299,7 +299,7 @@ def _check_sentence_length(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
     )
     ratio = 1 - len(bad) / max(total, 1)
     lines_ = tuple(ln.number for ln, _n in bad)
-    return _Outcome(CheckResult("sentence-length", False, message, lines_), ratio)
+    return Outcome(CheckResult("sentence-length", False, message, lines_), ratio)
 
 
 def _unit_problems(text: str) -> tuple[int, list[str]]:
@@ -331,7 +331,7 @@ def _unit_problems(text: str) -> tuple[int, list[str]]:
     return seen, problems
 
 
-def _check_units(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
+def _check_units(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     seen = 0
     bad: list[tuple[int, str]] = []
     # Numbers right under a "(단위: 명)" note take the note's unit, until a blank line or table.
@@ -351,13 +351,13 @@ def _check_units(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
         bad.extend((line.number, _quote(p)) for p in problems)
     if not bad:
         message = _("숫자마다 단위가 붙어 있습니다.")
-        return _Outcome(CheckResult("units", True, message), 1.0)
+        return Outcome(CheckResult("units", True, message), 1.0)
     message = _(
         "%(where)s: 숫자 뒤에 단위가 없습니다. 명, 원, 건, %% 같은 단위를 붙이세요.",
         where=_where(bad),
     )
     lines_ = tuple(dict.fromkeys(n for n, _q in bad))
-    return _Outcome(CheckResult("units", False, message, lines_), 1 - len(bad) / max(seen, 1))
+    return Outcome(CheckResult("units", False, message, lines_), 1 - len(bad) / max(seen, 1))
 
 
 def _date_formatter(style: str) -> Callable[[int, int, int], str] | None:
@@ -374,18 +374,18 @@ def _date_formatter(style: str) -> Callable[[int, int, int], str] | None:
     return render
 
 
-def _check_dates(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
+def _check_dates(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     """Full dates (year, month, day) must read as the type's date_style.
 
     Month-day dates ("11월 중", "11. 27.") are left alone: they are common and often right.
     """
-    style = str(_style(dt).get("date_style") or DEFAULT_DATE_STYLE)
+    style = str(style_of(dt).get("date_style") or DEFAULT_DATE_STYLE)
     render = _date_formatter(style) or _date_formatter(DEFAULT_DATE_STYLE)
     assert render is not None
     seen = 0
     bad: list[tuple[int, str]] = []
     for line in lines:
-        for match in _DATE_RE.finditer(line.text):
+        for match in DATE_RE.finditer(line.text):
             year, month, day = (int(g) for g in match.groups())
             if not (1 <= month <= 12 and 1 <= day <= 31):
                 continue
@@ -396,19 +396,19 @@ def _check_dates(dt: dict[str, Any], lines: list[_Line]) -> _Outcome:
                 bad.append((line.number, f"{written} → {expected}"))
     if not bad:
         message = _("날짜가 '%(style)s' 형식에 맞습니다.", style=style)
-        return _Outcome(CheckResult("dates", True, message), 1.0)
+        return Outcome(CheckResult("dates", True, message), 1.0)
     message = _(
         "%(where)s: 날짜는 '%(style)s' 형식으로 씁니다(연·월·일 글자 대신 온점).",
         where=_where(bad),
         style=style,
     )
     lines_ = tuple(dict.fromkeys(n for n, _q in bad))
-    return _Outcome(CheckResult("dates", False, message, lines_), 1 - len(bad) / max(seen, 1))
+    return Outcome(CheckResult("dates", False, message, lines_), 1 - len(bad) / max(seen, 1))
 
 
 _ANY_LANGUAGE_CHECKS = frozenset({"sections", "sentence-length"})
 
-_CHECKS: dict[str, Callable[[dict[str, Any], list[_Line]], _Outcome]] = {
+CHECKS: dict[str, Callable[[dict[str, Any], list[Line]], Outcome]] = {
     "sections": _check_sections,
     "headline": _check_headline,
     "hierarchy": _check_hierarchy,
@@ -426,28 +426,28 @@ def applicable_checks(dt: dict[str, Any]) -> list[str]:
     Korean (language en or any: translation) keep only the section and sentence-length checks,
     because 개조식, the □/○/- markers, 두괄식 words, Korean units and dates do not carry over.
     """
-    style = _style(dt)
-    wanted = {c.get("check") for c in _checklist(dt)} & set(CHECK_IDS)
+    style = style_of(dt)
+    wanted = {c.get("check") for c in checklist_of(dt)} & set(CHECK_IDS)
     implied = {
         "gaejosik": bool(style.get("gaejosik")),
         "sentence-length": bool(style.get("max_sentence_chars")),
         "units": bool(style.get("units_required")),
         "dates": bool(style.get("date_style")),
-        "hierarchy": bool(_hierarchy(dt)),
+        "hierarchy": bool(hierarchy_of(dt)),
     }
     wanted |= {check for check, on in implied.items() if on}
-    if _required_sections(dt):
+    if required_sections(dt):
         wanted.add("sections")
     else:
         wanted.discard("sections")
-    return [c for c in CHECK_IDS if c in wanted and _language_allows(dt, c)]
+    return [c for c in CHECK_IDS if c in wanted and language_allows(dt, c)]
 
 
-def _language_allows(dt: dict[str, Any], check: str) -> bool:
-    return _language(dt) == "ko" or check in _ANY_LANGUAGE_CHECKS
+def language_allows(dt: dict[str, Any], check: str) -> bool:
+    return language_of(dt) == "ko" or check in _ANY_LANGUAGE_CHECKS
 
 
 def check_draft(dt: dict[str, Any], text: str) -> list[CheckResult]:
     """Run the computable checks that apply to this document type on a draft."""
-    lines = _content_lines(text)
-    return [_CHECKS[check](dt, lines).result for check in applicable_checks(dt)]
+    lines = content_lines(text)
+    return [CHECKS[check](dt, lines).result for check in applicable_checks(dt)]

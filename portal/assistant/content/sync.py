@@ -22,7 +22,7 @@ from portal.core.clock import utcnow
 from portal.db import db
 
 if TYPE_CHECKING:
-    from portal.assistant.content import ContentLoadResult, DocTypeSource, ExerciseSource
+    from portal.assistant.content.load import ContentLoadResult, DocTypeSource, ExerciseSource
 
 
 @dataclass(frozen=True)

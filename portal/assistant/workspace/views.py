@@ -6,10 +6,7 @@ an id in a URL reaches nobody else's work (404, the same as a missing id).
 
 from __future__ import annotations
 
-import functools
-
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -17,84 +14,38 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.assistant import (
-    drafts,
-    operations,
-    queries,
-    quotas,
-    registry,
-    streaming,
+from portal.assistant.access import (
+    me,
+    own_answer,
+    own_conversation,
+    own_draft,
+    page_number,
+    policy_required,
 )
-from portal.assistant.forms import (
-    PolicyForm,
-    WorkspaceForm,
-)
+from portal.assistant.backends import registry
+from portal.assistant.blueprint import bp
+from portal.assistant.errors import SandboxError
+from portal.assistant.guard import events
 from portal.assistant.models import (
-    AssistantMessage,
-    Conversation,
     DataGrade,
     DocType,
-    Draft,
     Exercise,
     MessageRating,
     MessageStatus,
     Submission,
 )
+from portal.assistant.workspace import conversations, drafts, queries, quotas, streaming
+from portal.assistant.workspace.forms import PolicyForm, WorkspaceForm
+from portal.assistant.workspace.policy import accept_policy, has_accepted_policy, policy_version
 from portal.auth.access import login_required
 from portal.catalog.markdown import render_markdown
 from portal.db import db
-from portal.users.models import User
-
-bp = Blueprint("assistant", __name__, url_prefix="/practice")
-
-
-def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
-
-
-def _me() -> User:
-    return db.session.get(User, current_user.id)
-
-
-def policy_required(view):
-    """Send users who have not accepted the current AI-use policy to it first."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if not operations.has_accepted_policy(current_user.id):
-            if request.accept_mimetypes.best == "application/json" or request.is_json:
-                return jsonify(message=_("먼저 AI 활용 수칙에 동의하세요.")), 403
-            return redirect(url_for("assistant.policy", next=request.full_path))
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _own_draft(draft_id: int) -> Draft:
-    draft = db.session.scalar(
-        select(Draft).where(Draft.id == draft_id, Draft.user_id == current_user.id)
-    )
-    return draft or abort(404)
-
-
-def _own_answer(message_id: int) -> tuple[AssistantMessage, Conversation]:
-    row = db.session.execute(
-        select(AssistantMessage, Conversation)
-        .join(Conversation, Conversation.id == AssistantMessage.conversation_id)
-        .where(
-            AssistantMessage.id == message_id,
-            AssistantMessage.role == "assistant",
-            Conversation.user_id == current_user.id,
-        )
-    ).first()
-    return row if row else abort(404)
 
 
 def _abort_json(message: str, status: int):
@@ -130,9 +81,9 @@ def _checked_length(text: str) -> str:
     return text
 
 
-def _json_error(exc: operations.SandboxError) -> tuple[Response, int]:
+def _json_error(exc: SandboxError) -> tuple[Response, int]:
     payload = {"message": exc.message}
-    if isinstance(exc, operations.GuardBlocked):
+    if isinstance(exc, events.GuardBlocked):
         payload["guard"] = exc.report.as_json(exc.text)
     return jsonify(payload), exc.status
 
@@ -148,11 +99,11 @@ def _quota_status():
 @bp.route("/")
 @login_required
 def index():
-    accepted = operations.has_accepted_policy(current_user.id)
+    accepted = has_accepted_policy(current_user.id)
     return render_template(
         "assistant/index.html",
         accepted=accepted,
-        drafts=queries.my_drafts(current_user.id, _page()) if accepted else None,
+        drafts=queries.my_drafts(current_user.id, page_number()) if accepted else None,
         exercises=queries.active_exercises(),
         doc_types=queries.active_doc_types(),
         quota=_quota_status(),
@@ -164,7 +115,7 @@ def index():
 def policy():
     form = PolicyForm()
     if form.validate_on_submit():
-        operations.accept_policy(current_user.id)
+        accept_policy(current_user.id)
         flash(_("AI 활용 수칙에 동의했습니다. 이제 실습 공간을 쓸 수 있습니다."), "success")
         from portal.core.net import local_path
 
@@ -172,8 +123,8 @@ def policy():
     return render_template(
         "assistant/policy.html",
         form=form,
-        accepted=operations.has_accepted_policy(current_user.id),
-        version=operations.policy_version(),
+        accepted=has_accepted_policy(current_user.id),
+        version=policy_version(),
     )
 
 
@@ -217,15 +168,15 @@ def new_workspace():
             form.doc_type.errors = [_("문서 유형을 고르세요.")]
         else:
             try:
-                draft = operations.start_workspace(
-                    _me(),
+                draft = conversations.start_workspace(
+                    me(),
                     doc_type=chosen,
                     exercise=exercise,
                     grade=DataGrade(form.grade.data),
                     model_key=form.model.data,
                     title=form.title.data.strip(),
                 )
-            except operations.SandboxError as exc:
+            except SandboxError as exc:
                 form.form_errors.append(exc.message)
             else:
                 return redirect(url_for("assistant.workspace", draft_id=draft.id))
@@ -244,9 +195,9 @@ def new_workspace():
 @login_required
 @policy_required
 def workspace(draft_id: int):
-    draft = _own_draft(draft_id)
-    conversation = operations.conversation_for(draft)
-    messages = operations.conversation_messages(conversation.id) if conversation else []
+    draft = own_draft(draft_id)
+    conversation = conversations.conversation_for(draft)
+    messages = conversations.conversation_messages(conversation.id) if conversation else []
     ratings = {}
     if messages:
         ratings = {
@@ -278,25 +229,20 @@ def workspace(draft_id: int):
         model=choice,
         quota=_quota_status(),
         submission=submission,
-        reasons=operations.RATING_REASONS,
+        reasons=conversations.RATING_REASONS,
         stale_statuses={MessageStatus.PENDING, MessageStatus.STREAMING},
         render_markdown=render_markdown,
     )
-
-
-def _own_conversation(draft: Draft) -> Conversation:
-    conversation = operations.conversation_for(draft)
-    return conversation or abort(404)
 
 
 @bp.route("/w/<int:draft_id>/model", methods=["POST"])
 @login_required
 @policy_required
 def switch_model(draft_id: int):
-    conversation = _own_conversation(_own_draft(draft_id))
+    conversation = own_conversation(own_draft(draft_id))
     try:
-        operations.switch_model(conversation, request.form.get("model", ""))
-    except operations.SandboxError as exc:
+        conversations.switch_model(conversation, request.form.get("model", ""))
+    except SandboxError as exc:
         flash(exc.message, "error")
     else:
         flash(_("도우미를 바꿨습니다."), "success")
@@ -307,9 +253,9 @@ def switch_model(draft_id: int):
 @login_required
 @policy_required
 def guard_check(draft_id: int):
-    conversation = _own_conversation(_own_draft(draft_id))
+    conversation = own_conversation(own_draft(draft_id))
     text = _checked_length(_json_text())
-    report = operations.inspect(text, conversation.data_grade)
+    report = events.inspect(text, conversation.data_grade)
     return jsonify(report.as_json(text))
 
 
@@ -317,10 +263,10 @@ def guard_check(draft_id: int):
 @login_required
 @policy_required
 def mask(draft_id: int):
-    conversation = _own_conversation(_own_draft(draft_id))
+    conversation = own_conversation(own_draft(draft_id))
     text = _checked_length(_json_text())
-    masked = operations.mask_text(_me(), conversation, text)
-    report = operations.inspect(masked, conversation.data_grade)
+    masked = events.mask_text(me(), conversation, text)
+    report = events.inspect(masked, conversation.data_grade)
     return jsonify(text=masked, guard=report.as_json(masked))
 
 
@@ -328,16 +274,16 @@ def mask(draft_id: int):
 @login_required
 @policy_required
 def post_message(draft_id: int):
-    draft = _own_draft(draft_id)
-    conversation = _own_conversation(draft)
+    draft = own_draft(draft_id)
+    conversation = own_conversation(draft)
     text = _json_text()
     try:
-        question, answer = operations.post_message(_me(), conversation, text)
-    except operations.GuardBlocked as exc:
+        question, answer = conversations.post_message(me(), conversation, text)
+    except events.GuardBlocked as exc:
         # The guard event is kept even though the message is refused.
-        db.session.commit()
+        db.keep_writes_on_refusal()
         return _json_error(exc)
-    except operations.SandboxError as exc:
+    except SandboxError as exc:
         return _json_error(exc)
     status = _quota_status()
     return jsonify(
@@ -352,19 +298,16 @@ def post_message(draft_id: int):
 @login_required
 @policy_required
 def stream(message_id: int):
-    answer, conversation = _own_answer(message_id)
+    answer, conversation = own_answer(message_id)
     try:
         prepared = streaming.prepare(answer, conversation)
     except LookupError:
         return jsonify(message=_("이 답변은 이미 받았거나 받는 중입니다.")), 409
     except streaming.ModelUnavailable:
-        db.session.commit()  # the answer is stored as failed and the message given back
+        db.keep_writes_on_refusal()  # the answer is stored as failed and the message given back
         return jsonify(message=_("이 작업의 모델을 지금 쓸 수 없습니다.")), 409
-    # The claim is committed now: the stream below outlives this request's commit point.
-    db.session.commit()
-    response = Response(
-        stream_with_context(streaming.generate(prepared)), mimetype="text/event-stream"
-    )
+    # The claim is committed before the first byte: the stream outlives the request.
+    response = db.streamed_response(streaming.generate(prepared), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
     return response
@@ -374,7 +317,7 @@ def stream(message_id: int):
 @login_required
 @policy_required
 def rate(message_id: int):
-    answer, _conversation = _own_answer(message_id)
+    answer, _conversation = own_answer(message_id)
     payload = _json_body()
     try:
         score = int(payload.get("score", 0))
@@ -382,10 +325,10 @@ def rate(message_id: int):
         if not isinstance(reasons, list):
             raise ValueError(reasons)
         reasons = [str(r) for r in reasons][:10]
-        operations.rate_message(answer, score, reasons)
+        conversations.rate_message(answer, score, reasons)
     except (TypeError, ValueError):
         return jsonify(message=_("평점은 1점에서 5점 사이로 골라 주세요.")), 400
-    except operations.SandboxError as exc:
+    except SandboxError as exc:
         return _json_error(exc)
     return jsonify(message=_("평가를 저장했습니다. 고맙습니다."))
 
@@ -394,14 +337,14 @@ def rate(message_id: int):
 @login_required
 @policy_required
 def save_draft(draft_id: int):
-    draft = _own_draft(draft_id)
+    draft = own_draft(draft_id)
     payload = _json_body()
     try:
         base = int(payload.get("revision", -1))
         drafts.save_draft(draft, payload.get("segments"), base, str(payload.get("reason", "")))
     except (TypeError, ValueError):
         return jsonify(message=_("초안 형식이 올바르지 않습니다.")), 400
-    except operations.SandboxError as exc:
+    except SandboxError as exc:
         return _json_error(exc)
     return jsonify(
         revision=draft.revision,
@@ -414,7 +357,7 @@ def save_draft(draft_id: int):
 @login_required
 @policy_required
 def versions(draft_id: int):
-    draft = _own_draft(draft_id)
+    draft = own_draft(draft_id)
     return render_template(
         "assistant/versions.html", draft=draft, versions=drafts.draft_versions(draft.id)
     )
@@ -424,15 +367,11 @@ def versions(draft_id: int):
 @login_required
 @policy_required
 def restore(draft_id: int, number: int):
-    draft = _own_draft(draft_id)
+    draft = own_draft(draft_id)
     try:
         drafts.restore_version(draft, number)
-    except operations.SandboxError as exc:
+    except SandboxError as exc:
         flash(exc.message, "error")
         return redirect(url_for("assistant.versions", draft_id=draft.id))
     flash(_("%(number)d번 버전으로 되돌렸습니다.", number=number), "success")
     return redirect(url_for("assistant.workspace", draft_id=draft.id))
-
-
-# Submission, feedback and export live in submission_views.py, on this same blueprint.
-from portal.assistant import submission_views  # noqa: E402, F401

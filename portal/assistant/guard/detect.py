@@ -45,14 +45,22 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import phonenumbers
-from flask_babel import lazy_gettext as _l
 from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
+
+from portal.assistant.guard.checksums import (
+    arn_checksum_ok,
+    brn_checksum_ok,
+    luhn_ok,
+    plausible_birth_date,
+    rrn_checksum_ok,
+)
+from portal.assistant.guard.normalise import digits_of, fold
+from portal.assistant.guard.wording import EXPLANATIONS, LABELS, TOKENS
 
 KINDS = (
     "rrn",
@@ -81,91 +89,6 @@ _SPECIFICITY = (
     "marker",
 )
 
-# Tokens put into masked text. Deliberately plain Korean, not translated: masked text is data
-# (sent to the model, stored in guard events) and must not depend on the reader's language.
-TOKENS = {
-    "rrn": "[주민등록번호]",
-    "arn": "[외국인등록번호]",
-    "passport": "[여권번호]",
-    "driver_licence": "[운전면허번호]",
-    "mobile": "[휴대전화번호]",
-    "phone": "[전화번호]",
-    "email": "[이메일 주소]",
-    "brn": "[사업자등록번호]",
-    "bank_account": "[계좌번호]",
-    "card": "[카드번호]",
-}
-
-_LABELS = {
-    "rrn": _l("주민등록번호"),
-    "arn": _l("외국인등록번호"),
-    "passport": _l("여권번호"),
-    "driver_licence": _l("운전면허번호"),
-    "mobile": _l("휴대전화번호"),
-    "phone": _l("전화번호"),
-    "email": _l("이메일 주소"),
-    "brn": _l("사업자등록번호"),
-    "bank_account": _l("계좌번호"),
-    "card": _l("카드번호"),
-    "marker": _l("보안 등급 표시"),
-}
-
-_EXPLANATIONS = {
-    "rrn": _l(
-        "주민등록번호는 한 사람을 평생 식별하는 고유식별정보입니다. "
-        "외부 AI 모델에 보내면 회수할 수 없으므로 반드시 가려야 합니다."
-    ),
-    "rrn_unchecked": _l(
-        "주민등록번호 형식입니다. 검증번호가 맞지 않지만 2020년 10월 이후 발급된 번호는 "
-        "끝자리가 임의의 숫자이므로 실제 번호일 수 있어, 외부 AI 모델에 보내기 전에 가려야 합니다."
-    ),
-    "arn": _l(
-        "외국인등록번호는 국내 체류 외국인을 식별하는 고유식별정보입니다. "
-        "외부 AI 모델에 보내면 회수할 수 없으므로 반드시 가려야 합니다."
-    ),
-    "arn_unchecked": _l(
-        "외국인등록번호 형식입니다. 검증번호가 맞지 않지만 2020년 10월 이후 발급된 번호는 "
-        "끝자리가 임의의 숫자이므로 실제 번호일 수 있어, 외부 AI 모델에 보내기 전에 가려야 합니다."
-    ),
-    "passport": _l(
-        "여권번호는 법으로 보호되는 고유식별정보입니다. 외부 AI 모델에 보내지 말고 가려야 합니다."
-    ),
-    "driver_licence": _l(
-        "운전면허번호는 법으로 보호되는 고유식별정보입니다. "
-        "외부 AI 모델에 보내지 말고 가려야 합니다."
-    ),
-    "phone": _l(
-        "전화번호는 특정 개인에게 연락할 수 있는 개인정보입니다. "
-        "문서 작성에 필요하지 않으므로 가린 뒤 보내세요."
-    ),
-    "email": _l(
-        "이메일 주소는 특정 개인을 알아볼 수 있는 개인정보입니다. "
-        "문서 작성에 필요하지 않으므로 가린 뒤 보내세요."
-    ),
-    "brn": _l(
-        "사업자등록번호는 개인사업자의 경우 개인을 식별할 수 있는 정보입니다. "
-        "외부 AI 모델에 보내기 전에 가려야 합니다."
-    ),
-    "bank_account": _l(
-        "계좌번호는 금융 피해로 이어질 수 있는 개인 금융정보입니다. "
-        "외부 AI 모델에 보내지 말고 가려야 합니다."
-    ),
-    "card": _l(
-        "카드번호는 부정 사용으로 이어질 수 있는 금융정보입니다. "
-        "외부 AI 모델에 보내지 말고 가려야 합니다."
-    ),
-    "marker_secret": _l(
-        "대외비·기밀 표시가 있는 문서입니다. "
-        "이런 자료는 외부 AI 모델에 입력할 수 없으니 내용을 넣지 마세요."
-    ),
-    "marker_sensitive": _l(
-        "비공개·내부용 등 공개가 제한된 자료라는 표시입니다. "
-        "외부 AI 모델에 넣어도 되는 내용인지, 데이터 등급이 맞는지 먼저 확인하세요."
-    ),
-}
-
-_RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-_BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
 
 _MOBILE_PREFIXES = ("010", "011", "016", "017", "018", "019")
 _PUBLIC_PHONE_TYPES = frozenset(
@@ -181,30 +104,6 @@ _SECRET_MARKER_WORDS = ("대외비", "기밀", "secret", "confidential")
 
 
 # --------------------------------------------------------------------------- normalisation
-
-
-def _build_fold_table() -> dict[int, int]:
-    table = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # full-width ASCII
-    table[0x3000] = ord(" ")  # ideographic space
-    table[0x00A0] = ord(" ")  # no-break space
-    table[0x202F] = ord(" ")  # narrow no-break space
-    for dash in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE58, 0xFE63):
-        table[dash] = ord("-")
-    return table
-
-
-_FOLD = _build_fold_table()
-
-
-def _fold(text: str) -> str:
-    """Map full-width forms, odd spaces and dashes to ASCII, one character for one."""
-    folded = text.translate(_FOLD)
-    assert len(folded) == len(text)
-    return folded
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in _fold(text) if "0" <= ch <= "9")
 
 
 # --------------------------------------------------------------------------- the finding
@@ -225,7 +124,7 @@ class Finding:
         """A phone finding whose number is a Korean mobile number."""
         if self.kind != "phone":
             return False
-        digits = _digits(self.text)
+        digits = digits_of(self.text)
         if self.text.lstrip().startswith(("+", "＋")) and digits.startswith("82"):
             digits = "0" + digits[2:].removeprefix("0")
         return digits.startswith(_MOBILE_PREFIXES)
@@ -237,7 +136,7 @@ class Finding:
     @property
     def label(self) -> str:
         """Korean name of what was found (lazy string)."""
-        return _LABELS[self._label_key]  # type: ignore[return-value]
+        return LABELS[self._label_key]  # type: ignore[return-value]
 
     @property
     def token(self) -> str:
@@ -253,7 +152,7 @@ class Finding:
             key = f"{self.kind}_unchecked"
         else:
             key = self.kind
-        return _EXPLANATIONS[key]  # type: ignore[return-value]
+        return EXPLANATIONS[key]  # type: ignore[return-value]
 
     @property
     def is_personal(self) -> bool:
@@ -265,56 +164,13 @@ class Finding:
         """For markers "secret" or "sensitive"; None for personal data."""
         if self.kind != "marker":
             return None
-        folded = _fold(self.text).lower()
+        folded = fold(self.text).lower()
         if any(word in folded for word in _SECRET_MARKER_WORDS):
             return "secret"
         return "sensitive"
 
 
 # --------------------------------------------------------------------------- checksums
-
-
-def _rrn_sum(digits: str) -> int:
-    return sum(int(d) * w for d, w in zip(digits[:12], _RRN_WEIGHTS, strict=True))
-
-
-def rrn_checksum_ok(digits: str) -> bool:
-    """주민등록번호 check digit: (11 − Σ dᵢ·wᵢ mod 11) mod 10."""
-    return (11 - _rrn_sum(digits) % 11) % 10 == int(digits[12])
-
-
-def arn_checksum_ok(digits: str) -> bool:
-    """Legacy 외국인등록번호 check digit: (13 − Σ dᵢ·wᵢ mod 11) mod 10."""
-    return (13 - _rrn_sum(digits) % 11) % 10 == int(digits[12])
-
-
-def brn_checksum_ok(digits: str) -> bool:
-    """사업자등록번호 check digit over ten digits."""
-    total = sum(int(d) * w for d, w in zip(digits[:9], _BRN_WEIGHTS, strict=True))
-    total += int(digits[8]) * 5 // 10
-    return (10 - total % 10) % 10 == int(digits[9])
-
-
-def luhn_ok(digits: str) -> bool:
-    """The Luhn check used by payment cards."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-def _plausible_birth_date(yymmdd: str) -> bool:
-    month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
-    if not 1 <= month <= 12 or day < 1:
-        return False
-    if month == 2:
-        return day <= 29
-    return day <= calendar.monthrange(2001, month)[1]
 
 
 # --------------------------------------------------------------------------- detectors
@@ -421,7 +277,7 @@ def _candidates(text: str, folded: str) -> Iterator[Finding]:
         return Finding(kind, start, end, text[start:end], checksum)
 
     for m in _RRN_RE.finditer(folded):
-        if not _plausible_birth_date(m["date"]):
+        if not plausible_birth_date(m["date"]):
             continue
         digits = m["date"] + m["tail"]
         if m["tail"][0] in "1234":
@@ -446,21 +302,21 @@ def _candidates(text: str, folded: str) -> Iterator[Finding]:
     # A failed business-number check means "not a business number": unlike resident numbers,
     # business numbers were never issued with random check digits, so we drop those.
     for m in _BRN_RE.finditer(folded):
-        if brn_checksum_ok(_digits(m.group())):
+        if brn_checksum_ok(digits_of(m.group())):
             yield make("brn", m.start(), m.end(), True)
     for m in _BRN_PLAIN_RE.finditer(folded):
         if _keyword_before(folded, m.start(), _BRN_KEYWORD, 20) and brn_checksum_ok(m.group()):
             yield make("brn", m.start(), m.end(), True)
 
     for m in _ACCOUNT_RE.finditer(folded):
-        if 10 <= len(_digits(m.group())) <= 14 and _keyword_before(
+        if 10 <= len(digits_of(m.group())) <= 14 and _keyword_before(
             folded, m.start(), _ACCOUNT_KEYWORD, 20
         ):
             yield make("bank_account", m.start(), m.end(), None)
 
     for pattern in _CARD_RES:
         for m in pattern.finditer(folded):
-            digits = _digits(m.group())
+            digits = digits_of(m.group())
             if 13 <= len(digits) <= 19 and luhn_ok(digits):
                 yield make("card", m.start(), m.end(), True)
 
@@ -522,107 +378,9 @@ def scan(text: str) -> list[Finding]:
     """Personal data and classification markers in ``text``: sorted, non-overlapping."""
     if not text:
         return []
-    return _resolve(_candidates(text, _fold(text)))
+    return _resolve(_candidates(text, fold(text)))
 
 
 def personal_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Only the findings that are personal data (everything but markers)."""
     return [finding for finding in findings if finding.is_personal]
-
-
-def _mask_segments(
-    text: str, findings: Iterable[Finding]
-) -> tuple[str, list[tuple[int, int, int, int]]]:
-    """Masked text, and for each token ``(orig_start, orig_end, masked_start, masked_end)``."""
-    parts: list[str] = []
-    segments: list[tuple[int, int, int, int]] = []
-    cursor = 0
-    length = 0
-    for finding in sorted(personal_findings(findings), key=lambda f: (f.start, -f.end)):
-        if finding.start < cursor:  # overlaps the previous token: that token covers it too
-            if finding.end > cursor:
-                o_start, _o_end, m_start, m_end = segments[-1]
-                segments[-1] = (o_start, finding.end, m_start, m_end)
-                cursor = finding.end
-            continue
-        before = text[cursor : finding.start]
-        parts.append(before)
-        length += len(before)
-        token = finding.token
-        parts.append(token)
-        segments.append((finding.start, finding.end, length, length + len(token)))
-        length += len(token)
-        cursor = finding.end
-    parts.append(text[cursor:])
-    return "".join(parts), segments
-
-
-def _to_masked(pos: int, segments: list[tuple[int, int, int, int]], *, is_end: bool) -> int:
-    """Where original offset ``pos`` lands in the masked text."""
-    shift = 0
-    for o_start, o_end, m_start, m_end in segments:
-        if o_end <= pos:
-            shift += (m_end - m_start) - (o_end - o_start)
-        elif o_start < pos:  # strictly inside a masked finding
-            return m_end if is_end else m_start
-        else:
-            break
-    return pos + shift
-
-
-def mask(text: str, findings: list[Finding] | None = None) -> str:
-    """``text`` with each personal finding replaced by its Korean token; markers stay."""
-    if findings is None:
-        findings = scan(text)
-    return _mask_segments(text, findings)[0]
-
-
-EXCERPT_LIMIT = 200
-_ELLIPSIS = "…"
-
-
-def masked_excerpt(text: str, findings: list[Finding], width: int = 30) -> str:
-    """A short masked excerpt (at most 200 characters) around the findings, for guard events.
-
-    Everything ``scan`` finds is masked as well, even when missing from ``findings``, so the
-    excerpt never holds personal data the guard can recognise. Whitespace runs become a space.
-    """
-    given = sorted(findings, key=lambda f: f.start)
-    given_personal = personal_findings(given)
-    extra = [
-        found
-        for found in personal_findings(scan(text))
-        if all(found.end <= f.start or f.end <= found.start for f in given_personal)
-    ]
-    masked, segments = _mask_segments(text, [*given_personal, *extra])
-    token_spans = [(m_start, m_end) for _os, _oe, m_start, m_end in segments]
-
-    anchors = [
-        (_to_masked(f.start, segments, is_end=False), _to_masked(f.end, segments, is_end=True))
-        for f in given
-    ] or [(0, 0)]
-    windows: list[list[int]] = []
-    for a_start, a_end in anchors:
-        start, end = max(0, a_start - width), min(len(masked), a_end + width)
-        for t_start, t_end in token_spans:  # never cut a token in half
-            if t_start < start < t_end:
-                start = t_start
-            if t_start < end < t_end:
-                end = t_end
-        if windows and start <= windows[-1][1]:
-            windows[-1][1] = max(windows[-1][1], end)
-        else:
-            windows.append([start, end])
-
-    pieces: list[str] = []
-    for start, end in windows:
-        piece = " ".join(masked[start:end].split())
-        if start > 0:
-            piece = _ELLIPSIS + piece
-        if end < len(masked):
-            piece += _ELLIPSIS
-        pieces.append(piece)
-    excerpt = " ".join(pieces)
-    if len(excerpt) > EXCERPT_LIMIT:
-        excerpt = excerpt[: EXCERPT_LIMIT - 1].rstrip() + _ELLIPSIS
-    return excerpt

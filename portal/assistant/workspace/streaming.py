@@ -1,10 +1,11 @@
 """Relaying an answer from the model to the browser as Server-Sent Events.
 
-The view claims the pending answer and commits, so no database connection is held
-while the model talks. The generator then relays deltas; at the end, on a backend
-error, or when the browser goes away (the WSGI server closes the generator, which
-closes the upstream call), it stores whatever text arrived and the usage, and commits
-on its own: the stream outlives the request's single commit.
+The view claims the pending answer (``prepare``) and hands ``generate`` to
+``db.streamed_response``, which commits the claim before the first byte, so no database
+transaction is open while the model talks. At the end, on a backend error, or when the
+browser goes away (the WSGI server closes the generator, which closes the upstream call),
+``generate`` stores whatever text arrived and the usage in one short transaction of its
+own (``db.stream_transaction``).
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from portal.assistant import coach, quotas, registry
-from portal.assistant.backends import (
-    BackendError,
-    TextDelta,
-    Usage,
-    estimate_tokens,
-    make_backend,
-)
+from portal.assistant.backends import registry
+from portal.assistant.backends.interface import BackendError, TextDelta, Usage
+from portal.assistant.backends.registry import make_backend
+from portal.assistant.backends.usage import estimate_tokens
+from portal.assistant.coach import replies
+from portal.assistant.content.context import doc_type_dict, exercise_dict
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
@@ -34,27 +33,12 @@ from portal.assistant.models import (
     Exercise,
     MessageStatus,
 )
+from portal.assistant.workspace import quotas
 from portal.core.clock import utcnow
 from portal.db import db
 
 HISTORY_MESSAGES = 20
 HISTORY_CHARS = 24_000
-
-
-def doc_type_dict(doc_type: DocType) -> dict[str, Any]:
-    return {
-        **doc_type.data,
-        "slug": doc_type.slug,
-        "name": doc_type.name,
-        "name_en": doc_type.name_en,
-        "version": doc_type.version,
-    }
-
-
-def exercise_dict(exercise: Exercise | None) -> dict[str, Any] | None:
-    if exercise is None:
-        return None
-    return {**exercise.data, "slug": exercise.slug, "title": exercise.title}
 
 
 def system_prompt(doc_type: dict[str, Any], exercise: dict[str, Any] | None) -> str:
@@ -136,7 +120,7 @@ def prepare(answer: AssistantMessage, conversation: Conversation) -> PreparedStr
     draft_text = draft.body if draft else ""
 
     def responder(msgs: list[dict[str, str]]) -> str:
-        return coach.respond(dt_data, ex_data, msgs, draft_text)
+        return replies.respond(dt_data, ex_data, msgs, draft_text)
 
     backend = make_backend(choice.spec, offline_responder=responder)
     # One conditional UPDATE claims the answer: of two concurrent requests (a double
@@ -180,6 +164,18 @@ def _finish(
         else:
             prompt = sum(estimate_tokens(m["content"]) for m in prepared.messages)
             usage = Usage(prompt, estimate_tokens(text), estimated=True)
+    with db.stream_transaction():
+        _record_end(prepared, text, usage, status, error_code)
+    return usage
+
+
+def _record_end(
+    prepared: PreparedStream,
+    text: str,
+    usage: Usage,
+    status: MessageStatus,
+    error_code: str | None,
+) -> None:
     message = db.session.get(AssistantMessage, prepared.message_id)
     message.content = text
     message.status = status
@@ -198,8 +194,7 @@ def _finish(
         prepared.day,
         prepared.month,
     )
-    db.session.commit()
-    return usage
+    db.session.flush()
 
 
 def generate(
@@ -216,6 +211,7 @@ def generate(
     finished = False
     try:
         yield sse("start", {"message_id": prepared.message_id})
+        db.ensure_idle()
         with prepared.backend.stream_chat(prepared.messages, timeout=prepared.timeout) as stream:
             for event in stream:
                 if isinstance(event, TextDelta):

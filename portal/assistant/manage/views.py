@@ -1,0 +1,89 @@
+"""Sandbox pages for coordinators (figures, acceptances) and admins (models, limits).
+
+Coordinators see counts, tokens, guard-event kinds and policy acceptances, never the
+text of a conversation. The instructors' review pages are in ``review/views.py``.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.assistant.access import page_number
+from portal.assistant.backends import registry
+from portal.assistant.blueprint import manage_bp
+from portal.assistant.errors import SandboxError
+from portal.assistant.manage import operations, queries
+from portal.assistant.manage.forms import LimitsForm, ModelSettingForm
+from portal.assistant.workspace import policy, quotas
+from portal.auth.access import role_required
+from portal.db import db
+from portal.org.models import Department
+from portal.users.models import Role
+
+
+@manage_bp.route("/figures")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def figures():
+    since = queries.month_start()
+    accepted, total = queries.acceptance_counts(policy.policy_version())
+    return render_template(
+        "assistant/figures.html",
+        usage=queries.usage_by_department(since),
+        kinds=queries.guard_kinds(since),
+        time_saved=queries.time_saved(since),
+        ratings=queries.rating_summary(since),
+        accepted=accepted,
+        total=total,
+        since=since,
+    )
+
+
+@manage_bp.route("/acceptances")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def acceptances():
+    department_id = request.args.get("department", type=int)
+    departments = list(db.session.scalars(select(Department).order_by(Department.name)))
+    return render_template(
+        "assistant/acceptances.html",
+        page=queries.acceptances(page_number(), department_id, policy.policy_version()),
+        departments=departments,
+        department_id=department_id,
+        version=policy.policy_version(),
+    )
+
+
+@manage_bp.route("/models", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def models():
+    if request.method == "POST":
+        form = ModelSettingForm()
+        key = request.form.get("key", "")
+        if form.validate_on_submit():
+            try:
+                operations.set_model(key, enabled=form.enabled.data, internal=form.internal.data)
+            except SandboxError as exc:
+                flash(exc.message, "error")
+            else:
+                flash(_("모델 설정을 저장했습니다."), "success")
+        else:
+            flash(_("요청이 올바르지 않습니다. 다시 시도하세요."), "error")
+        return redirect(url_for("practice_manage.models"))
+    return render_template("assistant/models.html", choices=registry.choices())
+
+
+@manage_bp.route("/limits", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def limits():
+    current = quotas.current_limits()
+    form = LimitsForm(obj=current)
+    if form.validate_on_submit():
+        try:
+            operations.set_limits({name: form[name].data for name in quotas.LIMIT_RANGES})
+        except SandboxError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("한도를 저장했습니다. 다음 메시지부터 적용됩니다."), "success")
+            return redirect(url_for("practice_manage.limits"))
+    return render_template("assistant/limits.html", form=form, ranges=quotas.LIMIT_RANGES)
