@@ -1,10 +1,9 @@
-"""The provider-independent half of the practice sandbox's model backends.
+"""The interface every model backend offers, and its errors.
 
-Everything above the backends sees :class:`ModelSpec` (parsed from ``ASSISTANT_MODELS``),
-:class:`Backend`, :class:`ChatStream` (``TextDelta`` pieces, then one final :class:`Usage`) and
-:class:`BackendError` (a ``code`` plus a Korean ``user_message``). This module holds those, the
-token estimates and the built-in offline coach backend. It never imports ``openai``: the
-OpenAI client code lives in :mod:`portal.assistant.backends`, which re-exports all of this.
+Everything above the backends sees :class:`Backend`, :class:`ChatStream` (``TextDelta``
+pieces, then one final :class:`Usage`) and :class:`BackendError` (a ``code`` plus a Korean
+``user_message``). This module never imports ``openai``: the OpenAI client code lives in
+:mod:`.openai_compat`.
 
 Error codes:
 

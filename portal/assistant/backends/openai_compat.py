@@ -1,17 +1,16 @@
-"""Model backends of the practice sandbox: OpenAI, Azure OpenAI, any OpenAI-compatible server,
-and the built-in offline coach.
+"""The backend for OpenAI, Azure OpenAI and any OpenAI-compatible server (vLLM, Ollama, LiteLLM).
 
-This is the only module that imports ``openai``. The provider-independent parts (``ModelSpec``,
-``Backend``, ``ChatStream``, ``TextDelta``, ``Usage``, ``BackendError`` and its codes, token
-estimates, the offline backend) live in :mod:`portal.assistant.backend_types` and are
-re-exported here, so callers import everything from this module.
+This is the only module that imports ``openai``. The provider-independent parts live beside
+it: the interface and its errors in :mod:`.interface`, configured endpoints in :mod:`.specs`,
+token estimates in :mod:`.usage`, the offline coach in :mod:`.offline`;
+:func:`.registry.make_backend` picks the backend for a model.
 
 Calls never retry (``max_retries=0``): the portal reports each failure itself. ``timeout`` is
 applied per call to connecting and to every wait for data, so a server that stalls mid-answer
 fails with ``timeout`` after at most ``timeout`` seconds of silence.
 
 SDK exceptions become :class:`BackendError` with one of the codes listed in
-:mod:`portal.assistant.backend_types`; a stream raises only after its last good
+:mod:`.interface`; a stream raises only after its last good
 :class:`TextDelta`, so the partial answer is kept.
 """
 

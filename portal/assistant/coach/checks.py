@@ -3,7 +3,7 @@ length, units and dates.
 
 :func:`check_draft` runs the checks that apply to a document type (:func:`applicable_checks`)
 and explains each result in plain Korean, naming the lines at fault. Each check also measures
-the share of its criterion met, which :func:`portal.assistant.coach.rubric_feedback` turns
+the share of its criterion met, which :func:`.replies.rubric_feedback` turns
 into computed rubric scores. Deterministic text processing only.
 """
 

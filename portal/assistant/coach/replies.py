@@ -7,8 +7,7 @@ coach never pretends to be a model and never scores what it cannot compute.
 A document type (``dt``) and an exercise (``ex``) are the plain dicts synchronised from
 ``courses/_doctypes`` and ``courses/<course>/exercises`` (see courses/README.md).
 
-The draft checks live in :mod:`portal.assistant.coach_checks` and the reading of a draft in
-:mod:`portal.assistant.coach_text`; the check API is re-exported here.
+The draft checks live in :mod:`.checks` and the reading of a draft in :mod:`.text`.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from portal.assistant.coach.checks import (
     CHECK_IDS,
     CHECK_LABELS,
     CHECKS,
-    CheckResult,
     Outcome,
     applicable_checks,
     check_draft,
@@ -42,18 +40,6 @@ from portal.assistant.coach.text import (
     required_sections,
     structure_of,
 )
-
-__all__ = [
-    "CHECK_IDS",
-    "CHECK_LABELS",
-    "COACH_LABEL",
-    "CheckResult",
-    "applicable_checks",
-    "check_draft",
-    "outline",
-    "respond",
-    "rubric_feedback",
-]
 
 COACH_LABEL = _l("[연습 코치 · AI 모델 아님]")
 

@@ -5,7 +5,7 @@ courses/README.md). These helpers read its settings (structure, checklist, style
 hierarchy) and split a draft into numbered content lines, telling its title, the date and
 author lines below it, bullets and section headings apart. Deterministic text processing
 only: no model, no network, no database. They are shared by
-:mod:`portal.assistant.coach_checks` and :mod:`portal.assistant.coach`.
+:mod:`.checks` and :mod:`.replies`.
 """
 
 from __future__ import annotations

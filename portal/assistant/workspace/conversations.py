@@ -1,7 +1,7 @@
-"""Sandbox rules: policy, workspaces, the guard before every send, drafts and ratings.
+"""Workspaces and their conversations: starting one, switching its model, posting a message
+after the guard and the limits, and rating answers.
 
-Operations flush and never commit; the request commits once. The one exception is the
-answer stream (``streaming.py``), which outlives its request.
+Operations flush and never commit; the request commits once (``portal/db.py``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The offline practice coach: outlines, draft checks and computable rubric feedback, no model."""

@@ -1,0 +1,1 @@
+"""Document types and exercises read from courses/: field rules, loading, and sync to the database."""

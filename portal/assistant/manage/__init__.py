@@ -1,0 +1,1 @@
+"""Coordinator figures and admin settings (models, limits) of the practice sandbox."""

@@ -1,0 +1,1 @@
+"""The workspace: the AI-use policy, conversations, drafts, streaming, quotas and retention."""
