@@ -154,9 +154,9 @@ def _sentences(text: str) -> list[str]:
 # --- the checks ----------------------------------------------------------------------------
 
 
-def _check_sections(dt: dict[str, Any], lines: list[Line]) -> Outcome:
-    required = required_sections(dt)
-    body = without_title(dt, lines)
+def _check_sections(doctype: dict[str, Any], lines: list[Line]) -> Outcome:
+    required = required_sections(doctype)
+    body = without_title(doctype, lines)
     found: list[int] = []
     missing: list[str] = []
     for section in required:
@@ -166,7 +166,7 @@ def _check_sections(dt: dict[str, Any], lines: list[Line]) -> Outcome:
             (
                 ln.number
                 for ln in body
-                if is_heading_for(section, heading_core(dt, ln))
+                if is_heading_for(section, heading_core(doctype, ln))
                 or any(mark in normalised(ln.text) for mark in marks)
             ),
             None,
@@ -182,19 +182,19 @@ def _check_sections(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     message = _(
         "%(missing)s 항목이 없습니다. '%(example)s'처럼 넣으세요.",
         missing=", ".join(missing),
-        example=_heading_example(dt, missing[0]),
+        example=_heading_example(doctype, missing[0]),
     )
     return Outcome(CheckResult("sections", False, message, tuple(found)), ratio)
 
 
-def _heading_example(dt: dict[str, Any], title: str) -> str:
-    if is_official_letter(dt):
+def _heading_example(doctype: dict[str, Any], title: str) -> str:
+    if is_official_letter(doctype):
         return "…  끝." if normalised(title) == "끝" else f"{title}  …"
-    markers = hierarchy_of(dt)
+    markers = hierarchy_of(doctype)
     return f"{numbered_marker(markers[0], 0)} {title}" if markers else f"[{title}]"
 
 
-def _check_headline(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+def _check_headline(doctype: dict[str, Any], lines: list[Line]) -> Outcome:
     """두괄식 heuristic.
 
     After the title and any date/author lines, look at the content lines that come before the
@@ -202,11 +202,11 @@ def _check_headline(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     (HEADLINE_WORDS: 건의, 결론, 요약, 목적, 추진, 하고자, 요청) or is a top-level summary box
     line (□ …). A draft that opens straight with its first section heading (□ 추진배경) fails.
     """
-    top = (hierarchy_of(dt) or DEFAULT_HIERARCHY)[0]
+    top = (hierarchy_of(doctype) or DEFAULT_HIERARCHY)[0]
     candidates: list[Line] = []
     first_heading: Line | None = None
-    for line in body_lines(dt, lines):
-        if is_heading(dt, line):
+    for line in body_lines(doctype, lines):
+        if is_heading(doctype, line):
             first_heading = line
             break
         candidates.append(line)
@@ -229,8 +229,8 @@ def _check_headline(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     return Outcome(CheckResult("headline", False, message, tuple(ln.number for ln in shown)), 0.0)
 
 
-def _check_hierarchy(dt: dict[str, Any], lines: list[Line]) -> Outcome:
-    markers = hierarchy_of(dt) or DEFAULT_HIERARCHY
+def _check_hierarchy(doctype: dict[str, Any], lines: list[Line]) -> Outcome:
+    markers = hierarchy_of(doctype) or DEFAULT_HIERARCHY
     patterns = [marker_pattern(m) for m in markers]
     order = " → ".join(markers)
     previous = -1
@@ -259,7 +259,7 @@ def _check_hierarchy(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     return Outcome(CheckResult("hierarchy", False, message, lines_), 1 - len(bad) / checked)
 
 
-def _check_gaejosik(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+def _check_gaejosik(doctype: dict[str, Any], lines: list[Line]) -> Outcome:
     bad: list[Line] = []
     for line in lines:
         endings = (s.rstrip(_TRAILING_PUNCT) for s in _sentences(line.text))
@@ -277,8 +277,8 @@ def _check_gaejosik(dt: dict[str, Any], lines: list[Line]) -> Outcome:
     return Outcome(CheckResult("gaejosik", False, message, tuple(ln.number for ln in bad)), ratio)
 
 
-def _check_sentence_length(dt: dict[str, Any], lines: list[Line]) -> Outcome:
-    limit = int(style_of(dt).get("max_sentence_chars") or DEFAULT_MAX_SENTENCE_CHARS)
+def _check_sentence_length(doctype: dict[str, Any], lines: list[Line]) -> Outcome:
+    limit = int(style_of(doctype).get("max_sentence_chars") or DEFAULT_MAX_SENTENCE_CHARS)
     total = 0
     bad: list[tuple[Line, int]] = []
     for line in lines:
@@ -331,7 +331,7 @@ def _unit_problems(text: str) -> tuple[int, list[str]]:
     return seen, problems
 
 
-def _check_units(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+def _check_units(doctype: dict[str, Any], lines: list[Line]) -> Outcome:
     seen = 0
     bad: list[tuple[int, str]] = []
     # Numbers right under a "(단위: 명)" note take the note's unit, until a blank line or table.
@@ -374,12 +374,12 @@ def _date_formatter(style: str) -> Callable[[int, int, int], str] | None:
     return render
 
 
-def _check_dates(dt: dict[str, Any], lines: list[Line]) -> Outcome:
+def _check_dates(doctype: dict[str, Any], lines: list[Line]) -> Outcome:
     """Full dates (year, month, day) must read as the type's date_style.
 
     Month-day dates ("11월 중", "11. 27.") are left alone: they are common and often right.
     """
-    style = str(style_of(dt).get("date_style") or DEFAULT_DATE_STYLE)
+    style = str(style_of(doctype).get("date_style") or DEFAULT_DATE_STYLE)
     render = _date_formatter(style) or _date_formatter(DEFAULT_DATE_STYLE)
     assert render is not None
     seen = 0
@@ -419,35 +419,35 @@ CHECKS: dict[str, Callable[[dict[str, Any], list[Line]], Outcome]] = {
 }
 
 
-def applicable_checks(dt: dict[str, Any]) -> list[str]:
+def applicable_checks(doctype: dict[str, Any]) -> list[str]:
     """The check ids that apply to a document type, in report order.
 
     A check applies when the checklist names it or the style asks for it. Types not written in
     Korean (language en or any: translation) keep only the section and sentence-length checks,
     because 개조식, the □/○/- markers, 두괄식 words, Korean units and dates do not carry over.
     """
-    style = style_of(dt)
-    wanted = {c.get("check") for c in checklist_of(dt)} & set(CHECK_IDS)
+    style = style_of(doctype)
+    wanted = {c.get("check") for c in checklist_of(doctype)} & set(CHECK_IDS)
     implied = {
         "gaejosik": bool(style.get("gaejosik")),
         "sentence-length": bool(style.get("max_sentence_chars")),
         "units": bool(style.get("units_required")),
         "dates": bool(style.get("date_style")),
-        "hierarchy": bool(hierarchy_of(dt)),
+        "hierarchy": bool(hierarchy_of(doctype)),
     }
     wanted |= {check for check, on in implied.items() if on}
-    if required_sections(dt):
+    if required_sections(doctype):
         wanted.add("sections")
     else:
         wanted.discard("sections")
-    return [c for c in CHECK_IDS if c in wanted and language_allows(dt, c)]
+    return [c for c in CHECK_IDS if c in wanted and language_allows(doctype, c)]
 
 
-def language_allows(dt: dict[str, Any], check: str) -> bool:
-    return language_of(dt) == "ko" or check in _ANY_LANGUAGE_CHECKS
+def language_allows(doctype: dict[str, Any], check: str) -> bool:
+    return language_of(doctype) == "ko" or check in _ANY_LANGUAGE_CHECKS
 
 
-def check_draft(dt: dict[str, Any], text: str) -> list[CheckResult]:
+def check_draft(doctype: dict[str, Any], text: str) -> list[CheckResult]:
     """Run the computable checks that apply to this document type on a draft."""
     lines = content_lines(text)
-    return [CHECKS[check](dt, lines).result for check in applicable_checks(dt)]
+    return [CHECKS[check](doctype, lines).result for check in applicable_checks(doctype)]

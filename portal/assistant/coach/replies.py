@@ -4,7 +4,7 @@ With no model backend configured (the default) the sandbox answers through :func
 Everything here is deterministic text processing: no model, no network, no database. The
 coach never pretends to be a model and never scores what it cannot compute.
 
-A document type (``dt``) and an exercise (``ex``) are the plain dicts synchronised from
+A document type (``doctype``) and an exercise (``ex``) are the plain dicts synchronised from
 ``courses/_doctypes`` and ``courses/<course>/exercises`` (see courses/README.md).
 
 The draft checks live in :mod:`.checks` and the reading of a draft in :mod:`.text`.
@@ -56,25 +56,25 @@ def _fill(hint: Any) -> str:
     return _("[작성] %(hint)s", hint=str(hint or "").strip() or _("내용"))
 
 
-def _checklist_footer(dt: dict[str, Any]) -> list[str]:
-    texts = [str(c.get("text")).strip() for c in checklist_of(dt) if c.get("text")]
+def _checklist_footer(doctype: dict[str, Any]) -> list[str]:
+    texts = [str(c.get("text")).strip() for c in checklist_of(doctype) if c.get("text")]
     return [_("※ 점검 목록: %(items)s", items=" / ".join(texts))] if texts else []
 
 
-def _official_letter_outline(dt: dict[str, Any], topic: str) -> str:
+def _official_letter_outline(doctype: dict[str, Any], topic: str) -> str:
     """수신/제목, numbered body (1. 가.), 붙임 and the closing '끝.'."""
-    by_title = {normalised(str(s["title"])): s for s in structure_of(dt)}
-    markers = hierarchy_of(dt) or ("1.", "가.")
+    by_title = {normalised(str(s["title"])): s for s in structure_of(doctype)}
+    markers = hierarchy_of(doctype) or ("1.", "가.")
     sub = markers[1] if len(markers) > 1 else "가."
     recipient = by_title.get("수신", {}).get("hint") or _("받는 기관장의 직위(예: ○○시장)")
-    lines = [f"[{dt.get('name') or '공문'}] {topic}", "", f"수신  {_fill(recipient)}"]
+    lines = [f"[{doctype.get('name') or '공문'}] {topic}", "", f"수신  {_fill(recipient)}"]
     if "참조" in by_title:
         lines.append(f"참조  {_fill(by_title['참조'].get('hint'))}")
     if "경유" in by_title:
         lines.append(f"(경유)  {_fill(by_title['경유'].get('hint'))}")
     lines += [f"제목  {topic}", ""]
     skip = {"수신", "참조", "경유", "제목", "붙임", "끝"}
-    body = [s for s in structure_of(dt) if normalised(str(s["title"])) not in skip]
+    body = [s for s in structure_of(doctype) if normalised(str(s["title"])) not in skip]
     for index, section in enumerate(body):
         hint = str(section.get("hint") or "").strip()
         label = f"{section['title']}: {hint}" if hint else str(section["title"])
@@ -88,21 +88,21 @@ def _official_letter_outline(dt: dict[str, Any], topic: str) -> str:
         lines[-1] += "  끝."
     else:
         lines.append("끝.")
-    return "\n".join([*lines, "", *_checklist_footer(dt)]).strip()
+    return "\n".join([*lines, "", *_checklist_footer(doctype)]).strip()
 
 
-def outline(dt: dict[str, Any], topic: str) -> str:
+def outline(doctype: dict[str, Any], topic: str) -> str:
     """The document type's outline for a topic, as plain text to copy into the draft."""
     topic = _clean_topic(topic)
-    if is_official_letter(dt):
-        return _official_letter_outline(dt, topic)
-    markers = hierarchy_of(dt)
+    if is_official_letter(doctype):
+        return _official_letter_outline(doctype, topic)
+    markers = hierarchy_of(doctype)
     numbered = bool(markers) and bool(re.search(rf"[\d{GANADA}]", markers[0]))
-    lines = [f"[{dt.get('name') or ''}] {topic}".strip(), ""]
-    if "headline" in {c.get("check") for c in checklist_of(dt)}:
+    lines = [f"[{doctype.get('name') or ''}] {topic}".strip(), ""]
+    if "headline" in {c.get("check") for c in checklist_of(doctype)}:
         top = markers[0] if markers and not numbered else "□"
         lines += [f"{top} {_fill(_('결론·건의를 한두 줄로 먼저 씁니다(두괄식)'))}", ""]
-    for index, section in enumerate(structure_of(dt)):
+    for index, section in enumerate(structure_of(doctype)):
         title = str(section["title"])
         if not section.get("required"):
             title += _(" (선택)")
@@ -117,7 +117,7 @@ def outline(dt: dict[str, Any], topic: str) -> str:
                 f"    {numbered_marker(markers[2], 0)} {_fill(_('세부 근거·수치와 출처'))}"
             )
         lines.append("")
-    return "\n".join([*lines, *_checklist_footer(dt)]).strip()
+    return "\n".join([*lines, *_checklist_footer(doctype)]).strip()
 
 
 # --- rubric --------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def _scaled(max_score: int, outcome: Outcome) -> int:
     return max(0, min(score, max_score - 1))
 
 
-def rubric_feedback(dt: dict[str, Any], ex: dict[str, Any], text: str) -> dict[str, Any]:
+def rubric_feedback(doctype: dict[str, Any], ex: dict[str, Any], text: str) -> dict[str, Any]:
     """Score the rubric criteria the coach can compute; leave the rest to people or a model."""
     lines = content_lines(text)
     criteria: list[dict[str, Any]] = []
@@ -147,19 +147,19 @@ def rubric_feedback(dt: dict[str, Any], ex: dict[str, Any], text: str) -> dict[s
             "comment": _("강사 검토나 모델 채점이 필요합니다(코치가 계산할 수 없는 기준)."),
             "computed": False,
         }
-        if auto in CHECKS and not language_allows(dt, auto):
+        if auto in CHECKS and not language_allows(doctype, auto):
             entry["comment"] = _(
                 "이 점검은 한국어 문서에만 맞아 이 문서 유형에서는 계산하지 않습니다. "
                 "강사 검토나 모델 채점이 필요합니다."
             )
-        elif auto == "sections" and not required_sections(dt):
+        elif auto == "sections" and not required_sections(doctype):
             entry["comment"] = _(
                 "이 문서 유형에는 필수 항목이 정해져 있지 않아 계산할 수 없습니다."
             )
         elif auto in CHECKS and not lines:
             entry.update(score=0, comment=_("초안이 비어 있어 0점입니다."), computed=True)
         elif auto in CHECKS:
-            outcome = CHECKS[auto](dt, lines)
+            outcome = CHECKS[auto](doctype, lines)
             entry.update(
                 score=_scaled(max_score, outcome), comment=outcome.result.message, computed=True
             )
@@ -227,11 +227,11 @@ def _without_request_line(message: str) -> str:
     return rest if asks and len(first) <= 40 and rest.strip() else message
 
 
-def _check_reply(dt: dict[str, Any], text: str) -> list[str]:
-    results = check_draft(dt, text)
+def _check_reply(doctype: dict[str, Any], text: str) -> list[str]:
+    results = check_draft(doctype, text)
     manual = [
         str(c.get("text"))
-        for c in checklist_of(dt)
+        for c in checklist_of(doctype)
         if c.get("check") not in CHECK_IDS and c.get("text")
     ]
     if not results:
@@ -241,7 +241,7 @@ def _check_reply(dt: dict[str, Any], text: str) -> list[str]:
         out = [
             _(
                 "%(name)s 초안 점검: 통과 %(passed)d개, 보완 %(failed)d개",
-                name=dt.get("name") or "",
+                name=doctype.get("name") or "",
                 passed=passed,
                 failed=len(results) - passed,
             )
@@ -254,8 +254,8 @@ def _check_reply(dt: dict[str, Any], text: str) -> list[str]:
     return out
 
 
-def _score_reply(dt: dict[str, Any], ex: dict[str, Any], text: str) -> list[str]:
-    feedback = rubric_feedback(dt, ex, text)
+def _score_reply(doctype: dict[str, Any], ex: dict[str, Any], text: str) -> list[str]:
+    feedback = rubric_feedback(doctype, ex, text)
     out = [
         _(
             "'%(title)s' 루브릭 중 코치가 계산할 수 있는 기준만 채점했습니다.",
@@ -290,16 +290,16 @@ def _guard_reply() -> list[str]:
     ]
 
 
-def _help_lines(dt: dict[str, Any], ex: dict[str, Any] | None) -> list[str]:
+def _help_lines(doctype: dict[str, Any], ex: dict[str, Any] | None) -> list[str]:
     out = [
         _(
             "지금은 AI 모델이 연결되어 있지 않아 내장 연습 코치가 답합니다. 코치는 글을 대신 "
             "써 주지 않고 %(name)s의 구성과 표기 습관을 연습하도록 돕습니다.",
-            name=dt.get("name") or "",
+            name=doctype.get("name") or "",
         ),
         _("- '개요: 주제' → 문서 뼈대 만들기"),
     ]
-    checks = [str(CHECK_LABELS[c]) for c in applicable_checks(dt)]
+    checks = [str(CHECK_LABELS[c]) for c in applicable_checks(doctype)]
     if checks:
         out.append(_("- '점검' → 초안 점검(%(checks)s)", checks=", ".join(checks)))
     if ex is not None:
@@ -308,15 +308,15 @@ def _help_lines(dt: dict[str, Any], ex: dict[str, Any] | None) -> list[str]:
     return out
 
 
-def _outline_lines(dt: dict[str, Any], topic: str) -> list[str]:
+def _outline_lines(doctype: dict[str, Any], topic: str) -> list[str]:
     return [
         _(
             "'%(topic)s' 주제로 %(name)s 개요를 만들었습니다. [작성] 부분을 채우세요.",
             topic=topic,
-            name=dt.get("name") or "",
+            name=doctype.get("name") or "",
         ),
         "",
-        outline(dt, topic),
+        outline(doctype, topic),
         "",
         _("다 쓰면 '점검'이라고 보내 주세요."),
     ]
@@ -330,7 +330,7 @@ def _last_user_message(messages: list[dict[str, str]]) -> str:
 
 
 def respond(
-    dt: dict[str, Any],
+    doctype: dict[str, Any],
     ex: dict[str, Any] | None,
     messages: list[dict[str, str]],
     draft_text: str = "",
@@ -349,7 +349,7 @@ def respond(
     body: list[str]
     if has(_OUTLINE_WORDS) and not has(_CHECK_WORDS):
         topic = _topic_from(asked)
-        body = _outline_lines(dt, topic or (str(ex.get("title")) if ex else "") or _("(주제)"))
+        body = _outline_lines(doctype, topic or (str(ex.get("title")) if ex else "") or _("(주제)"))
     elif has(_GUARD_WORDS):
         body = _guard_reply()
     elif has(_SCORE_WORDS) or has(_CHECK_WORDS) or long_text:
@@ -357,15 +357,15 @@ def respond(
         if not text.strip():
             body = [_("점검할 초안이 없습니다. 초안 창에 쓰거나 메시지에 붙여 넣어 주세요.")]
         elif has(_SCORE_WORDS) and ex is not None:
-            body = _score_reply(dt, ex, text)
+            body = _score_reply(doctype, ex, text)
         elif has(_SCORE_WORDS):
             body = [_("이 대화는 실습 과제와 연결되어 있지 않아 채점 대신 점검합니다."), ""]
-            body += _check_reply(dt, text)
+            body += _check_reply(doctype, text)
         else:
-            body = _check_reply(dt, text)
+            body = _check_reply(doctype, text)
     else:
-        body = _help_lines(dt, ex)
+        body = _help_lines(doctype, ex)
         topic = _topic_from(message)
         if len(topic) >= 2 and not _GREETING_RE.match(topic):
-            body += ["", *_outline_lines(dt, topic)]
+            body += ["", *_outline_lines(doctype, topic)]
     return "\n".join([str(COACH_LABEL), *body]).rstrip()

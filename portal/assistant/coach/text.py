@@ -1,6 +1,6 @@
 """How the offline coach reads a document type and a draft.
 
-A document type (``dt``) is the plain dict synchronised from ``courses/_doctypes`` (see
+A document type (``doctype``) is the plain dict synchronised from ``courses/_doctypes`` (see
 courses/README.md). These helpers read its settings (structure, checklist, style, marker
 hierarchy) and split a draft into numbered content lines, telling its title, the date and
 author lines below it, bullets and section headings apart. Deterministic text processing
@@ -62,32 +62,32 @@ def normalised(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def style_of(dt: dict[str, Any]) -> dict[str, Any]:
-    style = dt.get("style")
+def style_of(doctype: dict[str, Any]) -> dict[str, Any]:
+    style = doctype.get("style")
     return style if isinstance(style, dict) else {}
 
 
-def language_of(dt: dict[str, Any]) -> str:
-    return str(style_of(dt).get("language") or "ko")
+def language_of(doctype: dict[str, Any]) -> str:
+    return str(style_of(doctype).get("language") or "ko")
 
 
-def hierarchy_of(dt: dict[str, Any]) -> tuple[str, ...]:
-    markers = style_of(dt).get("hierarchy")
+def hierarchy_of(doctype: dict[str, Any]) -> tuple[str, ...]:
+    markers = style_of(doctype).get("hierarchy")
     if not isinstance(markers, list):
         return ()
     return tuple(str(m).strip() for m in markers if str(m).strip())
 
 
-def structure_of(dt: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in dt.get("structure") or [] if isinstance(s, dict) and s.get("title")]
+def structure_of(doctype: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in doctype.get("structure") or [] if isinstance(s, dict) and s.get("title")]
 
 
-def required_sections(dt: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in structure_of(dt) if s.get("required")]
+def required_sections(doctype: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in structure_of(doctype) if s.get("required")]
 
 
-def checklist_of(dt: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for c in dt.get("checklist") or [] if isinstance(c, dict)]
+def checklist_of(doctype: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in doctype.get("checklist") or [] if isinstance(c, dict)]
 
 
 def section_keywords(section: dict[str, Any]) -> list[str]:
@@ -122,12 +122,12 @@ def core_text(text: str) -> str:
     return text[start:].strip().rstrip(_CORE_TRAILING).strip()
 
 
-def heading_core(dt: dict[str, Any], line: Line) -> str:
+def heading_core(doctype: dict[str, Any], line: Line) -> str:
     """The squeezed words of a line that may be a heading; '' for body lines.
 
     Lines under a lower-level marker (○, -, 가.) are body text, never headings.
     """
-    markers = hierarchy_of(dt)
+    markers = hierarchy_of(doctype)
     if markers and level_of(line.text, [marker_pattern(m) for m in markers[1:]]) is not None:
         return ""
     if not markers and re.match(r"^\s*[○◦ㅇ\-–·]\s", line.text):
@@ -142,13 +142,13 @@ def is_heading_for(section: dict[str, Any], core: str) -> bool:
     )
 
 
-def is_heading(dt: dict[str, Any], line: Line) -> bool:
-    core = heading_core(dt, line)
-    return any(is_heading_for(section, core) for section in structure_of(dt))
+def is_heading(doctype: dict[str, Any], line: Line) -> bool:
+    core = heading_core(doctype, line)
+    return any(is_heading_for(section, core) for section in structure_of(doctype))
 
 
-def _starts_with_marker(dt: dict[str, Any], text: str) -> bool:
-    markers = hierarchy_of(dt) or DEFAULT_HIERARCHY
+def _starts_with_marker(doctype: dict[str, Any], text: str) -> bool:
+    markers = hierarchy_of(doctype) or DEFAULT_HIERARCHY
     if level_of(text, [marker_pattern(m) for m in markers]) is not None:
         return True
     return _BULLET_RE.match(text) is not None
@@ -167,7 +167,7 @@ def _is_meta(text: str) -> bool:
     return rest != stripped and len(normalised(rest)) <= 8
 
 
-def without_title(dt: dict[str, Any], lines: list[Line]) -> list[Line]:
+def without_title(doctype: dict[str, Any], lines: list[Line]) -> list[Line]:
     """Content lines without the document title (a short first line with no bullet).
 
     A first line that starts with a section keyword ("추진배경") is a heading, not a title.
@@ -175,17 +175,17 @@ def without_title(dt: dict[str, Any], lines: list[Line]) -> list[Line]:
     if len(lines) < 2:
         return list(lines)
     first = lines[0].text.lstrip().lstrip("#")
-    if len(first.strip()) > 40 or _starts_with_marker(dt, first):
+    if len(first.strip()) > 40 or _starts_with_marker(doctype, first):
         return list(lines)
     core = normalised(core_text(first))
-    if any(core.startswith(w) for s in structure_of(dt) for w in section_keywords(s)):
+    if any(core.startswith(w) for s in structure_of(doctype) for w in section_keywords(s)):
         return list(lines)
     return list(lines[1:])
 
 
-def body_lines(dt: dict[str, Any], lines: list[Line]) -> list[Line]:
+def body_lines(doctype: dict[str, Any], lines: list[Line]) -> list[Line]:
     """Content lines without the title and the date/author lines below it."""
-    rest = without_title(dt, lines)
+    rest = without_title(doctype, lines)
     while rest and _is_meta(rest[0].text):
         rest = rest[1:]
     return rest
@@ -199,6 +199,6 @@ def numbered_marker(marker: str, index: int) -> str:
     return marker
 
 
-def is_official_letter(dt: dict[str, Any]) -> bool:
-    titles = {normalised(str(s["title"])) for s in structure_of(dt)}
-    return "공문" in str(dt.get("name") or "") or {"수신", "제목"} <= titles
+def is_official_letter(doctype: dict[str, Any]) -> bool:
+    titles = {normalised(str(s["title"])) for s in structure_of(doctype)}
+    return "공문" in str(doctype.get("name") or "") or {"수신", "제목"} <= titles

@@ -52,10 +52,10 @@ def _section(title: str, body: str) -> str:
 
 
 def build_scoring_messages(
-    dt: dict[str, Any], ex: dict[str, Any], draft_text: str
+    doctype: dict[str, Any], ex: dict[str, Any], draft_text: str
 ) -> list[dict[str, str]]:
     """The system and user messages asking a model to score a draft against the rubric."""
-    doc_type = str(dt.get("name") or "공공 문서")
+    doc_type = str(doctype.get("name") or "공공 문서")
     rubric = _rubric(ex)
     criteria = "\n".join(
         f"- id: {item.get('id')} | {item.get('title')} (0~{item.get('max_score')}점): "
@@ -63,10 +63,10 @@ def build_scoring_messages(
         for item in rubric
     )
     structure = ", ".join(
-        str(s.get("title")) for s in dt.get("structure") or [] if isinstance(s, dict)
+        str(s.get("title")) for s in doctype.get("structure") or [] if isinstance(s, dict)
     )
     checklist = "\n".join(
-        f"- {c.get('text')}" for c in dt.get("checklist") or [] if isinstance(c, dict)
+        f"- {c.get('text')}" for c in doctype.get("checklist") or [] if isinstance(c, dict)
     )
     example = {
         "criteria": [
@@ -185,12 +185,12 @@ def parse_scoring(raw: str, ex: dict[str, Any]) -> dict[str, Any]:
 
 def score_with_model(
     complete: Callable[[list[dict[str, str]]], str],
-    dt: dict[str, Any],
+    doctype: dict[str, Any],
     ex: dict[str, Any],
     draft_text: str,
 ) -> dict[str, Any]:
     """Ask the model for rubric scores; retry once with the problem named, then give up."""
-    messages = build_scoring_messages(dt, ex, draft_text)
+    messages = build_scoring_messages(doctype, ex, draft_text)
     first_answer = complete(messages)
     try:
         return {**parse_scoring(first_answer, ex), "attempts": 1}
