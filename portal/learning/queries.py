@@ -19,7 +19,7 @@ from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
-from portal.org.models import Department
+from portal.org.queries import subtree_ids
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
 
@@ -185,14 +185,6 @@ def feed_entries(user_id: int) -> list[tuple[TrainingSession, str, EnrollmentSta
 # --- department-head approvals -----------------------------------------------------
 
 
-def _department_and_descendants(root_id: int):
-    """A recursive CTE of the department and every department below it (실·국 → 과 → 팀)."""
-    tree = select(Department.id).where(Department.id == root_id).cte("dept_tree", recursive=True)
-    child = aliased(Department)
-    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
 def _requests_for(head: User) -> Select:
     return (
         _with_session_and_course(select(Enrollment))
@@ -203,7 +195,7 @@ def _requests_for(head: User) -> Select:
             Enrollment.status == EnrollmentStatus.REQUESTED,
             # A head's own request goes to the head above, or to a coordinator.
             User.id != head.id,
-            User.department_id.in_(_department_and_descendants(head.department_id)),
+            User.department_id.in_(subtree_ids(head.department_id)),
         )
     )
 
@@ -229,7 +221,7 @@ def is_in_heads_departments(head: User, enrollment_id: int) -> bool:
         .where(
             Enrollment.id == enrollment_id,
             User.id != head.id,
-            User.department_id.in_(_department_and_descendants(head.department_id)),
+            User.department_id.in_(subtree_ids(head.department_id)),
         )
     )
     return found is not None
