@@ -11,14 +11,15 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, bindparam, case, func, not_, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import Select, and_, bindparam, not_, select
+from sqlalchemy.orm import contains_eager
 
 from portal.catalog.models import Course
 from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
+from portal.enrollment.queries import waitlist_position_expr, with_session_and_course
 from portal.org.queries import subtree_ids
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
@@ -55,30 +56,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _waitlist_position():
-    """1-based waitlist place of the outer Enrollment row, NULL unless it is waitlisted."""
-    ahead = aliased(Enrollment)
-    count_ahead = (
-        select(func.count(ahead.id))
-        .where(
-            ahead.session_id == Enrollment.session_id,
-            ahead.status == EnrollmentStatus.WAITLISTED,
-            ahead.queue_key < Enrollment.queue_key,
-        )
-        .correlate(Enrollment)
-        .scalar_subquery()
-    )
-    return case((Enrollment.status == EnrollmentStatus.WAITLISTED, count_ahead + 1), else_=None)
-
-
-def _with_session_and_course(stmt: Select) -> Select:
-    return (
-        stmt.join(Enrollment.session)
-        .join(TrainingSession.course)
-        .options(contains_eager(Enrollment.session).contains_eager(TrainingSession.course))
-    )
-
-
 def _is_current(now: dt.datetime):
     """Still ahead of the user: active, in a scheduled session that has not ended."""
     return and_(
@@ -92,7 +69,7 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
     """Everything on the My learning page: three statements, whatever the data size."""
     now = utcnow()
     current = db.session.execute(
-        _with_session_and_course(select(Enrollment, _waitlist_position().label("position")))
+        with_session_and_course(select(Enrollment, waitlist_position_expr().label("position")))
         .where(Enrollment.user_id == user_id, _is_current(now))
         .order_by(TrainingSession.starts_at, TrainingSession.id)
     ).all()
@@ -105,7 +82,7 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
             upcoming.append(row)
 
     past = paginate(
-        _with_session_and_course(select(Enrollment))
+        with_session_and_course(select(Enrollment))
         .where(Enrollment.user_id == user_id, not_(_is_current(now)))
         .order_by(TrainingSession.starts_at.desc(), Enrollment.id.desc()),
         history_page,
@@ -122,7 +99,7 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
 
 def _upcoming_statement() -> Select:
     return (
-        _with_session_and_course(select(Enrollment, _waitlist_position().label("position")))
+        with_session_and_course(select(Enrollment, waitlist_position_expr().label("position")))
         .where(
             Enrollment.user_id == bindparam("user_id"),
             _is_current(bindparam("now", type_=UTCDateTime())),
@@ -147,7 +124,7 @@ def upcoming(user_id: int, limit: int) -> list[LearningRow]:
 def active_enrollment(user_id: int, session_id: int) -> Enrollment | None:
     """The user's active enrolment in a session, with session and course loaded."""
     return db.session.scalars(
-        _with_session_and_course(select(Enrollment)).where(
+        with_session_and_course(select(Enrollment)).where(
             Enrollment.user_id == user_id,
             Enrollment.session_id == session_id,
             Enrollment.status.in_(ACTIVE),
@@ -187,7 +164,7 @@ def feed_entries(user_id: int) -> list[tuple[TrainingSession, str, EnrollmentSta
 
 def _requests_for(head: User) -> Select:
     return (
-        _with_session_and_course(select(Enrollment))
+        with_session_and_course(select(Enrollment))
         .join(Enrollment.user)
         .outerjoin(User.department)
         .options(contains_eager(Enrollment.user).contains_eager(User.department))
