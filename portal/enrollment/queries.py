@@ -1,4 +1,4 @@
-"""Reading enrolments: waitlist places.
+"""Reading enrolments: waitlist places, department-head approvals, and lookups for the views.
 
 Each function issues a fixed number of statements, whatever the data size: waitlist
 positions come from a correlated subquery in the same SELECT, and related rows are
@@ -10,8 +10,12 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import aliased, contains_eager
 
+from portal.catalog.models import Course
+from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
+from portal.org.queries import subtree_ids
 from portal.scheduling.models import TrainingSession
+from portal.users.models import User
 
 
 def waitlist_position_expr() -> ColumnElement[int | None]:
@@ -42,3 +46,66 @@ def with_session_and_course(stmt: Select) -> Select:
         .join(TrainingSession.course)
         .options(contains_eager(Enrollment.session).contains_eager(TrainingSession.course))
     )
+
+
+def course_slug_for_session(session_id: int) -> str | None:
+    return db.session.scalar(
+        select(Course.slug)
+        .join(TrainingSession, TrainingSession.course_id == Course.id)
+        .where(TrainingSession.id == session_id)
+    )
+
+
+def owned_enrollment_slug(enrollment_id: int, user_id: int) -> str | None:
+    """The course slug of the user's own enrolment, or None when it is not theirs."""
+    return db.session.scalar(
+        select(Course.slug)
+        .join(TrainingSession, TrainingSession.course_id == Course.id)
+        .join(Enrollment, Enrollment.session_id == TrainingSession.id)
+        .where(Enrollment.id == enrollment_id, Enrollment.user_id == user_id)
+    )
+
+
+# --- department-head approvals -----------------------------------------------------
+
+
+def _requests_for(head: User) -> Select:
+    return (
+        with_session_and_course(select(Enrollment))
+        .join(Enrollment.user)
+        .outerjoin(User.department)
+        .options(contains_eager(Enrollment.user).contains_eager(User.department))
+        .where(
+            Enrollment.status == EnrollmentStatus.REQUESTED,
+            # A head's own request goes to the head above, or to a coordinator.
+            User.id != head.id,
+            User.department_id.in_(subtree_ids(head.department_id)),
+        )
+    )
+
+
+def pending_approvals(head: User) -> list[Enrollment]:
+    """Requests from people in the head's department and the departments below it (one query)."""
+    if head.department_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            _requests_for(head).order_by(TrainingSession.starts_at, Enrollment.created_at)
+        )
+    )
+
+
+def is_in_heads_departments(head: User, enrollment_id: int) -> bool:
+    """Whether the enrolment belongs to someone the head decides for (any status)."""
+    if head.department_id is None:
+        return False
+    found = db.session.scalar(
+        select(Enrollment.id)
+        .join(User, User.id == Enrollment.user_id)
+        .where(
+            Enrollment.id == enrollment_id,
+            User.id != head.id,
+            User.department_id.in_(subtree_ids(head.department_id)),
+        )
+    )
+    return found is not None

@@ -1,4 +1,4 @@
-"""Read models for staff pages: My learning, the iCal feed and department-head approvals.
+"""Read models for staff pages: My learning and the iCal feed.
 
 Each function issues a fixed number of statements, whatever the data size: waitlist
 positions come from a correlated subquery in the same SELECT, and related rows are
@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, bindparam, not_, select
-from sqlalchemy.orm import contains_eager
 
 from portal.catalog.models import Course
 from portal.core.clock import utcnow
@@ -20,7 +19,6 @@ from portal.core.pagination import Page, paginate
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.enrollment.queries import waitlist_position_expr, with_session_and_course
-from portal.org.queries import subtree_ids
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
 
@@ -157,66 +155,3 @@ def feed_entries(user_id: int) -> list[tuple[TrainingSession, str, EnrollmentSta
         .order_by(TrainingSession.starts_at)
     ).all()
     return [(s, title, status) for s, title, status in rows]
-
-
-# --- department-head approvals -----------------------------------------------------
-
-
-def _requests_for(head: User) -> Select:
-    return (
-        with_session_and_course(select(Enrollment))
-        .join(Enrollment.user)
-        .outerjoin(User.department)
-        .options(contains_eager(Enrollment.user).contains_eager(User.department))
-        .where(
-            Enrollment.status == EnrollmentStatus.REQUESTED,
-            # A head's own request goes to the head above, or to a coordinator.
-            User.id != head.id,
-            User.department_id.in_(subtree_ids(head.department_id)),
-        )
-    )
-
-
-def pending_approvals(head: User) -> list[Enrollment]:
-    """Requests from people in the head's department and the departments below it (one query)."""
-    if head.department_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            _requests_for(head).order_by(TrainingSession.starts_at, Enrollment.created_at)
-        )
-    )
-
-
-def is_in_heads_departments(head: User, enrollment_id: int) -> bool:
-    """Whether the enrolment belongs to someone the head decides for (any status)."""
-    if head.department_id is None:
-        return False
-    found = db.session.scalar(
-        select(Enrollment.id)
-        .join(User, User.id == Enrollment.user_id)
-        .where(
-            Enrollment.id == enrollment_id,
-            User.id != head.id,
-            User.department_id.in_(subtree_ids(head.department_id)),
-        )
-    )
-    return found is not None
-
-
-def course_slug_for_session(session_id: int) -> str | None:
-    return db.session.scalar(
-        select(Course.slug)
-        .join(TrainingSession, TrainingSession.course_id == Course.id)
-        .where(TrainingSession.id == session_id)
-    )
-
-
-def owned_enrollment_slug(enrollment_id: int, user_id: int) -> str | None:
-    """The course slug of the user's own enrolment, or None when it is not theirs."""
-    return db.session.scalar(
-        select(Course.slug)
-        .join(TrainingSession, TrainingSession.course_id == Course.id)
-        .join(Enrollment, Enrollment.session_id == TrainingSession.id)
-        .where(Enrollment.id == enrollment_id, Enrollment.user_id == user_id)
-    )
