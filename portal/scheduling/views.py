@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from portal.auth.access import role_required
 from portal.db import db
-from portal.scheduling import operations
+from portal.scheduling import operations, queries
 from portal.scheduling.forms import STATUS_LABELS, CancelSessionForm, SessionFilterForm, SessionForm
 from portal.scheduling.models import TrainingSession
 from portal.users.models import Role
@@ -34,9 +34,7 @@ def list_sessions():
     form = SessionFilterForm(formdata=request.args)
     form.set_course_choices()
     filters, args = form.cleaned()
-    page = operations.list_sessions(
-        filters, request.args.get("page", 1, type=int), per_page=PER_PAGE
-    )
+    page = queries.list_sessions(filters, request.args.get("page", 1, type=int), per_page=PER_PAGE)
     return render_template(
         "scheduling/list.html",
         form=form,
@@ -56,7 +54,7 @@ def create_session():
         course_id = request.args.get("course_id", type=int)
         if course_id:
             form.course_id.data = course_id
-            form.round_number.data = operations.next_round_number(course_id)
+            form.round_number.data = queries.next_round_number(course_id)
     if form.validate_on_submit():
         try:
             session = operations.create_session(form.to_input())
@@ -72,7 +70,7 @@ def create_session():
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def edit_session(session_id: int):
-    row = operations.session_row(session_id) or abort(404)
+    row = queries.session_row(session_id) or abort(404)
     session = row.session
     form = SessionForm()
     form.set_choices(course_id=session.course_id, instructor_id=session.instructor_id)
@@ -105,7 +103,7 @@ def _flash_change(change: operations.SessionChange) -> None:
 
 
 def _render_detail(session_id: int, cancel_form: CancelSessionForm, status: int = 200):
-    row = operations.session_row(session_id) or abort(404)
+    row = queries.session_row(session_id) or abort(404)
     return render_template(
         "scheduling/detail.html",
         row=row,

@@ -12,6 +12,7 @@ from portal.enrollment import operations as enrolment
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.notifications.models import Notification, OutboxMessage
 from portal.scheduling import operations as ops
+from portal.scheduling import queries
 from portal.scheduling.forms import seoul_to_utc
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import Role, User
@@ -85,7 +86,7 @@ def test_creating_takes_the_next_free_round_and_is_audited(ctx, make_course, mak
 
 
 def test_the_first_session_of_a_course_is_round_one(ctx, make_course):
-    assert ops.next_round_number(make_course().id) == 1
+    assert queries.next_round_number(make_course().id) == 1
 
 
 def test_a_round_number_already_used_by_the_course_is_refused(ctx, make_course, make_session):
@@ -205,10 +206,10 @@ def test_staff_or_inactive_users_cannot_be_the_instructor(ctx, make_course, make
 def test_instructor_choices_list_only_active_instructors_and_coordinators(ctx, make_user):
     teacher, coordinator = make_user(Role.INSTRUCTOR), make_user(Role.COORDINATOR)
     staff, gone = make_user(Role.STAFF), make_user(Role.INSTRUCTOR, is_active=False)
-    ids = {i for i, _label in ops.instructor_choices()}
+    ids = {i for i, _label in queries.instructor_choices()}
     assert {teacher.id, coordinator.id} <= ids
     assert not {staff.id, gone.id} & ids
-    assert gone.id in {i for i, _label in ops.instructor_choices(include_id=gone.id)}
+    assert gone.id in {i for i, _label in queries.instructor_choices(include_id=gone.id)}
 
 
 # --- editing -------------------------------------------------------------------------------
@@ -410,7 +411,7 @@ def test_the_listing_counts_waitlist_and_requests_and_puts_upcoming_first(
     later = make_session(course_id=course.id, starts_at=clock.utcnow() + dt.timedelta(days=20))
     past = make_session(course_id=course.id, starts_at=clock.utcnow() - dt.timedelta(days=3))
     _enrol(soon.id, make_user(), make_user(), make_user())
-    page = ops.list_sessions(ops.SessionFilters(course_id=course.id), 1)
+    page = queries.list_sessions(queries.SessionFilters(course_id=course.id), 1)
     assert [row.session.id for row in page.items] == [soon.id, later.id, past.id]
     first = page.items[0]
     assert (first.session.seats_taken, first.waitlisted, first.requested) == (1, 2, 0)
@@ -429,7 +430,7 @@ def test_the_listing_filters_by_status_period_and_seoul_dates(ctx, make_session,
     ops.cancel_session(cancelled.id, "취소")
 
     def ids(**filters):
-        page = ops.list_sessions(ops.SessionFilters(course_id=course.id, **filters), 1)
+        page = queries.list_sessions(queries.SessionFilters(course_id=course.id, **filters), 1)
         return [row.session.id for row in page.items]
 
     assert ids(from_on=day, to_on=day) == [on_day.id]
