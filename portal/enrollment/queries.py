@@ -1,4 +1,4 @@
-"""Reading enrolments: waitlist places, department-head approvals, and lookups for the views.
+"""Reading enrolments: waitlist places, approvals, the coordinator's session list, view lookups.
 
 Each function issues a fixed number of statements, whatever the data size: waitlist
 positions come from a correlated subquery in the same SELECT, and related rows are
@@ -7,14 +7,19 @@ loaded with joins (the relationships are lazy="raise", so a stray per-row query 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from portal.catalog.models import Course
+from portal.core.clock import utcnow
+from portal.core.pagination import Page, paginate
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.org.queries import subtree_ids
 from portal.scheduling.models import TrainingSession
+from portal.scheduling.queries import SessionFilters, filter_listing, session_listing
 from portal.users.models import User
 
 
@@ -109,3 +114,68 @@ def is_in_heads_departments(head: User, enrollment_id: int) -> bool:
         )
     )
     return found is not None
+
+
+# --- the coordinator's session list ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session with the figures the management pages show, read in one query."""
+
+    session: TrainingSession
+    course_title: str
+    instructor_name: str | None
+    waitlisted: int
+    requested: int
+
+    @property
+    def is_past(self) -> bool:
+        return self.session.ends_at <= utcnow()
+
+
+def _count_of(status: EnrollmentStatus):
+    return (
+        select(func.count(Enrollment.id))
+        .where(Enrollment.session_id == TrainingSession.id, Enrollment.status == status)
+        .correlate(TrainingSession)
+        .scalar_subquery()
+    )
+
+
+def _rows_stmt() -> Select:
+    return session_listing(
+        _count_of(EnrollmentStatus.WAITLISTED).label("waitlisted"),
+        _count_of(EnrollmentStatus.REQUESTED).label("requested"),
+    )
+
+
+def _to_row(row) -> SessionRow:
+    return SessionRow(
+        session=row[0],
+        course_title=row.course_title,
+        instructor_name=row.instructor_name,
+        waitlisted=row.waitlisted or 0,
+        requested=row.requested or 0,
+    )
+
+
+def list_sessions(filters: SessionFilters, page: int, per_page: int = 25) -> Page:
+    """Sessions matching the filters, upcoming first (soonest first) then past (latest first).
+
+    One COUNT and one SELECT whatever the number of sessions or enrolments.
+    """
+    stmt = filter_listing(_rows_stmt(), filters, utcnow())
+    result = paginate(stmt, page, per_page, scalars=False)
+    return Page(
+        items=[_to_row(row) for row in result.items],
+        number=result.number,
+        per_page=result.per_page,
+        total=result.total,
+    )
+
+
+def session_row(session_id: int) -> SessionRow | None:
+    """One session with its course title, instructor and queue figures (one query)."""
+    row = db.session.execute(_rows_stmt().where(TrainingSession.id == session_id)).one_or_none()
+    return _to_row(row) if row is not None else None

@@ -1,7 +1,7 @@
 """Reading sessions: round numbers, the course and instructor choices, and the session list.
 
-Each function issues a fixed number of statements, whatever the number of sessions or
-enrolments.
+The coordinator's list adds each session's queue figures, which are enrolments: it is
+built in portal.enrollment.queries from session_listing and filter_listing.
 """
 
 from __future__ import annotations
@@ -9,34 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 
 from portal.catalog.models import Course
-from portal.core.clock import SEOUL, utcnow
-from portal.core.pagination import Page, paginate
+from portal.core.clock import SEOUL
 from portal.db import db
-from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.org.models import Department
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import Role, User
 
 # Who may teach a session.
 INSTRUCTOR_ROLES = (Role.INSTRUCTOR, Role.COORDINATOR)
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """A session with the figures the management pages show, read in one query."""
-
-    session: TrainingSession
-    course_title: str
-    instructor_name: str | None
-    waitlisted: int
-    requested: int
-
-    @property
-    def is_past(self) -> bool:
-        return self.session.ends_at <= utcnow()
 
 
 @dataclass(frozen=True)
@@ -80,36 +63,17 @@ def instructor_choices(*, include_id: int | None = None) -> list[tuple[int, str]
     ]
 
 
-def _count_of(status: EnrollmentStatus):
-    return (
-        select(func.count(Enrollment.id))
-        .where(Enrollment.session_id == TrainingSession.id, Enrollment.status == status)
-        .correlate(TrainingSession)
-        .scalar_subquery()
-    )
-
-
-def _rows_stmt() -> Select:
+def session_listing(*columns: ColumnElement) -> Select:
+    """Sessions with their course title and instructor name, plus any further columns."""
     return (
         select(
             TrainingSession,
             Course.title.label("course_title"),
             User.name.label("instructor_name"),
-            _count_of(EnrollmentStatus.WAITLISTED).label("waitlisted"),
-            _count_of(EnrollmentStatus.REQUESTED).label("requested"),
+            *columns,
         )
         .join(Course, Course.id == TrainingSession.course_id)
         .outerjoin(User, User.id == TrainingSession.instructor_id)
-    )
-
-
-def _to_row(row) -> SessionRow:
-    return SessionRow(
-        session=row[0],
-        course_title=row.course_title,
-        instructor_name=row.instructor_name,
-        waitlisted=row.waitlisted or 0,
-        requested=row.requested or 0,
     )
 
 
@@ -117,13 +81,11 @@ def _seoul_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=SEOUL).astimezone(dt.UTC)
 
 
-def list_sessions(filters: SessionFilters, page: int, per_page: int = 25) -> Page:
-    """Sessions matching the filters, upcoming first (soonest first) then past (latest first).
+def filter_listing(stmt: Select, filters: SessionFilters, now: dt.datetime) -> Select:
+    """A session listing narrowed to the filters and put in the list's order.
 
-    One COUNT and one SELECT whatever the number of sessions or enrolments.
+    Upcoming sessions come first (soonest first), then past ones (latest first).
     """
-    now = utcnow()
-    stmt = _rows_stmt()
     if filters.course_id:
         stmt = stmt.where(TrainingSession.course_id == filters.course_id)
     if filters.status:
@@ -140,22 +102,9 @@ def list_sessions(filters: SessionFilters, page: int, per_page: int = 25) -> Pag
         stmt = stmt.where(TrainingSession.starts_at < _seoul_midnight(day_after))
     # Upcoming sessions first, soonest first; then past ones, latest first.
     is_upcoming = TrainingSession.ends_at > now
-    stmt = stmt.order_by(
+    return stmt.order_by(
         case((is_upcoming, 0), else_=1),
         case((is_upcoming, TrainingSession.starts_at), else_=None).asc(),
         TrainingSession.starts_at.desc(),
         TrainingSession.id,
     )
-    result = paginate(stmt, page, per_page, scalars=False)
-    return Page(
-        items=[_to_row(row) for row in result.items],
-        number=result.number,
-        per_page=result.per_page,
-        total=result.total,
-    )
-
-
-def session_row(session_id: int) -> SessionRow | None:
-    """One session with its course title, instructor and queue figures (one query)."""
-    row = db.session.execute(_rows_stmt().where(TrainingSession.id == session_id)).one_or_none()
-    return _to_row(row) if row is not None else None
