@@ -1,4 +1,4 @@
-"""HR roster import: read a CSV or XLSX roster, check every row, then create or update staff.
+"""HR staff-file import: read a CSV or XLSX file, check every row, then create or update staff.
 
 The import is all-or-nothing: ``plan_import`` checks the whole file against the database
 with a fixed number of queries, and ``apply_import`` refuses a plan that has any error.

@@ -1,4 +1,4 @@
-"""Roster import rules: parsing, whole-file validation, the diff, and the all-or-nothing apply."""
+"""HR import rules: parsing, whole-file validation, the diff, and the all-or-nothing apply."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from portal.audit.models import AuditEntry
 from portal.db import db
 from portal.org.models import Department, DepartmentKind
 from portal.users import operations
-from portal.users.models import Role, User
-from portal.users.roster import (
+from portal.users.hr_import import (
     Action,
     RosterError,
     apply_import,
@@ -21,7 +20,8 @@ from portal.users.roster import (
     parse_roster,
     plan_import,
 )
-from tests.fixtures.roster_samples import (
+from portal.users.models import Role, User
+from tests.fixtures.hr_import_samples import (
     EN_HEADER,
     KO_HEADER,
     csv_bytes,
