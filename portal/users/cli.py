@@ -44,7 +44,7 @@ def create_admin(employee_number: str, name: str, email: str, password: str) -> 
 @users_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would change; record only an audit entry.")
-def import_roster(file: Path, dry_run: bool) -> None:
+def import_staff(file: Path, dry_run: bool) -> None:
     """Create or update staff from an HR roster FILE (CSV or XLSX), all or nothing."""
     limit = current_app.config["ROSTER_IMPORT_MAX_BYTES"]
     if file.stat().st_size > limit:
@@ -52,7 +52,7 @@ def import_roster(file: Path, dry_run: bool) -> None:
             f"{file.name}: the file is larger than ROSTER_IMPORT_MAX_BYTES ({limit:,} bytes)."
         )
     with db.command_transaction():
-        plan = hr_import.plan_import(hr_import.parse_roster(file.name, file.read_bytes()))
+        plan = hr_import.plan_import(hr_import.parse_file(file.name, file.read_bytes()))
         _echo_plan(file.name, plan)
         if dry_run:
             hr_import.record_dry_run(plan, actor_id=None)
@@ -62,7 +62,7 @@ def import_roster(file: Path, dry_run: bool) -> None:
             ) as bar:
                 try:
                     result = hr_import.apply_import(plan, actor_id=None, progress=bar.update)
-                except hr_import.RosterError as err:
+                except hr_import.HRImportError as err:
                     raise click.ClickException(str(err)) from None
     # Exit only after the transaction, so a failed dry run still keeps its audit entry.
     if not plan.is_valid:

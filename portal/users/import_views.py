@@ -125,7 +125,7 @@ def apply(upload_id: int):
     stored = db.session.get(RosterUpload, upload_id, with_for_update=True) or abort(404)
     try:
         result = hr_import.apply_upload(stored, actor_id=current_user.id)
-    except hr_import.RosterError as err:
+    except hr_import.HRImportError as err:
         flash(str(err), "error")
         return redirect(url_for(".preview", upload_id=upload_id))
     flash(
