@@ -112,12 +112,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.catalog.views import bp as catalog_bp
     from portal.core.views import bp as core_bp
     from portal.enrollment.roster_views import bp as roster_bp
+    from portal.enrollment.session_views import bp as scheduling_bp
     from portal.enrollment.views import bp as enrollment_bp
     from portal.home.views import bp as home_bp
     from portal.learning.views import bp as learning_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.org.views import bp as org_bp
-    from portal.scheduling.views import bp as scheduling_bp
     from portal.users.admin_views import bp as users_bp
     from portal.users.import_views import bp as import_bp
 

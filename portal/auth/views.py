@@ -24,7 +24,7 @@ from flask_login import current_user
 from portal.auth import operations
 from portal.auth.access import login_required, public
 from portal.auth.forms import ChangePasswordForm, LoginForm
-from portal.auth.passwords import password_problems, verify_password
+from portal.auth.passwords import password_errors, verify_password
 from portal.auth.sessions import log_in, log_out
 from portal.core.clock import utcnow
 from portal.core.net import local_path
@@ -95,12 +95,13 @@ def change_password():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("현재 비밀번호가 맞지 않습니다."))
         else:
-            problems = password_problems(
+            errors = password_errors(
                 form.new_password.data,
                 min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-                identifiers=[current_user.employee_number, current_user.email.split("@")[0]],
+                employee_number=current_user.employee_number,
+                email=current_user.email,
             )
-            if not problems:
+            if not errors:
                 ended = operations.change_password(
                     current_user, form.new_password.data, keep_token=session.get("sid")
                 )
@@ -115,15 +116,7 @@ def change_password():
                 else:
                     flash(_("비밀번호를 바꿨습니다."), "success")
                 return redirect(url_for("home.index"))
-            messages = {
-                "too_short": _(
-                    "비밀번호는 %(n)d자 이상이어야 합니다.",
-                    n=current_app.config["PASSWORD_MIN_LENGTH"],
-                ),
-                "too_simple": _("같은 글자가 너무 많이 반복됩니다. 더 다양한 글자를 섞어 주세요."),
-                "contains_identifier": _("비밀번호에 사번이나 이메일 아이디를 넣을 수 없습니다."),
-            }
-            form.new_password.errors.extend(messages[p] for p in problems)
+            form.new_password.errors.extend(errors)
     return render_template("auth/change_password.html", form=form)
 
 

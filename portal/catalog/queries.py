@@ -22,6 +22,7 @@ from portal.core.clock import SEOUL, utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
+from portal.enrollment.queries import waitlist_position_expr
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
 
@@ -314,19 +315,8 @@ def _own_enrolments(
     course_id: int, user_id: int, now: dt.datetime
 ) -> dict[int, tuple[Enrollment, int | None]]:
     """The user's enrolments in the course's upcoming sessions, with waitlist positions."""
-    ahead = aliased(Enrollment)
-    position = (
-        select(func.count(ahead.id) + 1)
-        .where(
-            ahead.session_id == Enrollment.session_id,
-            ahead.status == EnrollmentStatus.WAITLISTED,
-            ahead.queue_key < Enrollment.queue_key,
-        )
-        .correlate(Enrollment)
-        .scalar_subquery()
-    )
     rows = db.session.execute(
-        select(Enrollment, position)
+        select(Enrollment, waitlist_position_expr())
         .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
         .where(
             Enrollment.user_id == user_id,
@@ -334,13 +324,7 @@ def _own_enrolments(
             _upcoming(now),
         )
     ).all()
-    return {
-        enrollment.session_id: (
-            enrollment,
-            place if enrollment.status is EnrollmentStatus.WAITLISTED else None,
-        )
-        for enrollment, place in rows
-    }
+    return {enrollment.session_id: (enrollment, place) for enrollment, place in rows}
 
 
 def recommended_next(course: Course) -> list[Course]:

@@ -30,7 +30,8 @@ from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.enrollment.operations import Actor, enrol
 from portal.scheduling.models import SessionStatus, TrainingSession
-from portal.scheduling.operations import SessionInput, create_session, next_round_number
+from portal.scheduling.operations import SessionInput, create_session
+from portal.scheduling.queries import next_round_number
 from portal.users.models import Role, User
 
 RANDOM_SEED = 2026

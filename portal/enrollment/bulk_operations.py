@@ -27,7 +27,7 @@ from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.enrollment.operations import ACTIVE, EnrollmentError, enrol, lock_session
 from portal.enrollment.roster_operations import RosterError, coordinator_actor, is_open
 from portal.org.models import Department
-from portal.org.operations import subtree_ids
+from portal.org.queries import subtree_ids
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
 

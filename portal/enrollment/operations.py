@@ -24,6 +24,7 @@ from portal.core.clock import utcnow
 from portal.db import db
 from portal.enrollment import messages
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
+from portal.enrollment.queries import waitlist_position_expr
 from portal.notifications.operations import notify
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
@@ -116,15 +117,8 @@ def _next_queue_key(session_id: int) -> int:
 def waitlist_position(enrollment: Enrollment) -> int | None:
     """1-based place in the waitlist, or None when not waitlisted."""
     if enrollment.status is not EnrollmentStatus.WAITLISTED:
-        return None
-    ahead = db.session.scalar(
-        select(func.count(Enrollment.id)).where(
-            Enrollment.session_id == enrollment.session_id,
-            Enrollment.status == EnrollmentStatus.WAITLISTED,
-            Enrollment.queue_key < enrollment.queue_key,
-        )
-    )
-    return (ahead or 0) + 1
+        return None  # known without asking the database
+    return db.session.scalar(select(waitlist_position_expr()).where(Enrollment.id == enrollment.id))
 
 
 # --- checks ------------------------------------------------------------------------

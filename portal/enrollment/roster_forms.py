@@ -13,7 +13,7 @@ from portal.core.templating import seoul_datetime
 from portal.enrollment import bulk_operations as bulk_ops
 from portal.enrollment.bulk_operations import BulkMode, BulkSelection
 from portal.org.operations import department_choices
-from portal.scheduling.operations import course_choices
+from portal.scheduling.queries import course_choices
 
 NONE = 0
 

@@ -16,9 +16,9 @@ from portal.auth.access import department_head_required, login_required
 from portal.core.net import local_path
 from portal.db import db
 from portal.enrollment import operations as ops
+from portal.enrollment import queries
 from portal.enrollment.forms import APPROVE, CancelForm, DecisionForm, EnrolForm
 from portal.enrollment.models import EnrollmentStatus
-from portal.learning import queries
 from portal.scheduling.models import TrainingSession
 from portal.users.models import User
 

@@ -1,4 +1,4 @@
-"""Read models for staff pages: My learning, the iCal feed and department-head approvals.
+"""Read models for staff pages: My learning and the iCal feed.
 
 Each function issues a fixed number of statements, whatever the data size: waitlist
 positions come from a correlated subquery in the same SELECT, and related rows are
@@ -11,15 +11,14 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, bindparam, case, func, not_, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import Select, and_, bindparam, not_, select
 
 from portal.catalog.models import Course
 from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
-from portal.org.models import Department
+from portal.enrollment.queries import waitlist_position_expr, with_session_and_course
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import User
 
@@ -55,30 +54,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _waitlist_position():
-    """1-based waitlist place of the outer Enrollment row, NULL unless it is waitlisted."""
-    ahead = aliased(Enrollment)
-    count_ahead = (
-        select(func.count(ahead.id))
-        .where(
-            ahead.session_id == Enrollment.session_id,
-            ahead.status == EnrollmentStatus.WAITLISTED,
-            ahead.queue_key < Enrollment.queue_key,
-        )
-        .correlate(Enrollment)
-        .scalar_subquery()
-    )
-    return case((Enrollment.status == EnrollmentStatus.WAITLISTED, count_ahead + 1), else_=None)
-
-
-def _with_session_and_course(stmt: Select) -> Select:
-    return (
-        stmt.join(Enrollment.session)
-        .join(TrainingSession.course)
-        .options(contains_eager(Enrollment.session).contains_eager(TrainingSession.course))
-    )
-
-
 def _is_current(now: dt.datetime):
     """Still ahead of the user: active, in a scheduled session that has not ended."""
     return and_(
@@ -92,7 +67,7 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
     """Everything on the My learning page: three statements, whatever the data size."""
     now = utcnow()
     current = db.session.execute(
-        _with_session_and_course(select(Enrollment, _waitlist_position().label("position")))
+        with_session_and_course(select(Enrollment, waitlist_position_expr().label("position")))
         .where(Enrollment.user_id == user_id, _is_current(now))
         .order_by(TrainingSession.starts_at, TrainingSession.id)
     ).all()
@@ -105,7 +80,7 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
             upcoming.append(row)
 
     past = paginate(
-        _with_session_and_course(select(Enrollment))
+        with_session_and_course(select(Enrollment))
         .where(Enrollment.user_id == user_id, not_(_is_current(now)))
         .order_by(TrainingSession.starts_at.desc(), Enrollment.id.desc()),
         history_page,
@@ -122,7 +97,7 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
 
 def _upcoming_statement() -> Select:
     return (
-        _with_session_and_course(select(Enrollment, _waitlist_position().label("position")))
+        with_session_and_course(select(Enrollment, waitlist_position_expr().label("position")))
         .where(
             Enrollment.user_id == bindparam("user_id"),
             _is_current(bindparam("now", type_=UTCDateTime())),
@@ -147,7 +122,7 @@ def upcoming(user_id: int, limit: int) -> list[LearningRow]:
 def active_enrollment(user_id: int, session_id: int) -> Enrollment | None:
     """The user's active enrolment in a session, with session and course loaded."""
     return db.session.scalars(
-        _with_session_and_course(select(Enrollment)).where(
+        with_session_and_course(select(Enrollment)).where(
             Enrollment.user_id == user_id,
             Enrollment.session_id == session_id,
             Enrollment.status.in_(ACTIVE),
@@ -180,74 +155,3 @@ def feed_entries(user_id: int) -> list[tuple[TrainingSession, str, EnrollmentSta
         .order_by(TrainingSession.starts_at)
     ).all()
     return [(s, title, status) for s, title, status in rows]
-
-
-# --- department-head approvals -----------------------------------------------------
-
-
-def _department_and_descendants(root_id: int):
-    """A recursive CTE of the department and every department below it (실·국 → 과 → 팀)."""
-    tree = select(Department.id).where(Department.id == root_id).cte("dept_tree", recursive=True)
-    child = aliased(Department)
-    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
-def _requests_for(head: User) -> Select:
-    return (
-        _with_session_and_course(select(Enrollment))
-        .join(Enrollment.user)
-        .outerjoin(User.department)
-        .options(contains_eager(Enrollment.user).contains_eager(User.department))
-        .where(
-            Enrollment.status == EnrollmentStatus.REQUESTED,
-            # A head's own request goes to the head above, or to a coordinator.
-            User.id != head.id,
-            User.department_id.in_(_department_and_descendants(head.department_id)),
-        )
-    )
-
-
-def pending_approvals(head: User) -> list[Enrollment]:
-    """Requests from people in the head's department and the departments below it (one query)."""
-    if head.department_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            _requests_for(head).order_by(TrainingSession.starts_at, Enrollment.created_at)
-        )
-    )
-
-
-def is_in_heads_departments(head: User, enrollment_id: int) -> bool:
-    """Whether the enrolment belongs to someone the head decides for (any status)."""
-    if head.department_id is None:
-        return False
-    found = db.session.scalar(
-        select(Enrollment.id)
-        .join(User, User.id == Enrollment.user_id)
-        .where(
-            Enrollment.id == enrollment_id,
-            User.id != head.id,
-            User.department_id.in_(_department_and_descendants(head.department_id)),
-        )
-    )
-    return found is not None
-
-
-def course_slug_for_session(session_id: int) -> str | None:
-    return db.session.scalar(
-        select(Course.slug)
-        .join(TrainingSession, TrainingSession.course_id == Course.id)
-        .where(TrainingSession.id == session_id)
-    )
-
-
-def owned_enrollment_slug(enrollment_id: int, user_id: int) -> str | None:
-    """The course slug of the user's own enrolment, or None when it is not theirs."""
-    return db.session.scalar(
-        select(Course.slug)
-        .join(TrainingSession, TrainingSession.course_id == Course.id)
-        .join(Enrollment, Enrollment.session_id == TrainingSession.id)
-        .where(Enrollment.id == enrollment_id, Enrollment.user_id == user_id)
-    )

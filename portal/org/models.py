@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, intpk, str_enum
-
-if TYPE_CHECKING:
-    from portal.users.models import User
 
 
 class DepartmentKind(enum.StrEnum):
@@ -41,7 +37,6 @@ class Department(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id", lazy="raise")
-    users: Mapped[list[User]] = relationship(back_populates="department", lazy="raise")
 
     def __repr__(self) -> str:
         return f"<Department {self.code} {self.name}>"

@@ -275,22 +275,6 @@ def department_choices(
     return [(dept_id, text) for dept_id, _path, text in chosen]
 
 
-def subtree_ids(department_id: int) -> set[int]:
-    """The department and everything below it, from one query."""
-    children: dict[int | None, list[int]] = {}
-    for dept_id, parent_id in _parent_map().items():
-        children.setdefault(parent_id, []).append(dept_id)
-    found: set[int] = set()
-    pending = [department_id]
-    while pending:
-        current = pending.pop()
-        if current in found:
-            continue
-        found.add(current)
-        pending.extend(children.get(current, []))
-    return found
-
-
 def department_tree() -> list[DepartmentNode]:
     """The whole tree with active head counts: one query for departments, one aggregate."""
     departments = list(db.session.scalars(select(Department).order_by(Department.name)))

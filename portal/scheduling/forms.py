@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.core.clock import SEOUL
 from portal.scheduling import operations
 from portal.scheduling.models import SessionStatus, TrainingSession
-from portal.scheduling.operations import SessionFilters, SessionInput
+from portal.scheduling.operations import SessionInput
+from portal.scheduling.queries import SessionFilters, course_choices, instructor_choices
 
 NO_INSTRUCTOR = 0
 ANY = ""
@@ -102,14 +103,13 @@ class SessionForm(FlaskForm):
     ) -> None:
         """Active courses and instructors; a session's current ones stay selectable."""
         self.course_id.choices = [
-            SelectChoice(str(i), title)
-            for i, title in operations.course_choices(include_id=course_id)
+            SelectChoice(str(i), title) for i, title in course_choices(include_id=course_id)
         ]
         self.instructor_id.choices = [
             SelectChoice(str(NO_INSTRUCTOR), _l("미정")),
             *(
                 SelectChoice(str(i), label)
-                for i, label in operations.instructor_choices(include_id=instructor_id)
+                for i, label in instructor_choices(include_id=instructor_id)
             ),
         ]
 
@@ -190,10 +190,7 @@ class SessionFilterForm(FlaskForm):
     def set_course_choices(self) -> None:
         self.course.choices = [
             SelectChoice(ANY, _l("전체")),
-            *(
-                SelectChoice(str(i), title)
-                for i, title in operations.course_choices(active_only=False)
-            ),
+            *(SelectChoice(str(i), title) for i, title in course_choices(active_only=False)),
         ]
 
     def cleaned(self) -> tuple[SessionFilters, dict[str, str]]:

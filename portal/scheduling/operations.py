@@ -1,43 +1,33 @@
-"""Session rules (교육 차수): creating, changing and cancelling, each audited.
+"""Session rules (교육 차수): the checks on a session's own fields, creating, changing, cancelling.
 
-Operations validate, change and flush; the request commits once. Every change that
-touches seats (capacity, cancellation) first takes the session's row lock through
-``enrollment.operations.lock_session``, so it cannot race an enrolment (DESIGN.md §3.C).
-People on a session hear about changes to its time or place and about its cancellation
-through the notification outbox, in the same transaction.
+Operations validate, change and flush; the request commits once. What a change does to
+the people on a session (the row lock, the waitlist, notices, cancelled places) is an
+enrolment rule: portal.enrollment.session_operations builds the coordinator's update and
+cancel from these pieces, so scheduling never reads enrolments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from portal.audit.operations import record
 from portal.catalog.models import Course
-from portal.core.clock import SEOUL, utcnow
-from portal.core.pagination import Page, paginate
+from portal.core.clock import utcnow
 from portal.db import db
-from portal.enrollment import messages
-from portal.enrollment.models import Enrollment, EnrollmentStatus
-from portal.enrollment.operations import ACTIVE, lock_session, promote_head
-from portal.notifications.operations import notify
-from portal.org.models import Department
 from portal.scheduling.models import SessionStatus, TrainingSession
-from portal.users.models import Role, User
+from portal.scheduling.queries import INSTRUCTOR_ROLES, next_round_number
+from portal.users.models import User
 
 MAX_CAPACITY = 1000
 MAX_PLACE = 200
 MAX_URL = 500
 MAX_NOTES = 2000
 MAX_REASON = 500
-INSTRUCTOR_ROLES = (Role.INSTRUCTOR, Role.COORDINATOR)
-# Changing these tells everyone on the session (DESIGN.md §3.F "session changed").
-NOTIFY_FIELDS = frozenset({"starts_at", "ends_at", "place", "online_url"})
 
 
 class SchedulingError(ValueError):
@@ -62,155 +52,6 @@ class SessionInput:
     notes: str = ""
 
 
-@dataclass(frozen=True)
-class SessionChange:
-    """What an edit did: the changed field names, seats given to the waitlist, people told."""
-
-    changed: list[str] = field(default_factory=list)
-    promoted: int = 0
-    notified: int = 0
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """A session with the figures the management pages show, read in one query."""
-
-    session: TrainingSession
-    course_title: str
-    instructor_name: str | None
-    waitlisted: int
-    requested: int
-
-    @property
-    def is_past(self) -> bool:
-        return self.session.ends_at <= utcnow()
-
-
-@dataclass(frozen=True)
-class SessionFilters:
-    course_id: int | None = None
-    status: SessionStatus | None = None
-    period: str = ""  # "upcoming", "past" or "" for both
-    from_on: dt.date | None = None  # Seoul dates
-    to_on: dt.date | None = None
-
-
-# --- reads -------------------------------------------------------------------------
-
-
-def next_round_number(course_id: int) -> int:
-    """The round after the course's highest one (1 for a course with no sessions)."""
-    highest = db.session.scalar(
-        select(func.max(TrainingSession.round_number)).where(TrainingSession.course_id == course_id)
-    )
-    return (highest or 0) + 1
-
-
-def course_choices(
-    *, include_id: int | None = None, active_only: bool = True
-) -> list[tuple[int, str]]:
-    """Courses for a select, in catalogue order; a session's current course stays selectable."""
-    stmt = select(Course.id, Course.title).order_by(Course.sort_order, Course.title, Course.id)
-    if active_only:
-        stmt = stmt.where(Course.is_active | (Course.id == (include_id or -1)))
-    return [(row.id, row.title) for row in db.session.execute(stmt)]
-
-
-def instructor_choices(*, include_id: int | None = None) -> list[tuple[int, str]]:
-    """Active instructors and coordinators as "name (department)"; the current one stays."""
-    stmt = (
-        select(User.id, User.name, Department.name.label("department"))
-        .outerjoin(Department, Department.id == User.department_id)
-        .where((User.role.in_(INSTRUCTOR_ROLES) & User.is_active) | (User.id == (include_id or -1)))
-        .order_by(User.name, User.id)
-    )
-    return [
-        (row.id, f"{row.name} ({row.department})" if row.department else row.name)
-        for row in db.session.execute(stmt)
-    ]
-
-
-def _count_of(status: EnrollmentStatus):
-    return (
-        select(func.count(Enrollment.id))
-        .where(Enrollment.session_id == TrainingSession.id, Enrollment.status == status)
-        .correlate(TrainingSession)
-        .scalar_subquery()
-    )
-
-
-def _rows_stmt() -> Select:
-    return (
-        select(
-            TrainingSession,
-            Course.title.label("course_title"),
-            User.name.label("instructor_name"),
-            _count_of(EnrollmentStatus.WAITLISTED).label("waitlisted"),
-            _count_of(EnrollmentStatus.REQUESTED).label("requested"),
-        )
-        .join(Course, Course.id == TrainingSession.course_id)
-        .outerjoin(User, User.id == TrainingSession.instructor_id)
-    )
-
-
-def _to_row(row) -> SessionRow:
-    return SessionRow(
-        session=row[0],
-        course_title=row.course_title,
-        instructor_name=row.instructor_name,
-        waitlisted=row.waitlisted or 0,
-        requested=row.requested or 0,
-    )
-
-
-def _seoul_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=SEOUL).astimezone(dt.UTC)
-
-
-def list_sessions(filters: SessionFilters, page: int, per_page: int = 25) -> Page:
-    """Sessions matching the filters, upcoming first (soonest first) then past (latest first).
-
-    One COUNT and one SELECT whatever the number of sessions or enrolments.
-    """
-    now = utcnow()
-    stmt = _rows_stmt()
-    if filters.course_id:
-        stmt = stmt.where(TrainingSession.course_id == filters.course_id)
-    if filters.status:
-        stmt = stmt.where(TrainingSession.status == filters.status)
-    if filters.period == "upcoming":
-        stmt = stmt.where(TrainingSession.ends_at > now)
-    elif filters.period == "past":
-        stmt = stmt.where(TrainingSession.ends_at <= now)
-    # A date range matches every session that overlaps it, so multi-day sessions show.
-    if filters.from_on:
-        stmt = stmt.where(TrainingSession.ends_at > _seoul_midnight(filters.from_on))
-    if filters.to_on:
-        day_after = filters.to_on + dt.timedelta(days=1)
-        stmt = stmt.where(TrainingSession.starts_at < _seoul_midnight(day_after))
-    # Upcoming sessions first, soonest first; then past ones, latest first.
-    is_upcoming = TrainingSession.ends_at > now
-    stmt = stmt.order_by(
-        case((is_upcoming, 0), else_=1),
-        case((is_upcoming, TrainingSession.starts_at), else_=None).asc(),
-        TrainingSession.starts_at.desc(),
-        TrainingSession.id,
-    )
-    result = paginate(stmt, page, per_page, scalars=False)
-    return Page(
-        items=[_to_row(row) for row in result.items],
-        number=result.number,
-        per_page=result.per_page,
-        total=result.total,
-    )
-
-
-def session_row(session_id: int) -> SessionRow | None:
-    """One session with its course title, instructor and queue figures (one query)."""
-    row = db.session.execute(_rows_stmt().where(TrainingSession.id == session_id)).one_or_none()
-    return _to_row(row) if row is not None else None
-
-
 # --- validation --------------------------------------------------------------------
 
 
@@ -232,14 +73,14 @@ def _check_url(url: str) -> None:
         )
 
 
-def _check_course(course_id: int, existing: TrainingSession | None) -> None:
+def _check_course(course_id: int, existing: TrainingSession | None, has_people: bool) -> None:
     course = db.session.get(Course, course_id)
     if course is None:
         raise SchedulingError(_("선택한 교육과정이 없습니다. 목록에서 다시 골라 주세요."))
     keeps_course = existing is not None and existing.course_id == course_id
     if not course.is_active and not keeps_course:
         raise SchedulingError(_("운영하지 않는 교육과정에는 차수를 만들 수 없습니다."))
-    if existing is not None and not keeps_course and _active_count(existing.id):
+    if existing is not None and not keeps_course and has_people:
         raise SchedulingError(
             _(
                 "신청자가 있는 차수는 교육과정을 바꿀 수 없습니다. 새 교육과정에 차수를 따로 만들어 주세요."
@@ -305,9 +146,13 @@ def _check_capacity(capacity: int, existing: TrainingSession | None) -> None:
 
 
 def validate_session(
-    data: SessionInput, *, existing: TrainingSession | None = None
+    data: SessionInput, *, existing: TrainingSession | None = None, has_people: bool = False
 ) -> SessionInput:
-    """Check every rule and return the cleaned input (round number filled in)."""
+    """Check every rule and return the cleaned input (round number filled in).
+
+    has_people: whether anyone holds or waits for a place on the existing session (the
+    caller knows; a session with people on it keeps its course).
+    """
     for value in (data.starts_at, data.ends_at, data.enrol_opens_at, data.enrol_closes_at):
         assert value is None or value.tzinfo is not None, "SessionInput datetimes are aware"
     if existing is not None and existing.status is not SessionStatus.SCHEDULED:
@@ -325,7 +170,7 @@ def validate_session(
         raise SchedulingError(_("장소나 온라인 링크 가운데 하나는 입력해 주세요."))
     if online_url:
         _check_url(online_url)
-    _check_course(data.course_id, existing)
+    _check_course(data.course_id, existing, has_people)
     if data.round_number is None:
         keeps_round = existing is not None and existing.course_id == data.course_id
         round_number = existing.round_number if keeps_round else next_round_number(data.course_id)
@@ -370,29 +215,6 @@ FIELDS = (
 )
 
 
-def _active_count(session_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Enrollment.id)).where(
-                Enrollment.session_id == session_id, Enrollment.status.in_(ACTIVE)
-            )
-        )
-        or 0
-    )
-
-
-def _people_on(session_id: int) -> list[Enrollment]:
-    """Requested, enrolled and waitlisted enrolments with their users (one query)."""
-    return list(
-        db.session.scalars(
-            select(Enrollment)
-            .options(joinedload(Enrollment.user))
-            .where(Enrollment.session_id == session_id, Enrollment.status.in_(ACTIVE))
-            .order_by(Enrollment.id)
-        )
-    )
-
-
 def create_session(data: SessionInput) -> TrainingSession:
     """Schedule a new session of a course (audited as session.created)."""
     clean = validate_session(data)
@@ -419,101 +241,41 @@ def create_session(data: SessionInput) -> TrainingSession:
     return session
 
 
-def update_session(session_id: int, data: SessionInput) -> SessionChange:
-    """Change a session under its row lock.
+def apply_session_input(session: TrainingSession, clean: SessionInput) -> list[str]:
+    """Write validated input onto the session; the names of the fields that changed.
 
-    Capacity may not drop below the enrolled count; a raised capacity goes to the
-    waitlist head(s) at once; a new time or place is announced to everyone on it.
+    Nothing is written (and nothing flushed) when no field changed.
     """
-    session = _lock(session_id)
-    clean = validate_session(data, existing=session)
     changed = [name for name in FIELDS if getattr(session, name) != getattr(clean, name)]
-    if not changed:
-        return SessionChange()
-    old_capacity = session.capacity
-    for name in changed:
-        setattr(session, name, getattr(clean, name))
-    session.updated_at = utcnow()
-    db.session.flush()
-
-    promoted = 0
-    if session.capacity > old_capacity:
-        before = session.seats_taken
-        promote_head(session)
-        promoted = session.seats_taken - before
-
-    notified = 0
-    if NOTIFY_FIELDS.intersection(changed):
-        for enrollment in _people_on(session.id):
-            holds_seat = enrollment.status is EnrollmentStatus.ENROLLED
-            notify(
-                enrollment.user,
-                lambda holds_seat=holds_seat: messages.session_changed(
-                    session, holds_seat=holds_seat
-                ),
-            )
-            notified += 1
-
-    details: dict[str, object] = {"fields": changed, "promoted": promoted, "notified": notified}
-    if "capacity" in changed:
-        details |= {"capacity_from": old_capacity, "capacity_to": session.capacity}
-    record("session.updated", target_type="training_session", target_id=session.id, details=details)
-    return SessionChange(changed=changed, promoted=promoted, notified=notified)
+    if changed:
+        for name in changed:
+            setattr(session, name, getattr(clean, name))
+        session.updated_at = utcnow()
+        db.session.flush()
+    return changed
 
 
-def cancel_session(session_id: int, reason: str) -> int:
-    """Cancel a session: every place on it is cancelled, seats freed, everyone told.
-
-    The reason goes into the notifications and is kept in the session's notes (the
-    audit entry holds only counts, since a free-text reason may name people).
-    Returns the number of enrolments cancelled.
-    """
+def clean_cancel_reason(reason: str) -> str:
+    """The cancellation reason on one line; refused when empty or too long."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise SchedulingError(_("취소 사유를 입력해 주세요. 신청자에게 안내됩니다."))
     if len(reason) > MAX_REASON:
         raise SchedulingError(_("취소 사유는 %(n)d자까지 입력할 수 있습니다.", n=MAX_REASON))
-    session = _lock(session_id)
+    return reason
+
+
+def mark_cancelled(session: TrainingSession, reason: str, *, now: dt.datetime) -> None:
+    """Mark a scheduled session cancelled, keeping the reason in its notes.
+
+    A session already cancelled or finished is refused with a message for the coordinator.
+    """
     if session.status is SessionStatus.CANCELLED:
         raise SchedulingError(_("이미 취소된 차수입니다. 다시 취소할 필요가 없습니다."))
     if session.status is SessionStatus.FINISHED:
         raise SchedulingError(_("종료 처리된 차수는 취소할 수 없습니다."))
-
-    now = utcnow()
-    people = _people_on(session.id)
     session.status = SessionStatus.CANCELLED
     session.notes = (session.notes + "\n" if session.notes else "") + _(
         "[취소 사유] %(reason)s", reason=reason
     )
     session.updated_at = now
-    for enrollment in people:
-        enrollment.status = EnrollmentStatus.CANCELLED
-        enrollment.cancelled_at = now
-        enrollment.updated_at = now
-    db.session.flush()
-    # The counter follows the rows: nobody holds a seat on a cancelled session.
-    db.session.execute(
-        update(TrainingSession)
-        .where(TrainingSession.id == session.id)
-        .values(seats_taken=0)
-        .execution_options(synchronize_session=False)
-    )
-    session.seats_taken = 0
-    for enrollment in people:
-        notify(enrollment.user, lambda: messages.session_cancelled(session, reason))
-    record(
-        "session.cancelled",
-        target_type="training_session",
-        target_id=session.id,
-        details={"cancelled_enrollments": len(people), "course_id": session.course_id},
-    )
-    return len(people)
-
-
-def _lock(session_id: int) -> TrainingSession:
-    if (
-        db.session.scalar(select(TrainingSession.id).where(TrainingSession.id == session_id))
-        is None
-    ):
-        raise SchedulingError(_("교육 차수를 찾을 수 없습니다."))
-    return lock_session(session_id)

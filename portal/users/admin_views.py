@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from portal.auth.access import role_required
 from portal.core.pagination import paginate
 from portal.db import db
-from portal.org.operations import subtree_ids
+from portal.org.queries import subtree_ids
 from portal.users import operations
 from portal.users.forms import (
     NO_DEPARTMENT,

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal.db import db
-from portal.users import operations, roster
+from portal.users import hr_import, operations
 from portal.users.models import Role
 
 users_cli = AppGroup("users", help="Staff accounts.")
@@ -44,7 +44,7 @@ def create_admin(employee_number: str, name: str, email: str, password: str) -> 
 @users_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would change; record only an audit entry.")
-def import_roster(file: Path, dry_run: bool) -> None:
+def import_staff(file: Path, dry_run: bool) -> None:
     """Create or update staff from an HR roster FILE (CSV or XLSX), all or nothing."""
     limit = current_app.config["ROSTER_IMPORT_MAX_BYTES"]
     if file.stat().st_size > limit:
@@ -52,17 +52,17 @@ def import_roster(file: Path, dry_run: bool) -> None:
             f"{file.name}: the file is larger than ROSTER_IMPORT_MAX_BYTES ({limit:,} bytes)."
         )
     with db.command_transaction():
-        plan = roster.plan_import(roster.parse_roster(file.name, file.read_bytes()))
+        plan = hr_import.plan_import(hr_import.parse_file(file.name, file.read_bytes()))
         _echo_plan(file.name, plan)
         if dry_run:
-            roster.record_dry_run(plan, actor_id=None)
+            hr_import.record_dry_run(plan, actor_id=None)
         elif plan.is_valid:
             with click.progressbar(
                 length=len(plan.rows), label="Importing", file=sys.stderr
             ) as bar:
                 try:
-                    result = roster.apply_import(plan, actor_id=None, progress=bar.update)
-                except roster.RosterError as err:
+                    result = hr_import.apply_import(plan, actor_id=None, progress=bar.update)
+                except hr_import.HRImportError as err:
                     raise click.ClickException(str(err)) from None
     # Exit only after the transaction, so a failed dry run still keeps its audit entry.
     if not plan.is_valid:
@@ -80,11 +80,11 @@ def import_roster(file: Path, dry_run: bool) -> None:
         click.echo("New accounts have no password: an admin must set one before they can log in.")
 
 
-def _echo_plan(filename: str, plan: roster.ImportPlan) -> None:
+def _echo_plan(filename: str, plan: hr_import.ImportPlan) -> None:
     click.echo(
-        f"{filename}: create {plan.count(roster.Action.CREATE)}, "
-        f"update {plan.count(roster.Action.UPDATE)}, "
-        f"unchanged {plan.count(roster.Action.UNCHANGED)}, "
+        f"{filename}: create {plan.count(hr_import.Action.CREATE)}, "
+        f"update {plan.count(hr_import.Action.UPDATE)}, "
+        f"unchanged {plan.count(hr_import.Action.UNCHANGED)}, "
         f"errors {len(plan.errors)}"
     )
     for error in plan.errors:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from portal.auth.access import role_required
 from portal.core.pagination import Page
 from portal.db import db
-from portal.users import roster
+from portal.users import hr_import
 from portal.users.models import Role, RosterUpload, User
 
 bp = Blueprint("admin_import", __name__, url_prefix="/admin/import")
@@ -66,7 +66,7 @@ def upload():
         elif not content:
             form.roster_file.errors.append(_("빈 파일입니다. 내용을 확인해 주세요."))
         else:
-            stored = roster.store_upload(
+            stored = hr_import.store_upload(
                 form.roster_file.data.filename or "roster.csv",
                 content,
                 uploaded_by_id=current_user.id,
@@ -89,9 +89,9 @@ def preview(upload_id: int):
             "admin/import/applied.html",
             upload=stored,
             uploader=uploader,
-            result=roster.applied_result(stored),
+            result=hr_import.applied_result(stored),
         )
-    plan = roster.upload_plan(stored)
+    plan = hr_import.upload_plan(stored)
     changes = plan.changes
     per_page = CHANGES_PER_PAGE
     number = min(max(1, _page_number()), max(1, -(-len(changes) // per_page)))
@@ -109,9 +109,9 @@ def preview(upload_id: int):
         page=page,
         errors_shown=plan.errors[:ERRORS_SHOWN],
         form=ConfirmForm(),
-        Action=roster.Action,
-        field_labels=roster.FIELD_LABELS,
-        absent_labels=", ".join(str(roster.COLUMN_LABELS[c]) for c in plan.absent_columns),
+        Action=hr_import.Action,
+        field_labels=hr_import.FIELD_LABELS,
+        absent_labels=", ".join(str(hr_import.COLUMN_LABELS[c]) for c in plan.absent_columns),
     )
 
 
@@ -124,8 +124,8 @@ def apply(upload_id: int):
     # The row lock makes a second admin's simultaneous confirmation wait, then see applied_at.
     stored = db.session.get(RosterUpload, upload_id, with_for_update=True) or abort(404)
     try:
-        result = roster.apply_upload(stored, actor_id=current_user.id)
-    except roster.RosterError as err:
+        result = hr_import.apply_upload(stored, actor_id=current_user.id)
+    except hr_import.HRImportError as err:
         flash(str(err), "error")
         return redirect(url_for(".preview", upload_id=upload_id))
     flash(
@@ -151,7 +151,7 @@ def apply(upload_id: int):
 @role_required(Role.ADMIN)
 def template():
     # UTF-8 with a BOM, so Korean Excel opens the headers without garbling them.
-    body = "\ufeff" + ",".join(roster.TEMPLATE_HEADERS) + "\r\n"
+    body = "\ufeff" + ",".join(hr_import.TEMPLATE_HEADERS) + "\r\n"
     return Response(
         body.encode("utf-8"),
         mimetype="text/csv",

@@ -50,7 +50,7 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[utc_datetime] = mapped_column(server_default=func.now())
 
-    department: Mapped[Department | None] = relationship(back_populates="users", lazy="raise")
+    department: Mapped[Department | None] = relationship(lazy="raise")
 
     # Flask-Login protocol. is_active doubles as Flask-Login's flag.
     @property

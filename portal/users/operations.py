@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from portal.audit.operations import record
 from portal.auth.operations import end_other_sessions
-from portal.auth.passwords import hash_password, password_problems
+from portal.auth.passwords import hash_password, password_errors
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
 from portal.org.models import Department
@@ -93,18 +93,11 @@ def validate_account(data: AccountInput, *, existing: User | None = None) -> Acc
 
 
 def _check_password(password: str, data: AccountInput, min_length: int) -> None:
-    problems = password_problems(
-        password,
-        min_length=min_length,
-        identifiers=[data.employee_number, data.email.split("@")[0]],
+    errors = password_errors(
+        password, min_length=min_length, employee_number=data.employee_number, email=data.email
     )
-    if problems:
-        raise AccountError(
-            _(
-                "비밀번호는 %(n)d자 이상이고, 여러 글자를 섞고, 사번이나 이메일 아이디를 넣지 않아야 합니다.",
-                n=min_length,
-            )
-        )
+    if errors:
+        raise AccountError(" ".join(errors))
 
 
 def create_user(data: AccountInput, *, password: str | None, min_password_length: int) -> User:

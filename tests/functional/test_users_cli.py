@@ -11,7 +11,7 @@ from portal.audit.models import AuditEntry
 from portal.auth.passwords import verify_password
 from portal.db import db
 from portal.users.models import Role, User
-from tests.fixtures.roster_samples import KO_HEADER, csv_bytes, staff_row, xlsx_bytes
+from tests.fixtures.hr_import_samples import KO_HEADER, csv_bytes, staff_row, xlsx_bytes
 
 ADMIN_PASSWORD = "Tiger!river-77-moon"
 

@@ -19,9 +19,9 @@ from portal.org.operations import (
     department_choices,
     department_tree,
     kind_label,
-    subtree_ids,
     update_department,
 )
+from portal.org.queries import subtree_ids
 from portal.users.models import User
 
 BUREAU, DIVISION, TEAM = DepartmentKind.BUREAU, DepartmentKind.DIVISION, DepartmentKind.TEAM
@@ -262,11 +262,23 @@ def test_choices_can_be_limited_to_levels(org):
     assert ids == [bureau.id, division.id, other.id]
 
 
+def _subtree(root_id: int) -> set[int]:
+    return set(db.session.scalars(subtree_ids(root_id)))
+
+
 def test_subtree_holds_the_department_and_everything_below(org):
     bureau, division, team, other = org
-    assert subtree_ids(bureau.id) == {bureau.id, division.id, team.id}
-    assert subtree_ids(team.id) == {team.id}
-    assert other.id not in subtree_ids(bureau.id)
+    assert _subtree(bureau.id) == {bureau.id, division.id, team.id}
+    assert _subtree(team.id) == {team.id}
+    assert other.id not in _subtree(bureau.id)
+
+
+def test_subtree_walk_ends_even_on_a_loop_in_stored_data(org):
+    bureau, division, team, _other = org
+    # Impossible through the rules; written directly to prove the query still ends.
+    bureau.parent_id = team.id
+    db.session.flush()
+    assert _subtree(division.id) == {bureau.id, division.id, team.id}
 
 
 def test_tree_nests_levels_and_counts_active_members_in_two_queries(org):

@@ -2,7 +2,13 @@
 
 from argon2 import extract_parameters
 
-from portal.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from portal.auth.passwords import (
+    hash_password,
+    needs_rehash,
+    password_errors,
+    password_problems,
+    verify_password,
+)
 
 
 def test_hashes_use_argon2id_with_at_least_19_mib_and_two_passes():
@@ -37,4 +43,20 @@ def test_password_rules():
     assert "too_simple" in password_problems("aaaaaaaaaaaa", min_length=10, identifiers=[])
     assert "contains_identifier" in password_problems(
         "xxD0004yy!!", min_length=10, identifiers=["d0004"]
+    )
+
+
+def test_the_policy_explains_each_problem_in_korean(ctx):
+    errors = password_errors(
+        "kim.mj-aaaa", min_length=12, employee_number="D0004", email="Kim.MJ@example.go.kr"
+    )
+    assert errors == [
+        "비밀번호는 12자 이상이어야 합니다.",
+        "비밀번호에 사번이나 이메일 아이디를 넣을 수 없습니다.",
+    ]
+    assert (
+        password_errors(
+            "Abcdef!234xy", min_length=12, employee_number="D0004", email="kim@example.go.kr"
+        )
+        == []
     )

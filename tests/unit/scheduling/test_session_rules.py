@@ -9,9 +9,12 @@ from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
 from portal.enrollment import operations as enrolment
+from portal.enrollment import queries as enrolment_queries
+from portal.enrollment import session_operations as session_ops
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.notifications.models import Notification, OutboxMessage
 from portal.scheduling import operations as ops
+from portal.scheduling import queries
 from portal.scheduling.forms import seoul_to_utc
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import Role, User
@@ -85,7 +88,7 @@ def test_creating_takes_the_next_free_round_and_is_audited(ctx, make_course, mak
 
 
 def test_the_first_session_of_a_course_is_round_one(ctx, make_course):
-    assert ops.next_round_number(make_course().id) == 1
+    assert queries.next_round_number(make_course().id) == 1
 
 
 def test_a_round_number_already_used_by_the_course_is_refused(ctx, make_course, make_session):
@@ -205,10 +208,10 @@ def test_staff_or_inactive_users_cannot_be_the_instructor(ctx, make_course, make
 def test_instructor_choices_list_only_active_instructors_and_coordinators(ctx, make_user):
     teacher, coordinator = make_user(Role.INSTRUCTOR), make_user(Role.COORDINATOR)
     staff, gone = make_user(Role.STAFF), make_user(Role.INSTRUCTOR, is_active=False)
-    ids = {i for i, _label in ops.instructor_choices()}
+    ids = {i for i, _label in queries.instructor_choices()}
     assert {teacher.id, coordinator.id} <= ids
     assert not {staff.id, gone.id} & ids
-    assert gone.id in {i for i, _label in ops.instructor_choices(include_id=gone.id)}
+    assert gone.id in {i for i, _label in queries.instructor_choices(include_id=gone.id)}
 
 
 # --- editing -------------------------------------------------------------------------------
@@ -221,7 +224,7 @@ def test_lowering_capacity_below_the_enrolled_count_is_refused_and_changes_nothi
     _enrol(session.id, make_user(), make_user(), make_user())
     session = db.session.get(TrainingSession, session.id)
     with pytest.raises(ops.SchedulingError) as refused:
-        ops.update_session(session.id, _same_as(session, capacity=2))
+        session_ops.update_session(session.id, _same_as(session, capacity=2))
     assert str(refused.value) == (
         "정원을 2명으로 줄일 수 없습니다. 이미 3명이 확정되었습니다. "
         "먼저 신청자를 다른 차수로 옮기거나 취소해 주세요."
@@ -235,7 +238,7 @@ def test_lowering_capacity_to_the_enrolled_count_is_allowed(ctx, make_session, m
     session = make_session(capacity=5)
     _enrol(session.id, make_user(), make_user())
     session = db.session.get(TrainingSession, session.id)
-    change = ops.update_session(session.id, _same_as(session, capacity=2))
+    change = session_ops.update_session(session.id, _same_as(session, capacity=2))
     assert change.changed == ["capacity"]
     assert session.capacity == 2
 
@@ -247,7 +250,7 @@ def test_raising_capacity_promotes_the_waitlist_head_in_order_and_tells_them(
     first, second, third, fourth = (make_user() for _ in range(4))
     _e1, e2, e3, e4 = _enrol(session.id, first, second, third, fourth)
     session = db.session.get(TrainingSession, session.id)
-    change = ops.update_session(session.id, _same_as(session, capacity=3))
+    change = session_ops.update_session(session.id, _same_as(session, capacity=3))
     assert change.promoted == 2
     assert (e2.status, e3.status, e4.status) == (
         EnrollmentStatus.ENROLLED,
@@ -271,7 +274,7 @@ def test_changing_the_time_tells_everyone_on_the_session(ctx, make_session, make
     _enrol(session.id, enrolled, waiting)
     session = db.session.get(TrainingSession, session.id)
     later = session.starts_at + dt.timedelta(days=1)
-    change = ops.update_session(
+    change = session_ops.update_session(
         session.id, _same_as(session, starts_at=later, ends_at=later + 3 * HOUR)
     )
     assert change.changed == ["starts_at", "ends_at"]
@@ -294,9 +297,14 @@ def test_changing_the_place_notifies_but_changing_notes_does_not(ctx, make_sessi
     person = make_user()
     _enrol(session.id, person)
     session = db.session.get(TrainingSession, session.id)
-    assert ops.update_session(session.id, _same_as(session, notes="간식 준비")).notified == 0
+    assert (
+        session_ops.update_session(session.id, _same_as(session, notes="간식 준비")).notified == 0
+    )
     assert "session.changed" not in _kinds(person.id)
-    assert ops.update_session(session.id, _same_as(session, place="세종시청 2층")).notified == 1
+    assert (
+        session_ops.update_session(session.id, _same_as(session, place="세종시청 2층")).notified
+        == 1
+    )
     assert "session.changed" in _kinds(person.id)
 
 
@@ -304,7 +312,7 @@ def test_saving_without_changes_changes_and_audits_nothing(ctx, make_session):
     session = make_session()
     session = db.session.get(TrainingSession, session.id)
     before = session.updated_at
-    assert ops.update_session(session.id, _same_as(session)) == ops.SessionChange()
+    assert session_ops.update_session(session.id, _same_as(session)) == session_ops.SessionChange()
     assert session.updated_at == before
     assert not _audit("session.updated")
 
@@ -312,7 +320,7 @@ def test_saving_without_changes_changes_and_audits_nothing(ctx, make_session):
 def test_leaving_the_round_blank_keeps_the_current_round(ctx, make_session):
     session = make_session(round_number=7)
     session = db.session.get(TrainingSession, session.id)
-    ops.update_session(session.id, _same_as(session, round_number=None, capacity=40))
+    session_ops.update_session(session.id, _same_as(session, round_number=None, capacity=40))
     assert session.round_number == 7
 
 
@@ -323,22 +331,22 @@ def test_the_course_cannot_change_once_people_are_on_the_session(
     _enrol(session.id, make_user())
     session = db.session.get(TrainingSession, session.id)
     with pytest.raises(ops.SchedulingError, match="교육과정을 바꿀 수 없습니다"):
-        ops.update_session(
+        session_ops.update_session(
             session.id, _same_as(session, course_id=make_course().id, round_number=None)
         )
 
 
 def test_a_cancelled_session_cannot_be_edited(ctx, make_session):
     session = make_session()
-    ops.cancel_session(session.id, "강사 사정")
+    session_ops.cancel_session(session.id, "강사 사정")
     session = db.session.get(TrainingSession, session.id)
     with pytest.raises(ops.SchedulingError, match="고칠 수 없습니다"):
-        ops.update_session(session.id, _same_as(session, capacity=50))
+        session_ops.update_session(session.id, _same_as(session, capacity=50))
 
 
 def test_editing_an_unknown_session_is_refused(ctx, make_course):
     with pytest.raises(ops.SchedulingError, match="찾을 수 없습니다"):
-        ops.update_session(999_999, _input(make_course().id))
+        session_ops.update_session(999_999, _input(make_course().id))
 
 
 # --- cancelling ----------------------------------------------------------------------------
@@ -348,7 +356,7 @@ def test_cancelling_frees_every_seat_and_tells_everyone(ctx, make_session, make_
     session = make_session(capacity=2)
     people = [make_user() for _ in range(3)]
     _enrol(session.id, *people)
-    count = ops.cancel_session(session.id, "  강사 사정으로\n 취소합니다 ")
+    count = session_ops.cancel_session(session.id, "  강사 사정으로\n 취소합니다 ")
     assert count == 3
     db.session.expire_all()
     session = db.session.get(TrainingSession, session.id)
@@ -375,9 +383,9 @@ def test_cancelling_frees_every_seat_and_tells_everyone(ctx, make_session, make_
 
 def test_cancelling_twice_is_refused_politely(ctx, make_session):
     session = make_session()
-    ops.cancel_session(session.id, "장소 사정")
+    session_ops.cancel_session(session.id, "장소 사정")
     with pytest.raises(ops.SchedulingError, match="이미 취소된 차수입니다"):
-        ops.cancel_session(session.id, "장소 사정")
+        session_ops.cancel_session(session.id, "장소 사정")
     assert len(_audit("session.cancelled")) == 1
 
 
@@ -385,7 +393,7 @@ def test_cancelling_twice_is_refused_politely(ctx, make_session):
 def test_cancelling_needs_a_reason_of_reasonable_length(ctx, make_session, reason):
     session = make_session()
     with pytest.raises(ops.SchedulingError, match="취소 사유"):
-        ops.cancel_session(session.id, reason)
+        session_ops.cancel_session(session.id, reason)
     assert db.session.get(TrainingSession, session.id).status is SessionStatus.SCHEDULED
 
 
@@ -394,7 +402,7 @@ def test_people_already_cancelled_are_not_told_again(ctx, make_session, make_use
     stays, left = make_user(), make_user()
     _enrolled_stays, enrolled_left = _enrol(session.id, stays, left)
     enrolment.cancel(enrolled_left.id, enrolment.Actor(left.id))
-    assert ops.cancel_session(session.id, "수요 부족") == 1
+    assert session_ops.cancel_session(session.id, "수요 부족") == 1
     assert "session.cancelled" in _kinds(stays.id)
     assert "session.cancelled" not in _kinds(left.id)
 
@@ -410,7 +418,7 @@ def test_the_listing_counts_waitlist_and_requests_and_puts_upcoming_first(
     later = make_session(course_id=course.id, starts_at=clock.utcnow() + dt.timedelta(days=20))
     past = make_session(course_id=course.id, starts_at=clock.utcnow() - dt.timedelta(days=3))
     _enrol(soon.id, make_user(), make_user(), make_user())
-    page = ops.list_sessions(ops.SessionFilters(course_id=course.id), 1)
+    page = enrolment_queries.list_sessions(queries.SessionFilters(course_id=course.id), 1)
     assert [row.session.id for row in page.items] == [soon.id, later.id, past.id]
     first = page.items[0]
     assert (first.session.seats_taken, first.waitlisted, first.requested) == (1, 2, 0)
@@ -426,10 +434,12 @@ def test_the_listing_filters_by_status_period_and_seoul_dates(ctx, make_session,
         course_id=course.id, starts_at=seoul_to_utc(day + dt.timedelta(days=2), dt.time(9, 0))
     )
     cancelled = make_session(course_id=course.id)
-    ops.cancel_session(cancelled.id, "취소")
+    session_ops.cancel_session(cancelled.id, "취소")
 
     def ids(**filters):
-        page = ops.list_sessions(ops.SessionFilters(course_id=course.id, **filters), 1)
+        page = enrolment_queries.list_sessions(
+            queries.SessionFilters(course_id=course.id, **filters), 1
+        )
         return [row.session.id for row in page.items]
 
     assert ids(from_on=day, to_on=day) == [on_day.id]

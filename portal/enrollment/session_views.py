@@ -1,6 +1,9 @@
 """Coordinator screens for training sessions (교육 차수 관리).
 
-Views stay thin: the rules live in portal.scheduling.operations.
+They live with enrolment because they show and change people's places: the list counts
+each session's queue, an edit may promote the waitlist, a cancellation cancels every
+place. Views stay thin: the session's own rules live in portal.scheduling.operations,
+their effect on enrolments in portal.enrollment.session_operations.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from flask_babel import gettext as _
 
 from portal.auth.access import role_required
 from portal.db import db
+from portal.enrollment import queries, session_operations
 from portal.scheduling import operations
 from portal.scheduling.forms import STATUS_LABELS, CancelSessionForm, SessionFilterForm, SessionForm
 from portal.scheduling.models import TrainingSession
+from portal.scheduling.queries import next_round_number
 from portal.users.models import Role
 
+# Named "scheduling" for its URLs and endpoints (scheduling.list_sessions, ...).
 bp = Blueprint("scheduling", __name__, url_prefix="/manage/sessions")
 
 PER_PAGE = 25
@@ -34,9 +40,7 @@ def list_sessions():
     form = SessionFilterForm(formdata=request.args)
     form.set_course_choices()
     filters, args = form.cleaned()
-    page = operations.list_sessions(
-        filters, request.args.get("page", 1, type=int), per_page=PER_PAGE
-    )
+    page = queries.list_sessions(filters, request.args.get("page", 1, type=int), per_page=PER_PAGE)
     return render_template(
         "scheduling/list.html",
         form=form,
@@ -56,7 +60,7 @@ def create_session():
         course_id = request.args.get("course_id", type=int)
         if course_id:
             form.course_id.data = course_id
-            form.round_number.data = operations.next_round_number(course_id)
+            form.round_number.data = next_round_number(course_id)
     if form.validate_on_submit():
         try:
             session = operations.create_session(form.to_input())
@@ -72,7 +76,7 @@ def create_session():
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def edit_session(session_id: int):
-    row = operations.session_row(session_id) or abort(404)
+    row = queries.session_row(session_id) or abort(404)
     session = row.session
     form = SessionForm()
     form.set_choices(course_id=session.course_id, instructor_id=session.instructor_id)
@@ -80,7 +84,7 @@ def edit_session(session_id: int):
         form.fill_from(session)
     if form.validate_on_submit():
         try:
-            change = operations.update_session(session.id, form.to_input())
+            change = session_operations.update_session(session.id, form.to_input())
         except operations.SchedulingError as err:
             form.form_errors.append(str(err))
         else:
@@ -90,7 +94,7 @@ def edit_session(session_id: int):
     return render_template("scheduling/form.html", form=form, session=session, row=row), status
 
 
-def _flash_change(change: operations.SessionChange) -> None:
+def _flash_change(change: session_operations.SessionChange) -> None:
     if not change.changed:
         flash(_("바뀐 내용이 없습니다."), "info")
         return
@@ -105,7 +109,7 @@ def _flash_change(change: operations.SessionChange) -> None:
 
 
 def _render_detail(session_id: int, cancel_form: CancelSessionForm, status: int = 200):
-    row = operations.session_row(session_id) or abort(404)
+    row = queries.session_row(session_id) or abort(404)
     return render_template(
         "scheduling/detail.html",
         row=row,
@@ -129,7 +133,7 @@ def cancel_session(session_id: int):
     form = CancelSessionForm()
     if form.validate_on_submit():
         try:
-            count = operations.cancel_session(session.id, form.reason.data or "")
+            count = session_operations.cancel_session(session.id, form.reason.data or "")
         except operations.SchedulingError as err:
             form.form_errors.append(str(err))
         else:

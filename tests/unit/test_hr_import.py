@@ -1,4 +1,4 @@
-"""Roster import rules: parsing, whole-file validation, the diff, and the all-or-nothing apply."""
+"""HR import rules: parsing, whole-file validation, the diff, and the all-or-nothing apply."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from portal.audit.models import AuditEntry
 from portal.db import db
 from portal.org.models import Department, DepartmentKind
 from portal.users import operations
-from portal.users.models import Role, User
-from portal.users.roster import (
+from portal.users.hr_import import (
     Action,
-    RosterError,
+    HRImportError,
     apply_import,
     parse_date,
-    parse_roster,
+    parse_file,
     plan_import,
 )
-from tests.fixtures.roster_samples import (
+from portal.users.models import Role, User
+from tests.fixtures.hr_import_samples import (
     EN_HEADER,
     KO_HEADER,
     csv_bytes,
@@ -39,7 +39,7 @@ def request_ctx(app):
 
 def _plan(rows, filename="roster.csv", **kwargs):
     content = xlsx_bytes(rows) if filename.endswith(".xlsx") else csv_bytes(rows, **kwargs)
-    return plan_import(parse_roster(filename, content))
+    return plan_import(parse_file(filename, content))
 
 
 def _user_count() -> int:
@@ -54,7 +54,7 @@ def _messages(plan) -> list[str]:
 
 
 def test_korean_headers_are_read(request_ctx, department):
-    parsed = parse_roster("명단.csv", csv_bytes([KO_HEADER, staff_row(1, department.code)]))
+    parsed = parse_file("명단.csv", csv_bytes([KO_HEADER, staff_row(1, department.code)]))
     assert parsed.errors == []
     (row,) = parsed.rows
     assert (row.line, row.employee_number, row.department) == (2, "R00001", department.code)
@@ -62,7 +62,7 @@ def test_korean_headers_are_read(request_ctx, department):
 
 
 def test_english_headers_match_whatever_their_case_spaces_and_dashes(request_ctx, department):
-    parsed = parse_roster("roster.csv", csv_bytes([EN_HEADER, staff_row(1, department.code)]))
+    parsed = parse_file("roster.csv", csv_bytes([EN_HEADER, staff_row(1, department.code)]))
     assert parsed.errors == []
     assert parsed.rows[0].email == "import1@sejong.example.kr"
     assert parsed.rows[0].grade == "행정7급"
@@ -77,7 +77,7 @@ def test_english_headers_match_whatever_their_case_spaces_and_dashes(request_ctx
     ],
 )
 def test_every_documented_header_spelling_is_accepted(request_ctx, department, header):
-    parsed = parse_roster("r.csv", csv_bytes([header, staff_row(1, department.code)]))
+    parsed = parse_file("r.csv", csv_bytes([header, staff_row(1, department.code)]))
     assert parsed.errors == []
     assert len(parsed.headers) == 6
 
@@ -85,14 +85,14 @@ def test_every_documented_header_spelling_is_accepted(request_ctx, department, h
 def test_a_utf8_file_with_a_bom_is_read(request_ctx, department):
     content = csv_bytes([KO_HEADER, staff_row(1, department.code)], bom=True)
     assert content.startswith(b"\xef\xbb\xbf")
-    parsed = parse_roster("r.csv", content)
+    parsed = parse_file("r.csv", content)
     assert parsed.errors == []
     assert parsed.rows[0].employee_number == "R00001"
 
 
 def test_a_cp949_file_from_korean_excel_is_read(request_ctx, department):
     content = csv_bytes([KO_HEADER, staff_row(1, department.code)], encoding="cp949")
-    parsed = parse_roster("r.csv", content)
+    parsed = parse_file("r.csv", content)
     assert parsed.errors == []
     assert parsed.rows[0].name == "가져온직원1"
 
@@ -111,7 +111,7 @@ def test_an_xlsx_file_with_date_cells_and_numeric_employee_numbers_is_read(reque
             ],
         ]
     )
-    parsed = parse_roster("명단.xlsx", content)
+    parsed = parse_file("명단.xlsx", content)
     assert parsed.errors == []
     (row,) = parsed.rows
     assert row.employee_number == "2019001"
@@ -137,7 +137,7 @@ def test_impossible_or_ambiguous_dates_are_refused(text):
 
 
 def test_a_missing_required_header_is_named(request_ctx):
-    parsed = parse_roster("r.csv", csv_bytes([["사번", "성명", "직급"], ["R1", "김", "7급"]]))
+    parsed = parse_file("r.csv", csv_bytes([["사번", "성명", "직급"], ["R1", "김", "7급"]]))
     (error,) = parsed.errors
     assert error.line == 1
     assert "이메일" in error.message and "부서" in error.message
@@ -145,7 +145,7 @@ def test_a_missing_required_header_is_named(request_ctx):
 
 
 def test_two_columns_for_the_same_field_are_refused(request_ctx):
-    parsed = parse_roster("r.csv", csv_bytes([[*KO_HEADER, "부서코드"]]))
+    parsed = parse_file("r.csv", csv_bytes([[*KO_HEADER, "부서코드"]]))
     assert any("부서" in e.message and "두 개" in e.message for e in parsed.errors)
 
 
@@ -157,7 +157,7 @@ def test_blank_lines_are_ignored_but_keep_their_line_numbers(request_ctx, depart
         ["", "", ""],
         staff_row(2, department.code),
     ]
-    parsed = parse_roster("r.csv", csv_bytes(rows))
+    parsed = parse_file("r.csv", csv_bytes(rows))
     assert parsed.errors == []
     assert [r.line for r in parsed.rows] == [2, 5]
 
@@ -168,28 +168,28 @@ def test_a_bad_date_is_reported_with_its_line_and_column(request_ctx, department
         staff_row(1, department.code),
         staff_row(2, department.code, appointed_on="3/2/24"),
     ]
-    parsed = parse_roster("r.csv", csv_bytes(rows))
+    parsed = parse_file("r.csv", csv_bytes(rows))
     (error,) = parsed.errors
     assert (error.line, error.column) == (3, "임용일")
     assert "3/2/24" in error.message
 
 
 def test_old_xls_files_and_other_formats_get_a_clear_message(request_ctx):
-    xls = parse_roster("명단.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+    xls = parse_file("명단.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100)
     assert "XLS" in xls.errors[0].message
-    pdf = parse_roster("명단.pdf", b"%PDF-1.4")
+    pdf = parse_file("명단.pdf", b"%PDF-1.4")
     assert "CSV 또는 XLSX" in pdf.errors[0].message
-    broken = parse_roster("명단.xlsx", b"PK\x03\x04 not really a zip")
+    broken = parse_file("명단.xlsx", b"PK\x03\x04 not really a zip")
     assert "XLSX 파일을 열 수 없습니다" in broken.errors[0].message
 
 
 def test_an_empty_file_or_a_header_alone_is_refused(request_ctx):
-    assert "빈 파일" in parse_roster("r.csv", b"").errors[0].message
-    assert "행이 없습니다" in parse_roster("r.csv", csv_bytes([KO_HEADER])).errors[0].message
+    assert "빈 파일" in parse_file("r.csv", b"").errors[0].message
+    assert "행이 없습니다" in parse_file("r.csv", csv_bytes([KO_HEADER])).errors[0].message
 
 
 def test_bytes_that_are_neither_utf8_nor_cp949_are_refused(request_ctx):
-    parsed = parse_roster("r.csv", b"\xff\xfe\xfa\xfb" * 10)
+    parsed = parse_file("r.csv", b"\xff\xfe\xfa\xfb" * 10)
     assert "인코딩" in parsed.errors[0].message
 
 
@@ -396,7 +396,7 @@ def test_planning_reads_the_database_a_fixed_number_of_times(app, request_ctx, d
 
     def count(n: int) -> int:
         rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(n)]
-        parsed = parse_roster("r.csv", csv_bytes(rows))
+        parsed = parse_file("r.csv", csv_bytes(rows))
         statements: list[str] = []
 
         def before(*args):
@@ -445,7 +445,7 @@ def test_apply_audits_counts_and_the_file_hash_without_personal_data(
 ):
     admin = make_user(Role.ADMIN)
     content = csv_bytes([KO_HEADER, staff_row(1, department.code)])
-    apply_import(plan_import(parse_roster("r.csv", content)), actor_id=admin.id)
+    apply_import(plan_import(parse_file("r.csv", content)), actor_id=admin.id)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "roster.imported"))
     assert entry.actor_id == admin.id
     assert entry.details == {
@@ -462,7 +462,7 @@ def test_apply_audits_counts_and_the_file_hash_without_personal_data(
 def test_apply_refuses_a_plan_with_errors_and_writes_nothing(request_ctx, department):
     before = _user_count()
     plan = _plan([KO_HEADER, staff_row(1, department.code), staff_row(2, "없는부서")])
-    with pytest.raises(RosterError, match="1개 행"):
+    with pytest.raises(HRImportError, match="1개 행"):
         apply_import(plan, actor_id=None)
     assert _user_count() == before
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
@@ -481,7 +481,7 @@ def test_a_rule_broken_during_apply_rolls_back_every_row(request_ctx, department
         )
     )
     db.session.flush()
-    with pytest.raises(RosterError, match="3번째 줄"):
+    with pytest.raises(HRImportError, match="3번째 줄"):
         apply_import(plan, actor_id=None)
     assert _user_count() == before + 1
     assert db.session.scalar(select(User).where(User.employee_number == "R00001")) is None

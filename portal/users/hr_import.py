@@ -1,4 +1,4 @@
-"""HR roster import: read a CSV or XLSX roster, check every row, then create or update staff.
+"""HR staff-file import: read a CSV or XLSX file, check every row, then create or update staff.
 
 The import is all-or-nothing: ``plan_import`` checks the whole file against the database
 with a fixed number of queries, and ``apply_import`` refuses a plan that has any error.
@@ -91,8 +91,8 @@ _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MIDNIGHT = re.compile(r"\s+0?0:00(:00)?$")
 
 
-class RosterError(ValueError):
-    """The roster cannot be applied; the message is shown to the user as it is."""
+class HRImportError(ValueError):
+    """The file cannot be imported; the message is shown to the user as it is."""
 
 
 class Action(enum.StrEnum):
@@ -111,7 +111,7 @@ class RowError:
 
 
 @dataclass(frozen=True)
-class RosterRow:
+class StaffRow:
     line: int
     employee_number: str
     name: str
@@ -122,10 +122,10 @@ class RosterRow:
 
 
 @dataclass
-class ParsedRoster:
+class ParsedFile:
     filename: str
     sha256: str
-    rows: list[RosterRow] = field(default_factory=list)
+    rows: list[StaffRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     headers: dict[Column, str] = field(default_factory=dict)  # column → header as written
 
@@ -144,7 +144,7 @@ class PlannedRow:
 
 @dataclass
 class ImportPlan:
-    parsed: ParsedRoster
+    parsed: ParsedFile
     rows: list[PlannedRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
@@ -226,7 +226,7 @@ def _decode(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise RosterError(
+    raise HRImportError(
         _("파일의 글자 인코딩을 읽을 수 없습니다. UTF-8이나 CP949(EUC-KR)로 저장해 주세요.")
     )
 
@@ -238,7 +238,7 @@ def _csv_rows(content: bytes) -> Iterator[list[object]]:
     try:
         yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     except csv.Error:
-        raise RosterError(
+        raise HRImportError(
             _("CSV 파일의 형식이 올바르지 않습니다. 따옴표가 제대로 닫혔는지 확인해 주세요.")
         ) from None
 
@@ -253,7 +253,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
             warnings.simplefilter("ignore")
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise RosterError(
+        raise HRImportError(
             _("XLSX 파일을 열 수 없습니다. 엑셀에서 XLSX 형식으로 다시 저장해 주세요.")
         ) from None
     try:
@@ -272,15 +272,15 @@ def _raw_rows(filename: str, content: bytes) -> Iterator[list[object]]:
     if content.startswith(b"PK\x03\x04") or suffix == ".xlsx":
         return _xlsx_rows(content)
     if content.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
-        raise RosterError(
+        raise HRImportError(
             _("엑셀 97-2003(XLS) 형식은 읽을 수 없습니다. XLSX나 CSV로 저장해 주세요.")
         )
     if suffix not in (".csv", ".txt", ""):
-        raise RosterError(_("CSV 또는 XLSX 파일만 가져올 수 있습니다."))
+        raise HRImportError(_("CSV 또는 XLSX 파일만 가져올 수 있습니다."))
     return _csv_rows(content)
 
 
-def _map_headers(cells: list[object], parsed: ParsedRoster) -> dict[Column, int]:
+def _map_headers(cells: list[object], parsed: ParsedFile) -> dict[Column, int]:
     positions: dict[Column, int] = {}
     for index, cell in enumerate(cells):
         text = _cell_text(cell)
@@ -317,7 +317,7 @@ def _map_headers(cells: list[object], parsed: ParsedRoster) -> dict[Column, int]
     return positions
 
 
-def _read_row(line: int, cells: list[object], positions: dict[Column, int], parsed: ParsedRoster):
+def _read_row(line: int, cells: list[object], positions: dict[Column, int], parsed: ParsedFile):
     def cell(column: Column) -> object:
         index = positions.get(column)
         return cells[index] if index is not None and index < len(cells) else None
@@ -338,7 +338,7 @@ def _read_row(line: int, cells: list[object], positions: dict[Column, int], pars
             )
         )
     parsed.rows.append(
-        RosterRow(
+        StaffRow(
             line=line,
             employee_number=_cell_text(cell(Column.EMPLOYEE_NUMBER)),
             name=_cell_text(cell(Column.NAME)),
@@ -350,9 +350,9 @@ def _read_row(line: int, cells: list[object], positions: dict[Column, int], pars
     )
 
 
-def parse_roster(filename: str, content: bytes) -> ParsedRoster:
-    """Read the rows of a CSV or XLSX roster; problems are collected, never raised."""
-    parsed = ParsedRoster(filename=filename, sha256=hashlib.sha256(content).hexdigest())
+def parse_file(filename: str, content: bytes) -> ParsedFile:
+    """Read the rows of a CSV or XLSX staff file; problems are collected, never raised."""
+    parsed = ParsedFile(filename=filename, sha256=hashlib.sha256(content).hexdigest())
     try:
         positions: dict[Column, int] | None = None
         for line, cells in enumerate(_raw_rows(filename, content), start=1):
@@ -376,7 +376,7 @@ def parse_roster(filename: str, content: bytes) -> ParsedRoster:
                 )
                 return parsed
             _read_row(line, cells, positions, parsed)
-    except RosterError as err:
+    except HRImportError as err:
         parsed.rows.clear()
         parsed.errors.append(RowError(None, None, str(err)))
         return parsed
@@ -429,7 +429,7 @@ class _Departments:
         return dept
 
 
-def _field_problems(row: RosterRow) -> list[tuple[Column, str]]:
+def _field_problems(row: StaffRow) -> list[tuple[Column, str]]:
     """The field rules of operations.validate_account, all at once instead of first-only."""
     problems: list[tuple[Column, str]] = []
     if not row.employee_number:
@@ -461,7 +461,7 @@ def _changed_fields(user: User, data: operations.AccountInput) -> tuple[str, ...
     return tuple(f for f in fields if getattr(user, f) != getattr(data, f))
 
 
-def plan_import(parsed: ParsedRoster) -> ImportPlan:
+def plan_import(parsed: ParsedFile) -> ImportPlan:
     """Check every row against the file and the database; decide create, update or unchanged."""
     plan = ImportPlan(parsed=parsed, errors=list(parsed.errors))
     if any(e.line is None or e.line == 1 for e in parsed.errors):
@@ -473,7 +473,7 @@ def plan_import(parsed: ParsedRoster) -> ImportPlan:
     seen_numbers: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
 
-    def fail(row: RosterRow, column: Column, message: str) -> None:
+    def fail(row: StaffRow, column: Column, message: str) -> None:
         plan.errors.append(RowError(row.line, parsed.header(column), message))
 
     for row in parsed.rows:
@@ -582,7 +582,7 @@ def apply_import(
 ) -> ImportResult:
     """Create and update the planned staff, all or nothing; progress(1) after each row."""
     if not plan.is_valid:
-        raise RosterError(
+        raise HRImportError(
             _("%(n)d개 행에 문제가 있어 아무것도 반영하지 않았습니다.", n=plan.error_lines)
         )
     min_length = current_app.config["PASSWORD_MIN_LENGTH"]
@@ -595,14 +595,14 @@ def apply_import(
                 elif row.action is Action.UPDATE:
                     user = db.session.get(User, row.user_id)
                     if user is None:
-                        raise RosterError(
+                        raise HRImportError(
                             _("처리 중에 직원 정보가 바뀌었습니다. 다시 올려 주세요.")
                         )
                     operations.update_user(user, row.data)
                 if progress:
                     progress(1)
     except operations.AccountError as err:
-        raise RosterError(
+        raise HRImportError(
             _(
                 "%(line)d번째 줄: %(reason)s 아무것도 반영하지 않았습니다.",
                 line=row.line,
@@ -632,7 +632,7 @@ def _clean_filename(filename: str) -> str:
 
 
 def store_upload(filename: str, content: bytes, *, uploaded_by_id: int) -> RosterUpload:
-    """Keep an uploaded roster for its preview, and audit its dry run."""
+    """Keep an uploaded staff file for its preview, and audit its dry run."""
     upload = RosterUpload(
         filename=_clean_filename(filename),
         content=content,
@@ -648,7 +648,7 @@ def store_upload(filename: str, content: bytes, *, uploaded_by_id: int) -> Roste
 
 def upload_plan(upload: RosterUpload) -> ImportPlan:
     """The dry run of a stored upload, from its stored bytes."""
-    return plan_import(parse_roster(upload.filename, upload.content))
+    return plan_import(parse_file(upload.filename, upload.content))
 
 
 def applied_result(upload: RosterUpload) -> ImportResult | None:
@@ -675,9 +675,9 @@ def applied_result(upload: RosterUpload) -> ImportResult | None:
 def apply_upload(upload: RosterUpload, *, actor_id: int) -> ImportResult:
     """Apply a stored upload once, re-reading its stored bytes so the file cannot change."""
     if upload.applied_at is not None:
-        raise RosterError(_("이미 반영한 파일입니다. 같은 파일을 다시 반영할 수 없습니다."))
+        raise HRImportError(_("이미 반영한 파일입니다. 같은 파일을 다시 반영할 수 없습니다."))
     if hashlib.sha256(upload.content).hexdigest() != upload.sha256:
-        raise RosterError(_("저장된 파일이 손상되었습니다. 파일을 다시 올려 주세요."))
+        raise HRImportError(_("저장된 파일이 손상되었습니다. 파일을 다시 올려 주세요."))
     result = apply_import(upload_plan(upload), actor_id, upload_id=upload.id)
     upload.applied_at = utcnow()
     db.session.flush()

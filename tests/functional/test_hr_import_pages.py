@@ -1,4 +1,4 @@
-"""The admin roster import screens: upload, dry-run preview, apply once, template."""
+"""The admin HR staff-file import screens: upload, dry-run preview, apply once, template."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 from portal.audit.models import AuditEntry
 from portal.db import db
 from portal.users.models import Role, RosterUpload, User
-from tests.fixtures.roster_samples import EN_HEADER, KO_HEADER, csv_bytes, staff_row, xlsx_bytes
+from tests.fixtures.hr_import_samples import EN_HEADER, KO_HEADER, csv_bytes, staff_row, xlsx_bytes
 
 
 def _count(app, model) -> int:
