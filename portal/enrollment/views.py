@@ -6,13 +6,14 @@ portal.enrollment.operations, which raise EnrollmentError with a Korean message.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.auth.access import department_head_required, login_required
+from portal.catalog.urls import course_url
 from portal.core.net import local_path
 from portal.db import db
 from portal.enrollment import operations as ops
@@ -23,13 +24,6 @@ from portal.scheduling.models import TrainingSession
 from portal.users.models import User
 
 bp = Blueprint("enrollment", __name__)
-
-
-def course_url(slug: str) -> str:
-    """The course page in the catalogue (My learning if the catalogue is not installed)."""
-    if "catalog.course" not in current_app.view_functions:
-        return url_for("learning.my_learning")
-    return url_for("catalog.course", slug=slug)
 
 
 @bp.route("/sessions/<int:session_id>/enrol", methods=["POST"])

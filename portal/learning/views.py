@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.access import login_required, public
+from portal.catalog.urls import course_url
 from portal.db import db
 from portal.enrollment.models import EnrollmentStatus
-from portal.enrollment.views import course_url
 from portal.learning import operations, queries
 from portal.notifications.ics import calendar_for, session_invite
 from portal.users.models import User
