@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.core.clock import utcnow
@@ -31,22 +29,6 @@ def add_entries(app, *entries: dict) -> None:
                 )
             )
         db.session.commit()
-
-
-@contextmanager
-def counted_statements(app) -> Iterator[list[str]]:
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def read_csv(response) -> tuple[bytes, list[list[str]]]:
@@ -230,7 +212,7 @@ def test_spreadsheet_formulas_in_exported_cells_are_neutralised(app, client, as_
 
 
 def test_search_page_runs_the_same_number_of_statements_for_5_or_50_entries(
-    app, client, as_role, make_user
+    app, client, as_role, make_user, count_statements
 ):
     as_role(Role.ADMIN)
     actors = [make_user(Role.STAFF) for _ in range(5)]
@@ -243,10 +225,10 @@ def test_search_page_runs_the_same_number_of_statements_for_5_or_50_entries(
 
     add_entries(app, *entries(5))
     client.get("/admin/audit/")  # warm up: the first request may touch the login session
-    with counted_statements(app) as few:
+    with count_statements() as few:
         assert client.get("/admin/audit/").status_code == 200
     add_entries(app, *entries(45))
-    with counted_statements(app) as many:
+    with count_statements() as many:
         page = client.get("/admin/audit/")
     assert page.status_code == 200
     assert actors[4].employee_number in page.get_data(as_text=True)

@@ -42,10 +42,6 @@ def _plan(rows, filename="roster.csv", **kwargs):
     return plan_import(parse_roster(filename, content))
 
 
-def _user_count() -> int:
-    return db.session.scalar(select(func.count(User.id)))
-
-
 def _messages(plan) -> list[str]:
     return [f"{e.line}:{e.column}:{e.message}" for e in plan.errors]
 
@@ -459,18 +455,18 @@ def test_apply_audits_counts_and_the_file_hash_without_personal_data(
         assert "import1@" not in text and "가져온직원" not in text
 
 
-def test_apply_refuses_a_plan_with_errors_and_writes_nothing(request_ctx, department):
-    before = _user_count()
+def test_apply_refuses_a_plan_with_errors_and_writes_nothing(request_ctx, department, row_count):
+    before = row_count(User)
     plan = _plan([KO_HEADER, staff_row(1, department.code), staff_row(2, "없는부서")])
     with pytest.raises(RosterError, match="1개 행"):
         apply_import(plan, actor_id=None)
-    assert _user_count() == before
+    assert row_count(User) == before
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
 
 
-def test_a_rule_broken_during_apply_rolls_back_every_row(request_ctx, department):
+def test_a_rule_broken_during_apply_rolls_back_every_row(request_ctx, department, row_count):
     plan = _plan([KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)])
-    before = _user_count()
+    before = row_count(User)
     # Someone takes the second e-mail between the dry run and the apply.
     db.session.add(
         User(
@@ -483,7 +479,7 @@ def test_a_rule_broken_during_apply_rolls_back_every_row(request_ctx, department
     db.session.flush()
     with pytest.raises(RosterError, match="3번째 줄"):
         apply_import(plan, actor_id=None)
-    assert _user_count() == before + 1
+    assert row_count(User) == before + 1
     assert db.session.scalar(select(User).where(User.employee_number == "R00001")) is None
 
 
