@@ -375,23 +375,14 @@ def test_the_badge_is_absent_when_logged_out(app):
         assert render_template("_partials/_notification_badge.html").strip() == ""
 
 
-def test_the_badge_costs_one_count_query_per_request(app, make_user):
-    from sqlalchemy import event
-
+def test_the_badge_costs_one_count_query_per_request(app, make_user, count_statements):
     me = make_user(Role.STAFF)
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
 
     with app.test_request_context("/"):
         login_user(me)
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_statements() as statements:
             render_template("_partials/_notification_badge.html")
             render_template("_partials/_notification_badge.html")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
 
     assert len([s for s in statements if "notifications" in s]) == 1
 

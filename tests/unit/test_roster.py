@@ -387,22 +387,14 @@ def test_row_rules_give_the_same_message_as_validate_account(
     )
 
 
-def test_planning_reads_the_database_a_fixed_number_of_times(app, request_ctx, department):
-    from sqlalchemy import event
-
+def test_planning_reads_the_database_a_fixed_number_of_times(
+    app, request_ctx, department, count_statements
+):
     def count(n: int) -> int:
         rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(n)]
         parsed = parse_roster("r.csv", csv_bytes(rows))
-        statements: list[str] = []
-
-        def before(*args):
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", before)
-        try:
+        with count_statements() as statements:
             plan_import(parsed)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", before)
         return len(statements)
 
     count(1)  # the first statement of the test opens its transaction
