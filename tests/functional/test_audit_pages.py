@@ -7,7 +7,6 @@ import datetime as dt
 import io
 
 import pytest
-from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.core.clock import utcnow
@@ -177,15 +176,14 @@ def test_export_uses_the_same_date_filter_as_the_search(app, client, as_role):
     assert [row[5] for row in rows[1:]] == ["inside"]
 
 
-def test_export_is_audited_with_the_filter_names_but_not_their_values(app, client, as_role):
+def test_export_is_audited_with_the_filter_names_but_not_their_values(
+    client, as_role, audit_entries
+):
     admin = as_role(Role.ADMIN)
     response = client.get("/admin/audit/export.csv?actor=T99999&ip=10.1.&date_from=2026-01-01")
     assert response.status_code == 200
     response.get_data()
-    with app.app_context():
-        entry = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "audit.exported")
-        ).one()
+    [entry] = audit_entries("audit.exported")
     assert entry.actor_id == admin.id
     assert entry.details == {"filters": ["actor", "date_from", "ip"], "format": "csv"}
     assert "T99999" not in str(entry.details)
