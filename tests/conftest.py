@@ -29,6 +29,10 @@ from portal.migrate import upgrade
 from portal.org.models import Department, DepartmentKind
 from portal.users.models import Role, User
 
+# Shared look-up fixtures (statements, row counts, audit entries); pytest only honours
+# pytest_plugins in the top-level conftest, so they are registered here.
+pytest_plugins = ["tests.fixtures.db_helpers"]
+
 PASSWORD = "Test!pass2026"
 _PASSWORD_HASH = hash_password(PASSWORD)
 

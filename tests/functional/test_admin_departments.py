@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 
-from portal.audit.models import AuditEntry
 from portal.db import db
 from portal.org.models import Department, DepartmentKind
 from portal.users.models import Role
@@ -36,16 +34,6 @@ def _dept(app, dept_id: int) -> Department:
         return db.session.get(Department, dept_id)
 
 
-def _dept_count(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Department.id)))
-
-
-def _audit(app, action: str) -> list[AuditEntry]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
-
-
 def _edit(client, auth, dept: Department, **changes):
     url = f"/admin/departments/{dept.id}/edit"
     data = {
@@ -66,22 +54,6 @@ def _create(client, auth, **fields):
     data = {"csrf_token": auth.csrf("/admin/departments/new"), "parent_id": "0"}
     data.update(fields)
     return client.post("/admin/departments/new", data=data)
-
-
-@contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, _params, _context, _many):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -159,17 +131,19 @@ def test_inactive_departments_are_shown_marked(client, as_role, bureau):
     assert "비활성" in html
 
 
-def test_tree_page_issues_the_same_number_of_statements_for_any_size(client, as_role, make_user):
+def test_tree_page_issues_the_same_number_of_statements_for_any_size(
+    client, as_role, make_user, count_statements
+):
     as_role(Role.ADMIN)
     bureau = _make(client.application, DepartmentKind.BUREAU)
     client.get("/admin/departments/")
-    with counting_statements(client.application) as few:
+    with count_statements() as few:
         assert client.get("/admin/departments/").status_code == 200
     for _ in range(5):
         div = _make(client.application, DepartmentKind.DIVISION, bureau)
         _make(client.application, DepartmentKind.TEAM, div)
         make_user(department_id=div.id)
-    with counting_statements(client.application) as many:
+    with count_statements() as many:
         assert client.get("/admin/departments/").status_code == 200
     assert 3 <= len(few) == len(many)
 
@@ -177,14 +151,14 @@ def test_tree_page_issues_the_same_number_of_statements_for_any_size(client, as_
 # --- create -----------------------------------------------------------------------------------
 
 
-def test_admin_creates_a_bureau_and_it_is_audited(client, as_role, auth):
+def test_admin_creates_a_bureau_and_it_is_audited(client, as_role, auth, audit_entries):
     as_role(Role.ADMIN)
     response = _create(client, auth, code="NEW-B1", name="미래전략실", kind="bureau")
     assert response.status_code == 302
     with client.application.app_context():
         dept = db.session.scalar(select(Department).where(Department.code == "NEW-B1"))
         assert dept.kind is DepartmentKind.BUREAU and dept.parent_id is None
-    [entry] = _audit(client.application, "department.created")
+    [entry] = audit_entries("department.created")
     assert entry.target_id == str(dept.id)
     assert entry.details["code"] == "NEW-B1"
     assert "부서를 만들었습니다" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -217,10 +191,10 @@ def test_admin_creates_a_division_under_a_bureau(client, as_role, auth, bureau):
     ],
 )
 def test_tree_rules_refuse_bad_departments_and_create_nothing(
-    client, as_role, auth, bureau, fields, message
+    client, as_role, auth, bureau, fields, message, audit_entries, row_count
 ):
     as_role(Role.ADMIN)
-    before = _dept_count(client.application)
+    before = row_count(Department)
     data = {"code": "BAD-1", "name": "잘못된부서", "kind": fields["kind"]}
     if "code" in fields:
         data["code"] = fields["code"]
@@ -229,8 +203,8 @@ def test_tree_rules_refuse_bad_departments_and_create_nothing(
     response = _create(client, auth, **data)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert _dept_count(client.application) == before
-    assert _audit(client.application, "department.created") == []
+    assert row_count(Department) == before
+    assert audit_entries("department.created") == []
 
 
 def test_duplicate_code_is_refused_in_korean(client, as_role, auth, bureau):
@@ -240,25 +214,25 @@ def test_duplicate_code_is_refused_in_korean(client, as_role, auth, bureau):
     assert "이미 다른 부서가 쓰는 코드입니다" in response.get_data(as_text=True)
 
 
-def test_nothing_goes_under_an_inactive_parent(client, as_role, auth):
+def test_nothing_goes_under_an_inactive_parent(client, as_role, auth, row_count):
     as_role(Role.ADMIN)
     closed = _make(client.application, DepartmentKind.BUREAU, is_active=False)
-    before = _dept_count(client.application)
+    before = row_count(Department)
     response = _create(
         client, auth, code="NEW-D9", name="새과", kind="division", parent_id=str(closed.id)
     )
     assert response.status_code == 422  # inactive parents are not even offered
-    assert _dept_count(client.application) == before
+    assert row_count(Department) == before
 
 
-def test_a_post_without_csrf_token_creates_nothing(client, as_role):
+def test_a_post_without_csrf_token_creates_nothing(client, as_role, row_count):
     as_role(Role.ADMIN)
-    before = _dept_count(client.application)
+    before = row_count(Department)
     response = client.post(
         "/admin/departments/new", data={"code": "NOCSRF", "name": "토큰없음", "kind": "bureau"}
     )
     assert response.status_code == 400
-    assert _dept_count(client.application) == before
+    assert row_count(Department) == before
 
 
 # --- edit -------------------------------------------------------------------------------------
@@ -272,13 +246,15 @@ def test_edit_form_shows_the_department(client, as_role, division):
     assert f'<option selected value="{division.parent_id}">' in html
 
 
-def test_admin_renames_and_recodes_a_department_and_it_is_audited(client, as_role, auth, division):
+def test_admin_renames_and_recodes_a_department_and_it_is_audited(
+    client, as_role, auth, division, audit_entries
+):
     as_role(Role.ADMIN)
     response = _edit(client, auth, division, name="디지털혁신과", code="DIGI-01")
     assert response.status_code == 302
     changed = _dept(client.application, division.id)
     assert (changed.name, changed.code) == ("디지털혁신과", "DIGI-01")
-    [entry] = _audit(client.application, "department.updated")
+    [entry] = audit_entries("department.updated")
     assert sorted(entry.details["fields"]) == ["code", "name"]
     assert "디지털혁신과" not in str(entry.details)
 
@@ -317,7 +293,9 @@ def test_changing_the_level_of_a_department_with_children_is_refused(
     assert "하위 부서가 있어 부서 단위를 바꿀 수 없습니다" in response.get_data(as_text=True)
 
 
-def test_an_empty_department_can_be_deactivated_and_reactivated(client, as_role, auth, division):
+def test_an_empty_department_can_be_deactivated_and_reactivated(
+    client, as_role, auth, division, audit_entries
+):
     as_role(Role.ADMIN)
     assert _edit(client, auth, division, is_active="").status_code == 302
     assert not _dept(client.application, division.id).is_active
@@ -326,7 +304,7 @@ def test_an_empty_department_can_be_deactivated_and_reactivated(client, as_role,
         == 302
     )
     assert _dept(client.application, division.id).is_active
-    assert len(_audit(client.application, "department.updated")) == 2
+    assert len(audit_entries("department.updated")) == 2
 
 
 def test_a_department_with_active_users_cannot_be_deactivated(

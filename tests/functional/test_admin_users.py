@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 
-from portal.audit.models import AuditEntry
 from portal.auth.passwords import verify_password
 from portal.db import db
 from portal.org.models import Department, DepartmentKind
@@ -19,16 +16,6 @@ NEW_PASSWORD = "Fresh!horse-battery-77"
 def _user(app, user_id: int) -> User | None:
     with app.app_context():
         return db.session.get(User, user_id)
-
-
-def _user_count(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(User.id)))
-
-
-def _audit(app, action: str) -> list[AuditEntry]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def _form(department_id: int | None = None, **fields) -> dict[str, str]:
@@ -44,22 +31,6 @@ def _form(department_id: int | None = None, **fields) -> dict[str, str]:
     }
     data.update(fields)
     return data
-
-
-@contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, _params, _context, _many):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # --- access -----------------------------------------------------------------------------------
@@ -186,17 +157,17 @@ def test_pagination_links_keep_the_search(client, as_role, make_user):
 
 
 def test_list_page_issues_the_same_number_of_statements_for_3_and_30_users(
-    client, as_role, make_user, department
+    client, as_role, make_user, department, count_statements
 ):
     as_role(Role.ADMIN)
     for _ in range(2):
         make_user(department_id=department.id)
     client.get("/admin/users/")  # warm up: the login session's first touch writes once
-    with counting_statements(client.application) as few:
+    with count_statements() as few:
         assert client.get("/admin/users/").status_code == 200
     for _ in range(27):
         make_user(department_id=department.id)
-    with counting_statements(client.application) as many:
+    with count_statements() as many:
         assert client.get("/admin/users/").status_code == 200
     assert len(few) == len(many)
     assert 3 <= len(many) <= 12, many
@@ -220,9 +191,9 @@ def test_create_form_lists_active_departments_by_path(client, as_role, departmen
     assert "폐지된과" not in html
 
 
-def test_admin_creates_a_user(client, as_role, auth, department):
+def test_admin_creates_a_user(client, as_role, auth, department, audit_entries, row_count):
     as_role(Role.ADMIN)
-    before = _user_count(client.application)
+    before = row_count(User)
     data = _form(department.id, csrf_token=auth.csrf("/admin/users/new"), password=NEW_PASSWORD)
     response = client.post("/admin/users/new", data=data)
     assert response.status_code == 302
@@ -231,12 +202,12 @@ def test_admin_creates_a_user(client, as_role, auth, department):
         assert user.department_id == department.id
         assert user.appointed_on.isoformat() == "2026-01-02"
         assert verify_password(user.password_hash, NEW_PASSWORD)
-    assert _user_count(client.application) == before + 1
+    assert row_count(User) == before + 1
     assert response.headers["Location"].endswith(f"/admin/users/{user.id}/edit")
     assert "사용자를 등록했습니다" in client.get(response.headers["Location"]).get_data(
         as_text=True
     )
-    assert [e.target_id for e in _audit(client.application, "user.created")] == [str(user.id)]
+    assert [e.target_id for e in audit_entries("user.created")] == [str(user.id)]
 
 
 def test_a_user_created_without_password_cannot_log_in_yet(client, as_role, auth):
@@ -249,31 +220,31 @@ def test_a_user_created_without_password_cannot_log_in_yet(client, as_role, auth
 
 
 def test_duplicate_employee_number_shows_a_korean_error_and_creates_nothing(
-    client, as_role, auth, make_user
+    client, as_role, auth, make_user, audit_entries, row_count
 ):
     as_role(Role.ADMIN)
     make_user(employee_number="S20260001")
-    before = _user_count(client.application)
+    before = row_count(User)
     response = client.post(
         "/admin/users/new",
         data=_form(csrf_token=auth.csrf("/admin/users/new"), email="other@sejong.example.kr"),
     )
     assert response.status_code == 422
     assert "이미 다른 사용자가 쓰는 사번입니다" in response.get_data(as_text=True)
-    assert _user_count(client.application) == before
-    assert _audit(client.application, "user.created") == []
+    assert row_count(User) == before
+    assert audit_entries("user.created") == []
 
 
-def test_a_weak_initial_password_is_refused_and_nothing_is_saved(client, as_role, auth):
+def test_a_weak_initial_password_is_refused_and_nothing_is_saved(client, as_role, auth, row_count):
     as_role(Role.ADMIN)
-    before = _user_count(client.application)
+    before = row_count(User)
     response = client.post(
         "/admin/users/new",
         data=_form(csrf_token=auth.csrf("/admin/users/new"), password="short"),
     )
     assert response.status_code == 422
     assert "비밀번호는" in response.get_data(as_text=True)
-    assert _user_count(client.application) == before
+    assert row_count(User) == before
 
 
 def test_missing_fields_are_reported_in_korean(client, as_role, auth):
@@ -287,12 +258,12 @@ def test_missing_fields_are_reported_in_korean(client, as_role, auth):
     assert "성명을 입력해 주세요" in html
 
 
-def test_a_post_without_csrf_token_changes_nothing(client, as_role):
+def test_a_post_without_csrf_token_changes_nothing(client, as_role, row_count):
     as_role(Role.ADMIN)
-    before = _user_count(client.application)
+    before = row_count(User)
     response = client.post("/admin/users/new", data=_form())
     assert response.status_code == 400
-    assert _user_count(client.application) == before
+    assert row_count(User) == before
 
 
 # --- edit -------------------------------------------------------------------------------------
@@ -326,7 +297,7 @@ def test_unknown_user_is_404(client, as_role, auth, method, path):
 
 
 def test_admin_edits_a_user_and_the_change_is_audited_by_field_name(
-    client, as_role, auth, make_user, department
+    client, as_role, auth, make_user, department, audit_entries
 ):
     as_role(Role.ADMIN)
     other = make_user()
@@ -343,12 +314,12 @@ def test_admin_edits_a_user_and_the_change_is_audited_by_field_name(
     changed = _user(client.application, other.id)
     assert changed.name == "새이름"
     assert changed.department_id == department.id
-    [entry] = _audit(client.application, "user.updated")
+    [entry] = audit_entries("user.updated")
     assert "name" in entry.details["fields"]
     assert "새이름" not in str(entry.details)
 
 
-def test_role_change_is_audited(client, as_role, auth, make_user):
+def test_role_change_is_audited(client, as_role, auth, make_user, audit_entries):
     as_role(Role.ADMIN)
     other = make_user(Role.STAFF)
     url = f"/admin/users/{other.id}/edit"
@@ -364,7 +335,7 @@ def test_role_change_is_audited(client, as_role, auth, make_user):
     response = client.post(url, data=data)
     assert response.status_code == 302
     assert _user(client.application, other.id).role is Role.COORDINATOR
-    [entry] = _audit(client.application, "user.role_changed")
+    [entry] = audit_entries("user.role_changed")
     assert entry.target_id == str(other.id)
     assert entry.details == {"from": "staff", "to": "coordinator"}
 
@@ -405,7 +376,7 @@ def test_taking_another_users_email_is_refused(client, as_role, auth, make_user)
 # --- activate / deactivate --------------------------------------------------------------------
 
 
-def test_admin_deactivates_and_reactivates_a_user(client, as_role, auth, make_user):
+def test_admin_deactivates_and_reactivates_a_user(client, as_role, auth, make_user, audit_entries):
     as_role(Role.ADMIN)
     other = make_user()
     url = f"/admin/users/{other.id}/active"
@@ -415,8 +386,8 @@ def test_admin_deactivates_and_reactivates_a_user(client, as_role, auth, make_us
     assert "사용 중지" in client.get(response.headers["Location"]).get_data(as_text=True)
     client.post(url, data={"csrf_token": auth.csrf("/"), "active": "1"})
     assert _user(client.application, other.id).is_active
-    assert len(_audit(client.application, "user.deactivated")) == 1
-    assert len(_audit(client.application, "user.activated")) == 1
+    assert len(audit_entries("user.deactivated")) == 1
+    assert len(audit_entries("user.activated")) == 1
 
 
 def test_an_admin_cannot_deactivate_themself(client, as_role, auth):
@@ -451,7 +422,7 @@ def test_a_bad_active_value_is_refused(client, as_role, auth, make_user):
 # --- password reset ---------------------------------------------------------------------------
 
 
-def test_admin_sets_a_new_password(client, as_role, auth, make_user):
+def test_admin_sets_a_new_password(client, as_role, auth, make_user, audit_entries):
     as_role(Role.ADMIN)
     other = make_user()
     response = client.post(
@@ -460,7 +431,7 @@ def test_admin_sets_a_new_password(client, as_role, auth, make_user):
     )
     assert response.status_code == 302
     assert verify_password(_user(client.application, other.id).password_hash, NEW_PASSWORD)
-    assert len(_audit(client.application, "user.password_reset")) == 1
+    assert len(audit_entries("user.password_reset")) == 1
 
 
 def test_a_weak_reset_password_is_shown_as_an_error(client, as_role, auth, make_user):
@@ -486,7 +457,7 @@ def test_an_empty_reset_password_is_shown_as_an_error(client, as_role, auth, mak
     assert "새 비밀번호를 입력해 주세요" in response.get_data(as_text=True)
 
 
-def test_an_admin_resets_their_own_password_elsewhere(client, as_role, auth):
+def test_an_admin_resets_their_own_password_elsewhere(client, as_role, auth, audit_entries):
     me = as_role(Role.ADMIN)
     response = client.post(
         f"/admin/users/{me.id}/password",
@@ -494,4 +465,4 @@ def test_an_admin_resets_their_own_password_elsewhere(client, as_role, auth):
     )
     assert response.status_code == 422
     assert "비밀번호 변경" in response.get_data(as_text=True)
-    assert _audit(client.application, "user.password_reset") == []
+    assert audit_entries("user.password_reset") == []

@@ -5,11 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
 
 from portal.audit.models import AuditEntry
 from portal.core.clock import utcnow
@@ -31,22 +28,6 @@ def add_entries(app, *entries: dict) -> None:
                 )
             )
         db.session.commit()
-
-
-@contextmanager
-def counted_statements(app) -> Iterator[list[str]]:
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def read_csv(response) -> tuple[bytes, list[list[str]]]:
@@ -195,15 +176,14 @@ def test_export_uses_the_same_date_filter_as_the_search(app, client, as_role):
     assert [row[5] for row in rows[1:]] == ["inside"]
 
 
-def test_export_is_audited_with_the_filter_names_but_not_their_values(app, client, as_role):
+def test_export_is_audited_with_the_filter_names_but_not_their_values(
+    client, as_role, audit_entries
+):
     admin = as_role(Role.ADMIN)
     response = client.get("/admin/audit/export.csv?actor=T99999&ip=10.1.&date_from=2026-01-01")
     assert response.status_code == 200
     response.get_data()
-    with app.app_context():
-        entry = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "audit.exported")
-        ).one()
+    [entry] = audit_entries("audit.exported")
     assert entry.actor_id == admin.id
     assert entry.details == {"filters": ["actor", "date_from", "ip"], "format": "csv"}
     assert "T99999" not in str(entry.details)
@@ -230,7 +210,7 @@ def test_spreadsheet_formulas_in_exported_cells_are_neutralised(app, client, as_
 
 
 def test_search_page_runs_the_same_number_of_statements_for_5_or_50_entries(
-    app, client, as_role, make_user
+    app, client, as_role, make_user, count_statements
 ):
     as_role(Role.ADMIN)
     actors = [make_user(Role.STAFF) for _ in range(5)]
@@ -243,10 +223,10 @@ def test_search_page_runs_the_same_number_of_statements_for_5_or_50_entries(
 
     add_entries(app, *entries(5))
     client.get("/admin/audit/")  # warm up: the first request may touch the login session
-    with counted_statements(app) as few:
+    with count_statements() as few:
         assert client.get("/admin/audit/").status_code == 200
     add_entries(app, *entries(45))
-    with counted_statements(app) as many:
+    with count_statements() as many:
         page = client.get("/admin/audit/")
     assert page.status_code == 200
     assert actors[4].employee_number in page.get_data(as_text=True)

@@ -2,17 +2,9 @@
 
 import re
 
-from sqlalchemy import select
-
-from portal.audit.models import AuditEntry
 from portal.db import db
 from portal.users.models import Role, User
 from tests.conftest import PASSWORD
-
-
-def _audit_actions(app) -> list[str]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
 def test_login_by_employee_number_lands_on_home(client, auth, make_user):
@@ -29,12 +21,14 @@ def test_login_by_email_is_case_insensitive(client, auth, make_user):
     assert user.id
 
 
-def test_wrong_password_gets_a_korean_message_and_is_audited(app, client, auth, make_user):
+def test_wrong_password_gets_a_korean_message_and_is_audited(
+    app, client, auth, make_user, audit_actions
+):
     user = make_user(Role.STAFF)
     response = auth.login(user, "wrong-password")
     assert response.status_code == 200
     assert "비밀번호가 맞지 않습니다" in response.get_data(as_text=True)
-    assert "login.failed" in _audit_actions(app)
+    assert "login.failed" in audit_actions()
 
 
 def test_unknown_account_gets_the_same_message_as_a_wrong_password(client, auth):
@@ -42,7 +36,9 @@ def test_unknown_account_gets_the_same_message_as_a_wrong_password(client, auth)
     assert "비밀번호가 맞지 않습니다" in response.get_data(as_text=True)
 
 
-def test_sixth_wrong_password_is_refused_with_a_korean_lock_message(app, client, auth, make_user):
+def test_sixth_wrong_password_is_refused_with_a_korean_lock_message(
+    app, client, auth, make_user, audit_actions
+):
     user = make_user(Role.STAFF)
     for _ in range(4):
         assert "맞지 않습니다" in auth.login(user, "wrong-password").get_data(as_text=True)
@@ -54,7 +50,7 @@ def test_sixth_wrong_password_is_refused_with_a_korean_lock_message(app, client,
     right = auth.login(user, PASSWORD)
     assert right.status_code == 200
     assert "계정이 잠겼습니다" in right.get_data(as_text=True)
-    assert "login.refused_locked" in _audit_actions(app)
+    assert "login.refused_locked" in audit_actions()
 
 
 def test_lock_expires_after_the_lock_period(app, client, auth, make_user):
@@ -167,7 +163,7 @@ def test_password_change_refuses_a_short_password(client, auth, as_role):
     assert "10자 이상" in response.get_data(as_text=True)
 
 
-def test_new_password_works_and_old_one_does_not(app, client, auth, as_role):
+def test_new_password_works_and_old_one_does_not(app, client, auth, as_role, audit_actions):
     user = as_role(Role.STAFF)
     token = auth.csrf("/auth/password")
     response = client.post(
@@ -183,4 +179,4 @@ def test_new_password_works_and_old_one_does_not(app, client, auth, as_role):
     auth.logout()
     assert auth.login(user, PASSWORD).status_code == 200
     assert auth.login(user, "Another!pass99").status_code == 302
-    assert "password.changed" in _audit_actions(app)
+    assert "password.changed" in audit_actions()

@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from portal.catalog import queries
 from portal.catalog.models import Category, Course, Format, Level, course_prerequisites
@@ -39,22 +37,6 @@ def _enrol(session_id: int, user_id: int, status: EnrollmentStatus) -> None:
             updated_at=now,
         )
     )
-
-
-@contextmanager
-def counting_statements(app) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, make_course):
@@ -397,27 +379,29 @@ def _add_catalogue(app, courses: int, viewer_id: int) -> None:
         db.session.commit()
 
 
-def _statements_for(app, client, path: str) -> int:
+def _statements_for(count_statements, client, path: str) -> int:
     client.get(path)  # warm up: the first request after login may touch the login session
-    with counting_statements(app) as statements:
+    with count_statements() as statements:
         response = client.get(path)
     assert response.status_code == 200
     return len(statements)
 
 
-def test_the_catalogue_issues_the_same_statements_for_ten_times_the_courses(app, client, as_role):
+def test_the_catalogue_issues_the_same_statements_for_ten_times_the_courses(
+    app, client, as_role, count_statements
+):
     me = as_role(Role.STAFF)
     path = "/courses/?category=special&open_seats=1&q=예산"
     _add_catalogue(app, 2, me.id)
-    small = _statements_for(app, client, path)
+    small = _statements_for(count_statements, client, path)
     _add_catalogue(app, 18, me.id)
-    large = _statements_for(app, client, path)
+    large = _statements_for(count_statements, client, path)
     assert len(_titles(client.get(path).get_data(as_text=True))) == 20
     assert small == large
 
 
 def test_the_course_page_issues_the_same_statements_for_ten_times_the_sessions(
-    app, client, as_role, make_user, make_course
+    app, client, as_role, make_user, make_course, count_statements
 ):
     me = as_role(Role.STAFF)
     course = make_course(title="예산 검사 과정", level=Level.BASIC, category=Category.DATA)
@@ -449,9 +433,9 @@ def test_the_course_page_issues_the_same_statements_for_ten_times_the_sessions(
             db.session.commit()
 
     grow(1)
-    small = _statements_for(app, client, path)
+    small = _statements_for(count_statements, client, path)
     grow(9)
-    large = _statements_for(app, client, path)
+    large = _statements_for(count_statements, client, path)
     assert small == large
     with app.test_request_context():
         page = queries.course_page(course.slug, me.id)

@@ -329,10 +329,8 @@ def test_a_head_does_not_approve_their_own_request(
 
 
 def test_the_approval_list_is_one_query_whatever_the_number_of_requests(
-    app, make_user, make_course, make_session, department
+    app, make_user, make_course, make_session, department, count_statements
 ):
-    from sqlalchemy import event
-
     course = make_course(requires_approval=True)
     head = make_user(department_id=department.id, is_department_head=True)
     client = _client_for(app, head)
@@ -346,18 +344,8 @@ def test_the_approval_list_is_one_query_whatever_the_number_of_requests(
             db.session.commit()
 
     def count() -> int:
-        statements: list[str] = []
-
-        def before(_conn, _cursor, statement, *_):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", before)
-        try:
+        with count_statements() as statements:
             assert client.get("/approvals/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", before)
         return len(statements)
 
     add_requests(1)

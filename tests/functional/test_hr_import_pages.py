@@ -6,25 +6,13 @@ import datetime as dt
 import hashlib
 import io
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 
-from portal.audit.models import AuditEntry
 from portal.db import db
 from portal.users.models import Role, RosterUpload, User
 from tests.fixtures.hr_import_samples import EN_HEADER, KO_HEADER, csv_bytes, staff_row, xlsx_bytes
-
-
-def _count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def _audit(app, action: str) -> list[AuditEntry]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def _user(app, employee_number: str) -> User | None:
@@ -59,9 +47,9 @@ def admin(as_role):
 
 
 def test_an_admin_uploads_a_roster_and_sees_the_dry_run_before_anything_changes(
-    app, client, auth, admin, department
+    app, client, auth, admin, department, audit_entries, row_count
 ):
-    users_before = _count(app, User)
+    users_before = row_count(User)
     rows = [KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)]
     upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
 
@@ -74,15 +62,17 @@ def test_an_admin_uploads_a_roster_and_sees_the_dry_run_before_anything_changes(
     assert f'action="/admin/import/{upload_id}/apply"' in html
     assert "data-confirm=" in html
 
-    assert _count(app, User) == users_before
-    (dry_run,) = _audit(app, "roster.dry_run")
+    assert row_count(User) == users_before
+    (dry_run,) = audit_entries("roster.dry_run")
     assert dry_run.actor_id == admin.id
     assert dry_run.details["created"] == 2
     assert dry_run.details["sha256"] == hashlib.sha256(csv_bytes(rows)).hexdigest()
-    assert _audit(app, "roster.imported") == []
+    assert audit_entries("roster.imported") == []
 
 
-def test_applying_creates_the_staff_once_and_records_it(app, client, auth, admin, department):
+def test_applying_creates_the_staff_once_and_records_it(
+    app, client, auth, admin, department, audit_entries
+):
     rows = [KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)]
     upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
 
@@ -90,7 +80,7 @@ def test_applying_creates_the_staff_once_and_records_it(app, client, auth, admin
     assert response.status_code == 302
     created = _user(app, "R00001")
     assert created is not None and created.role is Role.STAFF and created.password_hash is None
-    (entry,) = _audit(app, "roster.imported")
+    (entry,) = audit_entries("roster.imported")
     assert entry.actor_id == admin.id
     assert entry.target_id == str(upload_id)
     assert (entry.details["created"], entry.details["updated"], entry.details["unchanged"]) == (
@@ -106,22 +96,24 @@ def test_applying_creates_the_staff_once_and_records_it(app, client, auth, admin
     assert f"/admin/import/{upload_id}/apply" not in result
 
 
-def test_applying_the_same_upload_twice_is_refused(app, client, auth, admin, department):
+def test_applying_the_same_upload_twice_is_refused(
+    app, client, auth, admin, department, audit_entries, row_count
+):
     upload_id = _upload_id(
         _upload(client, auth, csv_bytes([KO_HEADER, staff_row(1, department.code)]))
     )
     _apply(client, auth, upload_id)
-    users = _count(app, User)
+    users = row_count(User)
 
     again = _apply(client, auth, upload_id)
     assert again.status_code == 302
     assert "이미 반영한 파일" in client.get(again.headers["Location"]).get_data(as_text=True)
-    assert _count(app, User) == users
-    assert len(_audit(app, "roster.imported")) == 1
+    assert row_count(User) == users
+    assert len(audit_entries("roster.imported")) == 1
 
 
 def test_a_file_with_one_bad_row_shows_every_error_and_cannot_be_applied(
-    app, client, auth, admin, department
+    app, client, auth, admin, department, audit_entries, row_count
 ):
     rows = [
         KO_HEADER,
@@ -136,16 +128,16 @@ def test_a_file_with_one_bad_row_shows_every_error_and_cannot_be_applied(
     assert "<td>4</td>" in html and "2번째 줄과 겹칩니다" in html
     assert "/apply" not in html
 
-    users = _count(app, User)
+    users = row_count(User)
     response = _apply(client, auth, upload_id)
     assert response.status_code == 302
-    assert _count(app, User) == users
+    assert row_count(User) == users
     assert _user(app, "R00001") is None
-    assert _audit(app, "roster.imported") == []
+    assert audit_entries("roster.imported") == []
 
 
 def test_an_unchanged_file_imported_again_reports_everything_unchanged(
-    app, client, auth, admin, department
+    app, client, auth, admin, department, audit_entries
 ):
     content = csv_bytes([KO_HEADER] + [staff_row(i, department.code) for i in range(1, 4)])
     _apply(client, auth, _upload_id(_upload(client, auth, content)))
@@ -153,9 +145,9 @@ def test_an_unchanged_file_imported_again_reports_everything_unchanged(
     second = _upload_id(_upload(client, auth, content))
     html = client.get(f"/admin/import/{second}").get_data(as_text=True)
     assert "모든 직원 정보가 지금과 같습니다" in html
-    assert _audit(app, "roster.dry_run")[-1].details["unchanged"] == 3
+    assert audit_entries("roster.dry_run")[-1].details["unchanged"] == 3
     _apply(client, auth, second)
-    assert _audit(app, "roster.imported")[-1].details == {
+    assert audit_entries("roster.imported")[-1].details == {
         "created": 0,
         "updated": 0,
         "unchanged": 3,
@@ -212,37 +204,23 @@ def test_the_change_table_is_paginated(app, client, auth, admin, department):
     assert "R00101" in second and "R00130" in second
 
 
-@contextmanager
-def _counting_statements(app):
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def test_the_preview_queries_the_database_a_fixed_number_of_times(
-    app, client, auth, admin, department
+    app, client, auth, admin, department, count_statements
 ):
     small = _upload_id(_upload(client, auth, csv_bytes([KO_HEADER, staff_row(1, department.code)])))
     rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(1, 80)]
     large = _upload_id(_upload(client, auth, csv_bytes(rows)))
     client.get(f"/admin/import/{small}")
-    with _counting_statements(app) as few:
+    with count_statements() as few:
         client.get(f"/admin/import/{small}")
-    with _counting_statements(app) as many:
+    with count_statements() as many:
         client.get(f"/admin/import/{large}")
     assert len(few) == len(many)
 
 
-def test_a_file_over_the_size_limit_is_refused_and_not_stored(app, client, auth, admin, department):
+def test_a_file_over_the_size_limit_is_refused_and_not_stored(
+    app, client, auth, admin, department, row_count
+):
     content = csv_bytes([KO_HEADER] + [staff_row(i, department.code) for i in range(1, 50)])
     app.config["ROSTER_IMPORT_MAX_BYTES"] = len(content) - 1
     try:
@@ -251,14 +229,14 @@ def test_a_file_over_the_size_limit_is_refused_and_not_stored(app, client, auth,
         app.config["ROSTER_IMPORT_MAX_BYTES"] = 5 * 1024 * 1024
     assert response.status_code == 200
     assert "파일이 너무 큽니다" in response.get_data(as_text=True)
-    assert _count(app, RosterUpload) == 0
+    assert row_count(RosterUpload) == 0
 
 
-def test_a_file_of_another_type_is_refused_by_the_form(app, client, auth, admin):
+def test_a_file_of_another_type_is_refused_by_the_form(app, client, auth, admin, row_count):
     response = _upload(client, auth, b"%PDF-1.4", "명단.pdf")
     assert response.status_code == 200
     assert "CSV 또는 XLSX 파일만" in response.get_data(as_text=True)
-    assert _count(app, RosterUpload) == 0
+    assert row_count(RosterUpload) == 0
 
 
 def test_any_admin_may_see_any_upload(app, client, auth, admin, department, make_user):
@@ -277,7 +255,7 @@ def test_an_unknown_upload_is_not_found(client, admin):
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.INSTRUCTOR, Role.COORDINATOR])
 def test_non_admins_are_refused_every_import_page(
-    app, client, auth, as_role, make_user, department, role
+    app, client, auth, as_role, make_user, department, role, row_count
 ):
     with app.app_context():
         stored = RosterUpload(
@@ -302,10 +280,10 @@ def test_non_admins_are_refused_every_import_page(
         client.post(f"/admin/import/{upload_id}/apply", data={"csrf_token": token}).status_code
         == 403
     )
-    assert _count(app, RosterUpload) == 1
+    assert row_count(RosterUpload) == 1
 
 
-def test_posts_without_a_csrf_token_change_nothing(app, client, auth, admin, department):
+def test_posts_without_a_csrf_token_change_nothing(app, client, auth, admin, department, row_count):
     content = csv_bytes([KO_HEADER, staff_row(1, department.code)])
     refused = client.post(
         "/admin/import/",
@@ -313,12 +291,12 @@ def test_posts_without_a_csrf_token_change_nothing(app, client, auth, admin, dep
         content_type="multipart/form-data",
     )
     assert refused.status_code == 400
-    assert _count(app, RosterUpload) == 0
+    assert row_count(RosterUpload) == 0
 
     upload_id = _upload_id(_upload(client, auth, content))
-    users = _count(app, User)
+    users = row_count(User)
     assert client.post(f"/admin/import/{upload_id}/apply").status_code == 400
-    assert _count(app, User) == users
+    assert row_count(User) == users
     with app.app_context():
         assert db.session.get(RosterUpload, upload_id).applied_at is None
 

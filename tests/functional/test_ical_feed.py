@@ -8,7 +8,6 @@ import re
 
 from sqlalchemy import func, select
 
-from portal.audit.models import AuditEntry
 from portal.auth.models import LoginSession
 from portal.core import clock
 from portal.db import db
@@ -59,7 +58,7 @@ def test_calendar_page_explains_the_feed_before_a_url_exists(app, make_user):
     assert "이 캘린더(내 교육 일정)만 볼 수 있습니다" in html
 
 
-def test_regenerating_shows_the_url_once_and_stores_only_its_hash(app, make_user):
+def test_regenerating_shows_the_url_once_and_stores_only_its_hash(app, make_user, audit_entries):
     staff = make_user()
     client = _client_for(app, staff)
 
@@ -69,14 +68,10 @@ def test_regenerating_shows_the_url_once_and_stores_only_its_hash(app, make_user
     assert len(token) >= 43
     with app.app_context():
         stored = db.session.get(User, staff.id).ical_token_hash
-        audited = db.session.scalar(
-            select(AuditEntry).where(
-                AuditEntry.action == "ical.token_regenerated", AuditEntry.target_id == str(staff.id)
-            )
-        )
+    [audited] = audit_entries("ical.token_regenerated", target_id=staff.id)
     assert stored == hashlib.sha256(token.encode()).hexdigest()
     assert token not in stored
-    assert audited is not None and token not in str(audited.details)
+    assert token not in str(audited.details)
     later = client.get("/my/calendar").get_data(as_text=True)
     assert token not in later
     assert "이미 발급되어 있습니다" in later

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
-
-from sqlalchemy import event
 
 from portal.core import clock
 from portal.db import db
@@ -35,22 +32,6 @@ def _add(app, session_id: int, user_id: int, status: EnrollmentStatus, queue_key
         db.session.add(row)
         db.session.commit()
         return row.id
-
-
-@contextmanager
-def _counting(app):
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_upcoming_session_shows_course_place_and_seoul_time(app, make_user, make_session):
@@ -206,17 +187,19 @@ def _populate(app, user_id: int, others: list[int], copies: int, offset: int) ->
         db.session.commit()
 
 
-def test_my_learning_issues_the_same_number_of_statements_for_1x_and_10x_data(app, make_user):
+def test_my_learning_issues_the_same_number_of_statements_for_1x_and_10x_data(
+    app, make_user, count_statements
+):
     staff = make_user()
     others = [make_user().id, make_user().id]
     client = _client_for(app, staff)
     _populate(app, staff.id, others, copies=1, offset=2)
     client.get("/my/learning")  # warm up: the login session's touch is written once
 
-    with _counting(app) as small:
+    with count_statements() as small:
         first = client.get("/my/learning")
     _populate(app, staff.id, others, copies=9, offset=10)
-    with _counting(app) as large:
+    with count_statements() as large:
         second = client.get("/my/learning")
 
     assert first.status_code == second.status_code == 200

@@ -7,9 +7,7 @@ import datetime as dt
 import pytest
 from flask import render_template
 from flask_login import login_user
-from sqlalchemy import select
 
-from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
 from portal.enrollment import operations as ops
@@ -202,7 +200,9 @@ def test_the_outbox_filters_by_status_and_kind(app, client, as_role):
     assert client.get("/admin/outbox/?status=bogus&page=999").status_code == 200
 
 
-def test_the_outbox_detail_shows_the_full_mail_and_is_audited(app, client, as_role, make_session):
+def test_the_outbox_detail_shows_the_full_mail_and_is_audited(
+    app, client, as_role, make_session, audit_entries
+):
     from portal.notifications.ics import session_invite
 
     message = add_message(app, ics=session_invite(make_session(), "챗GPT 업무 활용"))
@@ -215,13 +215,7 @@ def test_the_outbox_detail_shows_the_full_mail_and_is_audited(app, client, as_ro
     assert ADDRESS in html
     assert "장소: 4층 교육장" in html
     assert "invite.ics (일정 등록)" in html
-    with app.app_context():
-        entry = db.session.scalar(
-            select(AuditEntry).where(
-                AuditEntry.action == "outbox.viewed", AuditEntry.target_id == str(message.id)
-            )
-        )
-    assert entry is not None
+    [entry] = audit_entries("outbox.viewed", target_id=message.id)
     assert entry.actor_id == admin.id
     assert entry.target_type == "outbox_message"
     assert ADDRESS not in str(entry.details)
@@ -232,7 +226,9 @@ def test_an_unknown_outbox_message_is_not_found(client, as_role):
     assert client.get("/admin/outbox/999999").status_code == 404
 
 
-def test_an_admin_can_put_a_failed_mail_back_in_the_queue(app, client, as_role, auth):
+def test_an_admin_can_put_a_failed_mail_back_in_the_queue(
+    app, client, as_role, auth, audit_entries
+):
     message = add_message(
         app, status=OutboxStatus.FAILED, attempts=8, last_error="SMTPDataError 554"
     )
@@ -246,8 +242,7 @@ def test_an_admin_can_put_a_failed_mail_back_in_the_queue(app, client, as_role, 
     assert after.status is OutboxStatus.PENDING
     assert after.attempts == 0
     assert after.next_attempt_at <= clock.utcnow()
-    with app.app_context():
-        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "outbox.retried"))
+    [entry] = audit_entries("outbox.retried")
     assert entry.details == {"kind": "enrollment.confirmed", "previous_attempts": 8}
 
 
@@ -375,23 +370,14 @@ def test_the_badge_is_absent_when_logged_out(app):
         assert render_template("_partials/_notification_badge.html").strip() == ""
 
 
-def test_the_badge_costs_one_count_query_per_request(app, make_user):
-    from sqlalchemy import event
-
+def test_the_badge_costs_one_count_query_per_request(app, make_user, count_statements):
     me = make_user(Role.STAFF)
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
 
     with app.test_request_context("/"):
         login_user(me)
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_statements() as statements:
             render_template("_partials/_notification_badge.html")
             render_template("_partials/_notification_badge.html")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
 
     assert len([s for s in statements if "notifications" in s]) == 1
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.core import clock
@@ -50,40 +49,10 @@ def _waitlist(app, session_id: int) -> list[int]:
         return [e.user_id for e in enrolment.session_waitlist(session_id)]
 
 
-def _audit(app, action: str) -> list[AuditEntry]:
-    with app.app_context():
-        return list(
-            db.session.scalars(
-                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
-            )
-        )
-
-
-def _count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def _seats(app, session_id: int) -> tuple[int, int]:
     with app.app_context():
         session = db.session.get(TrainingSession, session_id)
         return session.seats_taken, session.capacity
-
-
-@contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -104,7 +73,7 @@ def _flashes(client) -> str:
 
 
 def test_the_roster_lists_each_group_without_contact_details_and_is_audited(
-    app, client, coordinator, make_user, make_session, department
+    app, client, coordinator, make_user, make_session, department, audit_entries
 ):
     session = make_session(capacity=1)
     first = make_user(name="김확정", department_id=department.id, grade="행정6급")
@@ -132,7 +101,7 @@ def test_the_roster_lists_each_group_without_contact_details_and_is_audited(
     )
     for user in (first, second, third):
         assert user.email not in html
-    [entry] = _audit(app, "roster.viewed")
+    [entry] = audit_entries("roster.viewed")
     assert (entry.actor_id, entry.target_id, entry.details["entries"]) == (
         coordinator.id,
         str(session.id),
@@ -156,7 +125,7 @@ def _seed_roster(app, make_user, session_id: int, people: int) -> None:
 
 
 def test_the_roster_issues_the_same_number_of_statements_for_1x_and_10x_people(
-    app, client, coordinator, make_user, make_session, make_course
+    app, client, coordinator, make_user, make_session, make_course, count_statements
 ):
     course = make_course()
     small = make_session(course_id=course.id, capacity=2)
@@ -168,7 +137,7 @@ def test_the_roster_issues_the_same_number_of_statements_for_1x_and_10x_people(
 
     counts = []
     for session in (small, large):
-        with counting_statements(app) as statements:
+        with count_statements() as statements:
             assert client.get(roster_path(session.id)).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
@@ -179,7 +148,7 @@ def test_the_roster_issues_the_same_number_of_statements_for_1x_and_10x_people(
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.INSTRUCTOR])
 def test_staff_and_instructors_are_refused_every_roster_tool_and_change_nothing(
-    app, client, auth, as_role, make_user, make_session, role
+    app, client, auth, as_role, make_user, make_session, role, audit_entries
 ):
     session = make_session(capacity=1)
     holder, waiting = make_user(), make_user()
@@ -201,7 +170,7 @@ def test_staff_and_instructors_are_refused_every_roster_tool_and_change_nothing(
         holder.id: EnrollmentStatus.ENROLLED,
         waiting.id: EnrollmentStatus.WAITLISTED,
     }
-    assert _audit(app, "roster.viewed") == []
+    assert audit_entries("roster.viewed") == []
 
 
 def test_an_admin_may_use_the_roster_too(client, as_role, make_session):
@@ -240,20 +209,20 @@ def test_a_post_without_a_csrf_token_changes_nothing(
 
 
 def test_an_enrolment_of_another_session_is_404_through_this_roster(
-    app, client, auth, coordinator, make_user, make_session
+    app, client, auth, coordinator, make_user, make_session, row_count
 ):
     here, there = make_session(), make_session()
     [elsewhere] = _enrol(app, there.id, make_user())
     response = _post(client, auth, f"{roster_path(here.id)}/{elsewhere}/remove")
     assert response.status_code == 404
-    assert _count(app, Enrollment) == 1
+    assert row_count(Enrollment) == 1
 
 
 # --- actions ---------------------------------------------------------------------------
 
 
 def test_a_coordinator_adds_someone_by_employee_number(
-    app, client, auth, coordinator, make_user, make_session
+    app, client, auth, coordinator, make_user, make_session, audit_entries
 ):
     session = make_session(enrol_closes_at=clock.utcnow() - dt.timedelta(hours=1))
     staff = make_user(employee_number="S7001")
@@ -262,19 +231,21 @@ def test_a_coordinator_adds_someone_by_employee_number(
     assert response.headers["Location"].endswith(roster_path(session.id))
     assert _statuses(app, session.id) == {staff.id: EnrollmentStatus.ENROLLED}
     assert "수강이 확정되었고" in _flashes(client)
-    [entry] = _audit(app, "enrollment.added_for_user")
+    [entry] = audit_entries("enrollment.added_for_user")
     assert entry.actor_id == coordinator.id and entry.details["override"] is True
 
 
-def test_an_unknown_employee_number_is_explained(app, client, auth, coordinator, make_session):
+def test_an_unknown_employee_number_is_explained(
+    app, client, auth, coordinator, make_session, row_count
+):
     session = make_session()
     _post(client, auth, f"{roster_path(session.id)}/add", {"employee_number": "ZZ404"})
     assert "사번 &#39;ZZ404&#39;인 직원을 찾을 수 없습니다" in _flashes(client)
-    assert _count(app, Enrollment) == 0
+    assert row_count(Enrollment) == 0
 
 
 def test_an_empty_employee_number_or_move_target_is_explained(
-    app, client, auth, coordinator, make_user, make_session
+    app, client, auth, coordinator, make_user, make_session, row_count
 ):
     session = make_session()
     [enrollment_id] = _enrol(app, session.id, make_user())
@@ -283,11 +254,11 @@ def test_an_empty_employee_number_or_move_target_is_explained(
     assert "추가할 직원의 사번을 입력해 주세요" in _flashes(client)
     assert _post(client, auth, f"{base}/{enrollment_id}/move").status_code == 302
     assert "옮길 차수를 골라 주세요" in _flashes(client)
-    assert _count(app, Enrollment) == 1
+    assert row_count(Enrollment) == 1
 
 
 def test_removing_someone_promotes_the_waitlist_head(
-    app, client, auth, coordinator, make_user, make_session
+    app, client, auth, coordinator, make_user, make_session, audit_entries
 ):
     session = make_session(capacity=1)
     holder, head = make_user(), make_user()
@@ -299,7 +270,7 @@ def test_removing_someone_promotes_the_waitlist_head(
         head.id: EnrollmentStatus.ENROLLED,
     }
     assert "대기 1번이던 분에게" in _flashes(client)
-    assert _audit(app, "enrollment.cancelled_for_user")[-1].actor_id == coordinator.id
+    assert audit_entries("enrollment.cancelled_for_user")[-1].actor_id == coordinator.id
     page = client.get(roster_path(session.id)).get_data(as_text=True)
     assert "data-confirm" in page
 
@@ -319,7 +290,7 @@ def test_promoting_into_a_full_session_is_refused_with_an_explanation(
 
 
 def test_promoting_into_a_free_seat_confirms_the_person(
-    app, client, auth, coordinator, make_user, make_session
+    app, client, auth, coordinator, make_user, make_session, audit_entries
 ):
     session = make_session(capacity=1)
     holder, head, chosen = make_user(), make_user(), make_user()
@@ -334,11 +305,11 @@ def test_promoting_into_a_free_seat_confirms_the_person(
         EnrollmentStatus.WAITLISTED,
     )
     assert _seats(app, session.id) == (2, 2)
-    assert _audit(app, "enrollment.promoted")[-1].details["manual"] is True
+    assert audit_entries("enrollment.promoted")[-1].details["manual"] is True
 
 
 def test_moving_down_and_up_reorders_the_waitlist(
-    app, client, auth, coordinator, make_user, make_session
+    app, client, auth, coordinator, make_user, make_session, audit_entries
 ):
     session = make_session(capacity=1)
     people = [make_user() for _ in range(4)]
@@ -353,11 +324,11 @@ def test_moving_down_and_up_reorders_the_waitlist(
     _post(client, auth, f"{base}/{third_id}/move-up")
     assert _waitlist(app, session.id) == [people[2].id, people[3].id, people[1].id]
     assert "대기 순서를 2번으로 옮겼습니다" in _flashes(client)
-    assert len(_audit(app, "enrollment.reordered")) == 2
+    assert len(audit_entries("enrollment.reordered")) == 2
 
 
 def test_moving_someone_to_another_session_keeps_both_within_capacity(
-    app, client, auth, coordinator, make_user, make_course, make_session
+    app, client, auth, coordinator, make_user, make_course, make_session, audit_entries
 ):
     course = make_course()
     here = make_session(course_id=course.id, capacity=1)
@@ -387,7 +358,7 @@ def test_moving_someone_to_another_session_keeps_both_within_capacity(
     with app.app_context():
         assert enrolment.seats_consistent(here.id) and enrolment.seats_consistent(there.id)
     assert "대기 1번이 되었습니다" in _flashes(client)
-    [entry] = _audit(app, "enrollment.moved")
+    [entry] = audit_entries("enrollment.moved")
     assert (entry.details["from_session_id"], entry.details["to_session_id"]) == (here.id, there.id)
 
 
@@ -432,11 +403,11 @@ def test_the_bulk_page_offers_upcoming_sessions_and_preselects_one(
 
 
 def test_a_bulk_preview_by_department_writes_nothing(
-    app, client, auth, coordinator, make_user, make_session, department
+    app, client, auth, coordinator, make_user, make_session, department, row_count
 ):
     session = make_session(capacity=2)
     people = [make_user(department_id=department.id) for _ in range(3)]
-    before = (_count(app, Enrollment), _count(app, OutboxMessage), _count(app, AuditEntry))
+    before = (row_count(Enrollment), row_count(OutboxMessage), row_count(AuditEntry))
 
     response = _bulk(
         client,
@@ -454,11 +425,11 @@ def test_a_bulk_preview_by_department_writes_nothing(
     assert html.count('warning">대기 예정</span>') == 1
     for person in people:
         assert person.employee_number in html
-    assert (_count(app, Enrollment), _count(app, OutboxMessage), _count(app, AuditEntry)) == before
+    assert (row_count(Enrollment), row_count(OutboxMessage), row_count(AuditEntry)) == before
 
 
 def test_confirming_a_bulk_enrolment_shows_a_result_for_each_person(
-    app, client, auth, coordinator, make_user, make_session, department
+    app, client, auth, coordinator, make_user, make_session, department, audit_entries
 ):
     session = make_session(capacity=1)
     first = make_user(department_id=department.id, employee_number="D0001")
@@ -483,9 +454,9 @@ def test_confirming_a_bulk_enrolment_shows_a_result_for_each_person(
         first.id: EnrollmentStatus.ENROLLED,
         second.id: EnrollmentStatus.WAITLISTED,
     }
-    [batch] = _audit(app, "enrollment.bulk")
+    [batch] = audit_entries("enrollment.bulk")
     assert batch.details["counts"] == {"enrolled": 1, "waitlisted": 1}
-    assert len(_audit(app, "enrollment.added_for_user")) == 2
+    assert len(audit_entries("enrollment.added_for_user")) == 2
 
 
 def test_the_confirmation_recomputes_the_people_and_ignores_a_tampered_list(
@@ -510,7 +481,7 @@ def test_the_confirmation_recomputes_the_people_and_ignores_a_tampered_list(
 
 
 def test_a_changed_selection_is_shown_again_before_anything_is_written(
-    app, client, auth, coordinator, make_user, make_session, department
+    app, client, auth, coordinator, make_user, make_session, department, row_count
 ):
     session = make_session()
     make_user(department_id=department.id)
@@ -527,11 +498,11 @@ def test_a_changed_selection_is_shown_again_before_anything_is_written(
     response = client.post(BULK, data={**fields, "step": "confirm"})
     assert response.status_code == 200
     assert "미리 보기 이후 대상자가 바뀌었습니다" in response.get_data(as_text=True)
-    assert _count(app, Enrollment) == 0
+    assert row_count(Enrollment) == 0
 
 
 def test_a_pasted_list_reports_unknown_numbers(
-    app, client, auth, coordinator, make_user, make_session
+    app, client, auth, coordinator, make_user, make_session, row_count
 ):
     session = make_session()
     make_user(employee_number="E0001")
@@ -549,7 +520,7 @@ def test_a_pasted_list_reports_unknown_numbers(
     fields = _hidden_fields(html)
     result = client.post(BULK, data={**fields, "step": "confirm"}).get_data(as_text=True)
     assert 'danger">없는 사번</span>' in result
-    assert _count(app, Enrollment) == 1
+    assert row_count(Enrollment) == 1
 
 
 def test_bulk_by_rule_picks_new_appointees_without_an_enrolment_in_the_course(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
 from portal.enrollment import operations as enrolment
@@ -104,27 +102,6 @@ def _note_kinds(app, user_id: int) -> list[str]:
         )
 
 
-def _audit(app, action: str) -> list[AuditEntry]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
-
-
-@contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, _params, _context, _many):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 @pytest.fixture
 def coordinator(as_role):
     return as_role(Role.COORDINATOR)
@@ -134,7 +111,7 @@ def coordinator(as_role):
 
 
 def test_a_coordinator_creates_a_session_entered_in_seoul_time_and_stored_in_utc(
-    client, auth, coordinator, make_course, make_user
+    client, auth, coordinator, make_course, make_user, audit_entries
 ):
     course = make_course(title="공공데이터 이해와 챗GPT 활용방안")
     teacher = make_user(Role.INSTRUCTOR, name="김강사")
@@ -159,7 +136,7 @@ def test_a_coordinator_creates_a_session_entered_in_seoul_time_and_stored_in_utc
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"{day.isoformat()} 09:00–12:00" in detail
     assert "김강사" in detail
-    assert _audit(client.application, "session.created")[-1].actor_id == coordinator.id
+    assert audit_entries("session.created")[-1].actor_id == coordinator.id
 
 
 def test_a_multi_day_session_shows_both_days(client, auth, coordinator, make_course):
@@ -279,7 +256,7 @@ def test_an_unknown_session_is_404(client, auth, coordinator):
 
 
 def test_lowering_capacity_below_the_enrolled_count_is_refused_with_an_explanation(
-    client, auth, coordinator, make_session, make_user
+    client, auth, coordinator, make_session, make_user, audit_entries
 ):
     session = make_session(capacity=3)
     people = [make_user() for _ in range(3)]
@@ -296,7 +273,7 @@ def test_lowering_capacity_below_the_enrolled_count_is_refused_with_an_explanati
     ) in response.get_data(as_text=True)
     after = _session(client.application, session.id)
     assert (after.capacity, after.place) == (3, session.place)
-    assert not _audit(client.application, "session.updated")
+    assert not audit_entries("session.updated")
     assert all("session.changed" not in _mail_kinds(client.application, p.id) for p in people)
 
 
@@ -325,7 +302,7 @@ def test_raising_capacity_promotes_the_waitlist_head_and_tells_them(
 
 
 def test_moving_the_session_tells_everyone_on_it(
-    client, auth, coordinator, make_session, make_user
+    client, auth, coordinator, make_session, make_user, audit_entries
 ):
     session = make_session(capacity=1)
     seated, waiting, bystander = make_user(), make_user(), make_user()
@@ -345,7 +322,7 @@ def test_moving_the_session_tells_everyone_on_it(
         assert "session.changed" in _mail_kinds(client.application, person.id)
         assert "session.changed" in _note_kinds(client.application, person.id)
     assert "session.changed" not in _mail_kinds(client.application, bystander.id)
-    entry = _audit(client.application, "session.updated")[-1]
+    entry = audit_entries("session.updated")[-1]
     assert entry.details["fields"] == ["starts_at", "ends_at"]
     assert entry.actor_id == coordinator.id
 
@@ -363,7 +340,7 @@ def test_the_edit_form_shows_stored_times_in_seoul(client, coordinator, make_ses
 
 
 def test_cancelling_a_session_frees_the_seats_and_tells_everyone(
-    client, auth, coordinator, make_session, make_user
+    client, auth, coordinator, make_session, make_user, audit_entries
 ):
     session = make_session(capacity=1)
     seated, waiting = make_user(), make_user()
@@ -381,7 +358,7 @@ def test_cancelling_a_session_frees_the_seats_and_tells_everyone(
     for person in (seated, waiting):
         assert "session.cancelled" in _mail_kinds(client.application, person.id)
         assert "session.cancelled" in _note_kinds(client.application, person.id)
-    entry = _audit(client.application, "session.cancelled")[-1]
+    entry = audit_entries("session.cancelled")[-1]
     assert entry.details["cancelled_enrollments"] == 2
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "신청자 2명에게 알렸습니다" in page
@@ -398,7 +375,7 @@ def test_cancelling_needs_a_reason(client, auth, coordinator, make_session):
 
 
 def test_cancelling_a_cancelled_session_is_refused_politely(
-    client, auth, coordinator, make_session
+    client, auth, coordinator, make_session, audit_entries
 ):
     session = make_session()
     url = f"{BASE}/{session.id}"
@@ -410,7 +387,7 @@ def test_cancelling_a_cancelled_session_is_refused_politely(
     again = client.post(f"{url}/cancel", data={"csrf_token": token, "reason": "또 취소"})
     assert again.status_code == 422
     assert "이미 취소된 차수입니다" in again.get_data(as_text=True)
-    assert len(_audit(client.application, "session.cancelled")) == 1
+    assert len(audit_entries("session.cancelled")) == 1
     assert client.get(f"{url}/edit").status_code == 200  # the page opens, saving is refused
     edit = client.post(
         f"{url}/edit", data={"csrf_token": token, **_edit_form(session, capacity="99")}
@@ -464,17 +441,17 @@ def _populate(app, make_course, make_user, sessions: int) -> None:
 
 
 def test_the_list_issues_the_same_number_of_statements_for_1x_and_10x_sessions(
-    client, coordinator, make_course, make_user
+    client, coordinator, make_course, make_user, count_statements
 ):
     app = client.application
     client.get(f"{BASE}/")  # warm up: login session touch, caches
 
     _populate(app, make_course, make_user, 2)
-    with counting_statements(app) as small:
+    with count_statements() as small:
         assert client.get(f"{BASE}/").status_code == 200
     _populate(app, make_course, make_user, 18)
     with app.app_context():
         assert db.session.scalar(select(func.count(TrainingSession.id))) >= 20
-    with counting_statements(app) as large:
+    with count_statements() as large:
         assert client.get(f"{BASE}/").status_code == 200
     assert len(small) == len(large), (small, large)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.auth.passwords import verify_password
@@ -29,16 +29,6 @@ def run(app):
 def _user(app, employee_number: str) -> User | None:
     with app.app_context():
         return db.session.scalar(select(User).where(User.employee_number == employee_number))
-
-
-def _count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def _audit(app, action: str) -> list[AuditEntry]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 @pytest.fixture
@@ -85,22 +75,22 @@ def test_create_admin_with_a_bad_email_exits_with_a_korean_message(app, run):
 
 
 def test_import_dry_run_prints_the_plan_and_writes_only_the_audit_entry(
-    app, run, roster_file, department
+    app, run, roster_file, department, audit_entries, row_count
 ):
-    users = _count(app, User)
+    users = row_count(User)
     path = roster_file([KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)])
     result = run("import", path, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "create 2, update 0, unchanged 0, errors 0" in result.output
     assert "Dry run" in result.output
-    assert _count(app, User) == users
-    (entry,) = _audit(app, "roster.dry_run")
+    assert row_count(User) == users
+    (entry,) = audit_entries("roster.dry_run")
     assert entry.details["created"] == 2
-    assert _audit(app, "roster.imported") == []
+    assert audit_entries("roster.imported") == []
 
 
 def test_import_creates_and_updates_staff_and_commits_once(
-    app, run, roster_file, department, make_user
+    app, run, roster_file, department, make_user, audit_entries
 ):
     make_user(
         Role.INSTRUCTOR,
@@ -120,7 +110,7 @@ def test_import_creates_and_updates_staff_and_commits_once(
     updated = _user(app, "R00002")
     assert updated.role is Role.INSTRUCTOR
     assert updated.department_id == department.id
-    (entry,) = _audit(app, "roster.imported")
+    (entry,) = audit_entries("roster.imported")
     assert entry.details["created"] == 1 and entry.details["updated"] == 1
 
     again = run("import", path)
@@ -138,9 +128,9 @@ def test_import_of_an_xlsx_file_works(app, run, roster_file, department):
 
 
 def test_import_of_a_bad_file_names_every_bad_line_exits_non_zero_and_writes_nothing(
-    app, run, roster_file, department
+    app, run, roster_file, department, row_count
 ):
-    users = _count(app, User)
+    users = row_count(User)
     path = roster_file(
         [
             KO_HEADER,
@@ -154,19 +144,19 @@ def test_import_of_a_bad_file_names_every_bad_line_exits_non_zero_and_writes_not
     assert "line 3: [이메일] 이메일 주소 형식이 올바르지 않습니다: nope" in result.stderr
     assert "line 4: [부서] 없는 부서입니다: 없는부서" in result.stderr
     assert "2 line(s) have problems; nothing was imported." in result.stderr
-    assert _count(app, User) == users
+    assert row_count(User) == users
     assert _user(app, "R00001") is None
-    assert _count(app, AuditEntry) == 0
+    assert row_count(AuditEntry) == 0
 
 
 def test_a_dry_run_of_a_bad_file_also_exits_non_zero_but_keeps_its_audit_entry(
-    app, run, roster_file, department
+    app, run, roster_file, department, audit_entries
 ):
     path = roster_file([KO_HEADER, staff_row(1, department.code, number="?")])
     result = run("import", path, "--dry-run")
     assert result.exit_code != 0
     assert "line 2: [사번]" in result.stderr
-    (entry,) = _audit(app, "roster.dry_run")
+    (entry,) = audit_entries("roster.dry_run")
     assert entry.details["errors"] == 1
 
 

@@ -42,10 +42,6 @@ def _plan(rows, filename="roster.csv", **kwargs):
     return plan_import(parse_file(filename, content))
 
 
-def _user_count() -> int:
-    return db.session.scalar(select(func.count(User.id)))
-
-
 def _messages(plan) -> list[str]:
     return [f"{e.line}:{e.column}:{e.message}" for e in plan.errors]
 
@@ -391,22 +387,14 @@ def test_row_rules_give_the_same_message_as_validate_account(
     )
 
 
-def test_planning_reads_the_database_a_fixed_number_of_times(app, request_ctx, department):
-    from sqlalchemy import event
-
+def test_planning_reads_the_database_a_fixed_number_of_times(
+    app, request_ctx, department, count_statements
+):
     def count(n: int) -> int:
         rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(n)]
         parsed = parse_file("r.csv", csv_bytes(rows))
-        statements: list[str] = []
-
-        def before(*args):
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", before)
-        try:
+        with count_statements() as statements:
             plan_import(parsed)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", before)
         return len(statements)
 
     count(1)  # the first statement of the test opens its transaction
@@ -459,18 +447,18 @@ def test_apply_audits_counts_and_the_file_hash_without_personal_data(
         assert "import1@" not in text and "가져온직원" not in text
 
 
-def test_apply_refuses_a_plan_with_errors_and_writes_nothing(request_ctx, department):
-    before = _user_count()
+def test_apply_refuses_a_plan_with_errors_and_writes_nothing(request_ctx, department, row_count):
+    before = row_count(User)
     plan = _plan([KO_HEADER, staff_row(1, department.code), staff_row(2, "없는부서")])
     with pytest.raises(HRImportError, match="1개 행"):
         apply_import(plan, actor_id=None)
-    assert _user_count() == before
+    assert row_count(User) == before
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
 
 
-def test_a_rule_broken_during_apply_rolls_back_every_row(request_ctx, department):
+def test_a_rule_broken_during_apply_rolls_back_every_row(request_ctx, department, row_count):
     plan = _plan([KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)])
-    before = _user_count()
+    before = row_count(User)
     # Someone takes the second e-mail between the dry run and the apply.
     db.session.add(
         User(
@@ -483,7 +471,7 @@ def test_a_rule_broken_during_apply_rolls_back_every_row(request_ctx, department
     db.session.flush()
     with pytest.raises(HRImportError, match="3번째 줄"):
         apply_import(plan, actor_id=None)
-    assert _user_count() == before + 1
+    assert row_count(User) == before + 1
     assert db.session.scalar(select(User).where(User.employee_number == "R00001")) is None
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
 
-from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
 from portal.org.models import Department, DepartmentKind
@@ -68,25 +65,6 @@ def add_user(department: Department, *, is_active: bool = True) -> User:
     return user
 
 
-def audit(action: str) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
-
-
-@contextmanager
-def counting_statements():
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, _params, _context, _many):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 @pytest.fixture
 def org(ctx):
     """기획조정실 > 디지털정책과 > 데이터팀, plus an empty 복지국."""
@@ -100,12 +78,12 @@ def org(ctx):
 # --- creating ---------------------------------------------------------------------------------
 
 
-def test_create_flushes_and_audits_without_committing(ctx, monkeypatch):
+def test_create_flushes_and_audits_without_committing(ctx, monkeypatch, audit_entries):
     monkeypatch.setattr(db.session, "commit", lambda: pytest.fail("operations never commit"))
     dept = make(BUREAU, code=" NEW-01 ", name="  미래   전략실 ")
     assert dept.id is not None
     assert (dept.code, dept.name) == ("NEW-01", "미래 전략실")
-    [entry] = audit("department.created")
+    [entry] = audit_entries("department.created")
     assert entry.target_type == "department" and entry.target_id == str(dept.id)
     assert entry.details == {"code": "NEW-01", "kind": "bureau", "parent_id": None}
 
@@ -155,18 +133,18 @@ def test_nothing_new_goes_under_an_inactive_parent(ctx):
 # --- editing ----------------------------------------------------------------------------------
 
 
-def test_update_records_the_changed_field_names_only(org):
+def test_update_records_the_changed_field_names_only(org, audit_entries):
     _bureau, division, _team, other = org
     assert edit(division, name="디지털혁신과", parent_id=other.id) == ["name", "parent_id"]
-    [entry] = audit("department.updated")
+    [entry] = audit_entries("department.updated")
     assert entry.details["fields"] == ["name", "parent_id"]
     assert "디지털혁신과" not in str(entry.details)
 
 
-def test_an_unchanged_department_is_not_audited(org):
+def test_an_unchanged_department_is_not_audited(org, audit_entries):
     _bureau, division, _team, _other = org
     assert edit(division) == []
-    assert audit("department.updated") == []
+    assert audit_entries("department.updated") == []
 
 
 def test_a_department_may_keep_its_own_code(org):
@@ -235,9 +213,9 @@ def test_reactivation_needs_an_active_parent(org):
 # --- reading ----------------------------------------------------------------------------------
 
 
-def test_choices_are_path_labels_in_tree_order_from_one_query(org):
+def test_choices_are_path_labels_in_tree_order_from_one_query(org, count_statements):
     bureau, division, team, other = org
-    with counting_statements() as statements:
+    with count_statements() as statements:
         choices = department_choices()
     assert len(statements) == 1
     assert choices == [
@@ -281,13 +259,13 @@ def test_subtree_walk_ends_even_on_a_loop_in_stored_data(org):
     assert _subtree(division.id) == {bureau.id, division.id, team.id}
 
 
-def test_tree_nests_levels_and_counts_active_members_in_two_queries(org):
+def test_tree_nests_levels_and_counts_active_members_in_two_queries(org, count_statements):
     bureau, division, team, other = org
     add_user(division)
     add_user(team)
     add_user(team)
     add_user(team, is_active=False)
-    with counting_statements() as statements:
+    with count_statements() as statements:
         roots = department_tree()
     assert len(statements) == 2
     assert [node.department.id for node in roots] == [bureau.id, other.id]

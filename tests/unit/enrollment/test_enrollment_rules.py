@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
 from portal.enrollment import operations as ops
@@ -89,7 +88,9 @@ def test_nobody_is_promoted_after_the_start(ctx, make_user, make_session):
     assert eb.status is EnrollmentStatus.WAITLISTED
 
 
-def test_cancellation_deadline_is_kept_unless_a_coordinator_overrides(ctx, make_user, make_session):
+def test_cancellation_deadline_is_kept_unless_a_coordinator_overrides(
+    ctx, make_user, make_session, audit_entries
+):
     now = clock.utcnow()
     session = make_session(cancel_deadline_at=now + dt.timedelta(days=1))
     user = make_user()
@@ -100,13 +101,11 @@ def test_cancellation_deadline_is_kept_unless_a_coordinator_overrides(ctx, make_
     coordinator = make_user(Role.COORDINATOR)
     ops.cancel(enrollment.id, ops.Actor(coordinator.id, is_coordinator=True, override=True))
     assert enrollment.status is EnrollmentStatus.CANCELLED
-    entry = db.session.scalar(
-        select(AuditEntry).where(AuditEntry.action == "enrollment.cancelled_for_user")
-    )
+    [entry] = audit_entries("enrollment.cancelled_for_user")
     assert entry.details["override"] is True
 
 
-def test_enrolment_window_is_kept_unless_overridden(ctx, make_user, make_session):
+def test_enrolment_window_is_kept_unless_overridden(ctx, make_user, make_session, audit_entries):
     now = clock.utcnow()
     session = make_session(enrol_opens_at=now + dt.timedelta(days=1))
     user = make_user()
@@ -117,14 +116,7 @@ def test_enrolment_window_is_kept_unless_overridden(ctx, make_user, make_session
         session.id, _user(user.id), ops.Actor(coordinator.id, is_coordinator=True, override=True)
     )
     assert result.outcome is EnrollmentStatus.ENROLLED
-    assert (
-        db.session.scalar(
-            select(func.count(AuditEntry.id)).where(
-                AuditEntry.action == "enrollment.added_for_user"
-            )
-        )
-        == 1
-    )
+    assert len(audit_entries("enrollment.added_for_user")) == 1
 
 
 def test_overlapping_session_warns_and_then_allows(ctx, make_user, make_session):

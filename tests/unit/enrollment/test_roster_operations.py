@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from portal.audit.models import AuditEntry
 from portal.core import clock
@@ -48,18 +48,6 @@ def _waitlist_user_ids(session_id: int) -> list[int]:
     return [e.user_id for e in enrolment.session_waitlist(session_id)]
 
 
-def _audits(action: str) -> list[AuditEntry]:
-    return list(
-        db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
-        )
-    )
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 def _free_a_seat_without_promotion(session_id: int) -> None:
     # Only possible by hand: every real path that frees a seat promotes the head at once.
     db.session.execute(
@@ -73,7 +61,7 @@ def _free_a_seat_without_promotion(session_id: int) -> None:
 
 
 def test_a_coordinator_adds_someone_by_employee_number_even_outside_the_window(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     now = clock.utcnow()
     session = make_session(capacity=2, enrol_closes_at=now - dt.timedelta(hours=1))
@@ -82,7 +70,7 @@ def test_a_coordinator_adds_someone_by_employee_number_even_outside_the_window(
     assert (result.status, result.already) == (EnrollmentStatus.ENROLLED, False)
     row = db.session.scalar(select(Enrollment).where(Enrollment.user_id == staff.id))
     assert row.source == "coordinator"
-    [entry] = _audits("enrollment.added_for_user")
+    [entry] = audit_entries("enrollment.added_for_user")
     assert entry.actor_id == coordinator.id
     assert entry.details["override"] is True
     assert entry.details["user_id"] == staff.id
@@ -98,26 +86,28 @@ def test_adding_to_a_full_session_puts_the_person_at_the_end_of_the_waitlist(
     assert (result.status, result.waitlist_position) == (EnrollmentStatus.WAITLISTED, 2)
 
 
-def test_adding_an_unknown_employee_number_is_refused_clearly(ctx, make_session, coordinator):
+def test_adding_an_unknown_employee_number_is_refused_clearly(
+    ctx, make_session, coordinator, row_count
+):
     session = make_session()
     with pytest.raises(ops.RosterError, match="사번 'NOPE-1'인 직원을 찾을 수 없습니다"):
         ops.add_person(session.id, "NOPE-1", coordinator.id)
-    assert _count(Enrollment) == 0
+    assert row_count(Enrollment) == 0
 
 
 def test_adding_someone_already_on_the_roster_changes_nothing(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     session = make_session()
     staff = make_user()
     _enrol(session.id, staff)
     result = ops.add_person(session.id, staff.employee_number, coordinator.id)
     assert (result.already, result.status) == (True, EnrollmentStatus.ENROLLED)
-    assert _audits("enrollment.added_for_user") == []
+    assert audit_entries("enrollment.added_for_user") == []
 
 
 def test_removing_someone_frees_the_seat_for_the_waitlist_head(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     session = make_session(capacity=1)
     first, second, third = make_user(), make_user(), make_user()
@@ -129,7 +119,7 @@ def test_removing_someone_frees_the_seat_for_the_waitlist_head(
         EnrollmentStatus.ENROLLED,
         EnrollmentStatus.WAITLISTED,
     ]
-    assert _audits("enrollment.cancelled_for_user")[-1].actor_id == coordinator.id
+    assert audit_entries("enrollment.cancelled_for_user")[-1].actor_id == coordinator.id
     assert enrolment.seats_consistent(session.id)
 
 
@@ -147,7 +137,7 @@ def test_an_enrolment_of_another_session_cannot_be_removed_through_this_one(
 
 
 def test_promoting_is_refused_when_every_seat_is_taken_and_nothing_changes(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     session = make_session(capacity=1)
     _, waiting = _enrol(session.id, make_user(), make_user())
@@ -157,11 +147,11 @@ def test_promoting_is_refused_when_every_seat_is_taken_and_nothing_changes(
     assert _status(waiting.id) is EnrollmentStatus.WAITLISTED
     assert db.session.get(TrainingSession, session.id).seats_taken == 1
     assert enrolment.seats_consistent(session.id)
-    assert _audits("enrollment.promoted") == []
+    assert audit_entries("enrollment.promoted") == []
 
 
 def test_promoting_gives_a_free_seat_to_the_chosen_person_and_tells_them(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     session = make_session(capacity=1)
     people = [make_user() for _ in range(3)]
@@ -171,7 +161,7 @@ def test_promoting_gives_a_free_seat_to_the_chosen_person_and_tells_them(
     assert _status(chosen.id) is EnrollmentStatus.ENROLLED
     assert _status(head.id) is EnrollmentStatus.WAITLISTED
     assert enrolment.seats_consistent(session.id)
-    [entry] = _audits("enrollment.promoted")
+    [entry] = audit_entries("enrollment.promoted")
     assert entry.actor_id == coordinator.id
     assert (entry.details["manual"], entry.details["waitlist_position"]) == (True, 2)
     kinds = db.session.scalars(
@@ -201,7 +191,7 @@ def test_nobody_is_promoted_by_hand_after_the_start(ctx, make_user, make_session
 
 
 def test_moving_up_and_down_swaps_places_with_the_neighbour(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     session = make_session(capacity=1)
     people = [make_user() for _ in range(4)]
@@ -215,7 +205,7 @@ def test_moving_up_and_down_swaps_places_with_the_neighbour(
     assert ops.reorder(session.id, b.id, ops.Direction.TOP, coordinator.id) == 1
     assert _waitlist_user_ids(session.id) == [b.user_id, c.user_id, a.user_id]
 
-    entries = _audits("enrollment.reordered")
+    entries = audit_entries("enrollment.reordered")
     assert [(e.details["from_position"], e.details["to_position"]) for e in entries] == [
         (3, 2),
         (1, 2),
@@ -225,7 +215,7 @@ def test_moving_up_and_down_swaps_places_with_the_neighbour(
 
 
 def test_the_head_cannot_move_up_and_the_tail_cannot_move_down(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     session = make_session(capacity=1)
     _, head, tail = _enrol(session.id, make_user(), make_user(), make_user())
@@ -233,7 +223,7 @@ def test_the_head_cannot_move_up_and_the_tail_cannot_move_down(
         ops.reorder(session.id, head.id, ops.Direction.UP, coordinator.id)
     with pytest.raises(ops.RosterError, match="맨 끝"):
         ops.reorder(session.id, tail.id, ops.Direction.DOWN, coordinator.id)
-    assert _audits("enrollment.reordered") == []
+    assert audit_entries("enrollment.reordered") == []
 
 
 def test_the_freed_seat_follows_the_new_order(ctx, make_user, make_session, coordinator):
@@ -249,7 +239,7 @@ def test_the_freed_seat_follows_the_new_order(ctx, make_user, make_session, coor
 
 
 def test_moving_keeps_the_capacity_invariant_on_both_sessions_and_promotes_the_old_head(
-    ctx, make_user, make_course, make_session, coordinator
+    ctx, make_user, make_course, make_session, coordinator, audit_entries
 ):
     course = make_course()
     here = make_session(course_id=course.id, capacity=1)
@@ -270,7 +260,7 @@ def test_moving_keeps_the_capacity_invariant_on_both_sessions_and_promotes_the_o
         assert enrolment.seats_consistent(session_id)
         session = db.session.get(TrainingSession, session_id)
         assert session.seats_taken <= session.capacity
-    [entry] = _audits("enrollment.moved")
+    [entry] = audit_entries("enrollment.moved")
     assert entry.details["from_session_id"] == here.id
     assert entry.details["to_session_id"] == there.id
     assert entry.details["promoted_enrollment_id"] == head.id
@@ -292,7 +282,7 @@ def test_moving_into_a_free_seat_enrols_there(
 
 @pytest.mark.parametrize("problem", ["other_course", "started", "already_there", "same"])
 def test_a_refused_move_leaves_the_person_where_they_were(
-    ctx, make_user, make_course, make_session, coordinator, problem
+    ctx, make_user, make_course, make_session, coordinator, problem, audit_entries
 ):
     course = make_course()
     here = make_session(course_id=course.id, capacity=1)
@@ -313,7 +303,7 @@ def test_a_refused_move_leaves_the_person_where_they_were(
         ops.move(here.id, moving.id, target, coordinator.id)
     assert _status(moving.id) is EnrollmentStatus.ENROLLED
     assert db.session.get(TrainingSession, here.id).seats_taken == 1
-    assert _audits("enrollment.moved") == []
+    assert audit_entries("enrollment.moved") == []
 
 
 # --- bulk: selection -----------------------------------------------------------------
@@ -422,13 +412,20 @@ def test_a_selection_for_a_started_session_is_refused(ctx, make_user, make_sessi
 # --- bulk: preview and apply -----------------------------------------------------------
 
 
-def test_the_preview_counts_seats_and_writes_nothing(ctx, make_user, make_session, department):
+def test_the_preview_counts_seats_and_writes_nothing(
+    ctx, make_user, make_session, department, row_count
+):
     session = make_session(capacity=3)
     already = make_user(department_id=department.id)
     _enrol(session.id, already)
     for _ in range(4):
         make_user(department_id=department.id)
-    before = (_count(Enrollment), _count(AuditEntry), _count(OutboxMessage), _count(Notification))
+    before = (
+        row_count(Enrollment),
+        row_count(AuditEntry),
+        row_count(OutboxMessage),
+        row_count(Notification),
+    )
 
     plan = bulk_ops.preview_bulk(
         _selection(session.id, BulkMode.DEPARTMENT, department_id=department.id)
@@ -441,13 +438,18 @@ def test_the_preview_counts_seats_and_writes_nothing(ctx, make_user, make_sessio
         1,
     )
     db.session.flush()
-    after = (_count(Enrollment), _count(AuditEntry), _count(OutboxMessage), _count(Notification))
+    after = (
+        row_count(Enrollment),
+        row_count(AuditEntry),
+        row_count(OutboxMessage),
+        row_count(Notification),
+    )
     assert after == before
     assert not db.session.new and not db.session.dirty
 
 
 def test_applying_gives_each_person_a_result_and_audits_the_batch(
-    ctx, make_user, make_session, department, coordinator
+    ctx, make_user, make_session, department, coordinator, audit_entries
 ):
     session = make_session(capacity=2)
     already = make_user(department_id=department.id, employee_number="B0001")
@@ -468,11 +470,11 @@ def test_applying_gives_each_person_a_result_and_audits_the_batch(
         "B0004": (Outcome.WAITLISTED, 2),
     }
     assert enrolment.seats_consistent(session.id)
-    [batch] = _audits("enrollment.bulk")
+    [batch] = audit_entries("enrollment.bulk")
     assert batch.actor_id == coordinator.id
     assert batch.details["counts"] == {"already": 1, "enrolled": 1, "waitlisted": 2}
     assert batch.details["department_id"] == department.id
-    per_person = _audits("enrollment.added_for_user")
+    per_person = audit_entries("enrollment.added_for_user")
     assert sorted(e.details["user_id"] for e in per_person) == sorted(u.id for u in newcomers)
     sources = set(
         db.session.scalars(
@@ -483,7 +485,7 @@ def test_applying_gives_each_person_a_result_and_audits_the_batch(
 
 
 def test_applying_after_the_selection_changed_writes_nothing(
-    ctx, make_user, make_session, department, coordinator
+    ctx, make_user, make_session, department, coordinator, audit_entries, row_count
 ):
     session = make_session()
     make_user(department_id=department.id)
@@ -493,12 +495,12 @@ def test_applying_after_the_selection_changed_writes_nothing(
     with pytest.raises(bulk_ops.SelectionChanged) as changed:
         bulk_ops.apply_bulk(selection, digest, coordinator.id)
     assert len(changed.value.plan.lines) == 2
-    assert _count(Enrollment) == 0
-    assert _audits("enrollment.bulk") == []
+    assert row_count(Enrollment) == 0
+    assert audit_entries("enrollment.bulk") == []
 
 
 def test_bulk_enrolment_goes_ahead_over_an_overlap_but_reports_it(
-    ctx, make_user, make_session, coordinator
+    ctx, make_user, make_session, coordinator, audit_entries
 ):
     starts = clock.utcnow() + dt.timedelta(days=9)
     session = make_session(starts_at=starts)
@@ -516,7 +518,7 @@ def test_bulk_enrolment_goes_ahead_over_an_overlap_but_reports_it(
         (Outcome.ENROLLED, True),
         (Outcome.ENROLLED, False),
     ]
-    assert _audits("enrollment.bulk")[0].details["overlaps"] == 1
+    assert audit_entries("enrollment.bulk")[0].details["overlaps"] == 1
 
 
 def test_a_pasted_list_longer_than_the_limit_is_refused(ctx, make_session):

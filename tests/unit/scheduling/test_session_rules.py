@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
 from portal.enrollment import operations as enrolment
@@ -49,10 +48,6 @@ def _enrol(session_id: int, *users: User) -> list[Enrollment]:
     ]
 
 
-def _audit(action: str) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
-
-
 def _kinds(user_id: int) -> list[str]:
     return list(
         db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == user_id))
@@ -75,14 +70,16 @@ def test_a_seoul_wall_clock_time_is_stored_as_utc():
 # --- creating ------------------------------------------------------------------------------
 
 
-def test_creating_takes_the_next_free_round_and_is_audited(ctx, make_course, make_session):
+def test_creating_takes_the_next_free_round_and_is_audited(
+    ctx, make_course, make_session, audit_entries
+):
     course = make_course()
     make_session(course_id=course.id, round_number=3)
     session = ops.create_session(_input(course.id))
     assert session.round_number == 4
     assert session.seats_taken == 0
     assert session.status is SessionStatus.SCHEDULED
-    entry = _audit("session.created")[-1]
+    entry = audit_entries("session.created")[-1]
     assert entry.target_id == str(session.id)
     assert entry.details == {"course_id": course.id, "round_number": 4, "capacity": 30}
 
@@ -218,7 +215,7 @@ def test_instructor_choices_list_only_active_instructors_and_coordinators(ctx, m
 
 
 def test_lowering_capacity_below_the_enrolled_count_is_refused_and_changes_nothing(
-    ctx, make_session, make_user
+    ctx, make_session, make_user, audit_entries
 ):
     session = make_session(capacity=3)
     _enrol(session.id, make_user(), make_user(), make_user())
@@ -231,7 +228,7 @@ def test_lowering_capacity_below_the_enrolled_count_is_refused_and_changes_nothi
     )
     db.session.expire_all()
     assert db.session.get(TrainingSession, session.id).capacity == 3
-    assert not _audit("session.updated")
+    assert not audit_entries("session.updated")
 
 
 def test_lowering_capacity_to_the_enrolled_count_is_allowed(ctx, make_session, make_user):
@@ -244,7 +241,7 @@ def test_lowering_capacity_to_the_enrolled_count_is_allowed(ctx, make_session, m
 
 
 def test_raising_capacity_promotes_the_waitlist_head_in_order_and_tells_them(
-    ctx, make_session, make_user
+    ctx, make_session, make_user, audit_entries
 ):
     session = make_session(capacity=1)
     first, second, third, fourth = (make_user() for _ in range(4))
@@ -262,13 +259,15 @@ def test_raising_capacity_promotes_the_waitlist_head_in_order_and_tells_them(
     assert "enrollment.promoted" in _kinds(third.id)
     assert "enrollment.promoted" not in _kinds(fourth.id)
     assert enrolment.seats_consistent(session.id)
-    entry = _audit("session.updated")[-1]
+    entry = audit_entries("session.updated")[-1]
     assert entry.details["fields"] == ["capacity"]
     assert (entry.details["capacity_from"], entry.details["capacity_to"]) == (1, 3)
     assert entry.details["promoted"] == 2
 
 
-def test_changing_the_time_tells_everyone_on_the_session(ctx, make_session, make_user):
+def test_changing_the_time_tells_everyone_on_the_session(
+    ctx, make_session, make_user, audit_entries
+):
     session = make_session(capacity=1)
     enrolled, waiting = make_user(), make_user()
     _enrol(session.id, enrolled, waiting)
@@ -289,7 +288,7 @@ def test_changing_the_time_tells_everyone_on_the_session(ctx, make_session, make
         assert note is not None
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "session.changed"))
     assert "BEGIN:VCALENDAR" in mail.ics
-    assert _audit("session.updated")[-1].details["notified"] == 2
+    assert audit_entries("session.updated")[-1].details["notified"] == 2
 
 
 def test_changing_the_place_notifies_but_changing_notes_does_not(ctx, make_session, make_user):
@@ -308,13 +307,13 @@ def test_changing_the_place_notifies_but_changing_notes_does_not(ctx, make_sessi
     assert "session.changed" in _kinds(person.id)
 
 
-def test_saving_without_changes_changes_and_audits_nothing(ctx, make_session):
+def test_saving_without_changes_changes_and_audits_nothing(ctx, make_session, audit_entries):
     session = make_session()
     session = db.session.get(TrainingSession, session.id)
     before = session.updated_at
     assert session_ops.update_session(session.id, _same_as(session)) == session_ops.SessionChange()
     assert session.updated_at == before
-    assert not _audit("session.updated")
+    assert not audit_entries("session.updated")
 
 
 def test_leaving_the_round_blank_keeps_the_current_round(ctx, make_session):
@@ -352,7 +351,9 @@ def test_editing_an_unknown_session_is_refused(ctx, make_course):
 # --- cancelling ----------------------------------------------------------------------------
 
 
-def test_cancelling_frees_every_seat_and_tells_everyone(ctx, make_session, make_user):
+def test_cancelling_frees_every_seat_and_tells_everyone(
+    ctx, make_session, make_user, audit_entries
+):
     session = make_session(capacity=2)
     people = [make_user() for _ in range(3)]
     _enrol(session.id, *people)
@@ -376,17 +377,17 @@ def test_cancelling_frees_every_seat_and_tells_everyone(ctx, make_session, make_
         )
         assert "강사 사정으로 취소합니다" in mail.body_text
         assert "METHOD:CANCEL" in mail.ics
-    entry = _audit("session.cancelled")[-1]
+    entry = audit_entries("session.cancelled")[-1]
     assert entry.details["cancelled_enrollments"] == 3
     assert "강사" not in str(entry.details)  # free text stays out of the audit log
 
 
-def test_cancelling_twice_is_refused_politely(ctx, make_session):
+def test_cancelling_twice_is_refused_politely(ctx, make_session, audit_entries):
     session = make_session()
     session_ops.cancel_session(session.id, "장소 사정")
     with pytest.raises(ops.SchedulingError, match="이미 취소된 차수입니다"):
         session_ops.cancel_session(session.id, "장소 사정")
-    assert len(_audit("session.cancelled")) == 1
+    assert len(audit_entries("session.cancelled")) == 1
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "가" * 501])
