@@ -1,7 +1,8 @@
 """`flask courses ...`: check courses/ and synchronise it into the database.
 
-Courses first, then the practice sandbox's document types and exercises
-(portal.assistant.content), all in one transaction.
+Courses (portal.catalog.sync) first, then the practice sandbox's document types and
+exercises (portal.assistant.content), all in one transaction. This module sits above both
+features, so the catalogue never imports the assistant.
 """
 
 from __future__ import annotations
