@@ -41,7 +41,7 @@ def db_is_empty() -> None:
 
 def register(app: Flask) -> None:
     from portal.assistant.cli import retention_cli
-    from portal.catalog.cli import courses_cli
+    from portal.curriculum_cli import courses_cli
     from portal.demo.cli import demo_cli
     from portal.notifications.cli import outbox_cli
     from portal.users.cli import users_cli

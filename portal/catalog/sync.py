@@ -11,43 +11,46 @@ courses/README.md documents the file format for course authors.
 
 from __future__ import annotations
 
-import difflib
+import datetime as dt
 import hashlib
 import json
-import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.operations import record
 from portal.catalog.models import Category, Course, Format, Level
 from portal.core.clock import utcnow
+from portal.core.curriculum import EXERCISES_DIR, SORT_ORDER_RANGE
+from portal.core.slugsync import Changes, apply_changes, plan_changes
+from portal.core.yamlsource import (
+    MISSING,
+    SLUG_MAX,
+    SLUG_PATTERN,
+    FieldReader,
+    SourceError,
+    read_text,
+    read_yaml,
+)
 from portal.db import db
 
 COURSE_FILE = "course.yml"
 DESCRIPTION_FILE = "description.md"
 MATERIALS_FILE = "materials.md"
-# Practice exercises live here; portal.assistant.content reads them, the course loader skips them.
-EXERCISES_DIR = "exercises"
 ALLOWED_ENTRIES = (COURSE_FILE, DESCRIPTION_FILE, MATERIALS_FILE, EXERCISES_DIR + "/")
 
 # Bump when the mapping from files to columns changes, so every course re-syncs once.
 SCHEMA_VERSION = 1
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 TITLE_MAX = 200  # Course.title and Course.title_en are VARCHAR(200)
 SUMMARY_MAX = 500
 MAX_HOURS = Decimal(100)
 HOURS_STEP = Decimal("0.5")
 MANDATORY_DAYS = (1, 365)
-SORT_ORDER_RANGE = (-10_000, 10_000)
 
 FIELDS = (
     "slug",
@@ -66,20 +69,6 @@ FIELDS = (
     "requires_exercise",
     "sort_order",
 )
-
-
-@dataclass(frozen=True)
-class SourceError:
-    """One problem in courses/: the file, the field (when there is one) and the reason."""
-
-    path: str
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.field:
-            return f"{self.path}: {self.field}: {self.message}"
-        return f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -122,33 +111,6 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-class Change(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    DEACTIVATED = "deactivated"
-
-
-@dataclass(frozen=True)
-class Changes:
-    """Slugs by what a sync does to them (courses here; doc types and exercises too)."""
-
-    created: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    deactivated: tuple[str, ...] = ()
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.created or self.updated or self.deactivated)
-
-    def slugs(self, change: Change) -> tuple[str, ...]:
-        return getattr(self, change.value)
-
-    def counts(self) -> dict[str, int]:
-        return {change.value: len(self.slugs(change)) for change in Change}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,7 +168,7 @@ def _load_folder(folder: Path, where: str, errors: list[SourceError]) -> CourseS
 
     yml_path = f"{where}/{COURSE_FILE}"
     data = read_yaml(folder / COURSE_FILE, yml_path, errors)
-    values = FieldReader(data, yml_path, errors).read(folder.name) if data is not None else None
+    values = CourseReader(data, yml_path, errors).read(folder.name) if data is not None else None
 
     description = _read_markdown(folder / DESCRIPTION_FILE, f"{where}/{DESCRIPTION_FILE}", errors)
     materials = None
@@ -220,22 +182,8 @@ def _load_folder(folder: Path, where: str, errors: list[SourceError]) -> CourseS
     return CourseSource(**values)
 
 
-def _read_text(path: Path, label: str, errors: list[SourceError]) -> str | None:
-    if not path.is_file():
-        errors.append(SourceError(label, None, "파일이 없습니다 (file is missing)"))
-        return None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        errors.append(
-            SourceError(label, None, "UTF-8 인코딩이 아닙니다 (file is not UTF-8 encoded)")
-        )
-        return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def _read_markdown(path: Path, label: str, errors: list[SourceError]) -> str | None:
-    text = _read_text(path, label, errors)
+    text = read_text(path, label, errors)
     if text is None:
         return None
     text = "\n".join(line.rstrip() for line in text.strip().split("\n"))
@@ -245,101 +193,19 @@ def _read_markdown(path: Path, label: str, errors: list[SourceError]) -> str | N
     return text + "\n"
 
 
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: str, line: int):
-        super().__init__(key)
-        self.key = key
-        self.line = line
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice (PyYAML silently keeps the last one)."""
-
-
-def _construct_unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set[Hashable] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if isinstance(key, Hashable):
-            if key in seen:
-                raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
-            seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
-)
-
-
-def read_yaml(path: Path, label: str, errors: list[SourceError]) -> dict | None:
-    text = _read_text(path, label, errors)
-    if text is None:
-        return None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKey as dup:
-        errors.append(
-            SourceError(
-                label,
-                dup.key,
-                f"{dup.line}번째 줄: 같은 항목이 두 번 나옵니다 (duplicate field, line {dup.line})",
-            )
-        )
-        return None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" {mark.line + 1}번째 줄 (line {mark.line + 1})" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        errors.append(SourceError(label, None, f"YAML 문법 오류{where}: {problem}"))
-        return None
-    if not isinstance(data, dict):
-        errors.append(
-            SourceError(
-                label, None, "'항목: 값' 형식이어야 합니다 (top level must be a mapping of fields)"
-            )
-        )
-        return None
-    return data
-
-
-MISSING = object()
-
-
-class FieldReader:
+class CourseReader(FieldReader):
     """Reads course.yml's fields, collecting every problem with its field name."""
-
-    def __init__(self, data: dict, path: str, errors: list[SourceError]):
-        self.data = data
-        self.path = path
-        self.errors = errors
-
-    def error(self, name: str, message: str) -> None:
-        self.errors.append(SourceError(self.path, name, message))
 
     def read(self, folder_name: str) -> dict[str, Any] | None:
         before = len(self.errors)
-        for key in self.data:
-            if key not in FIELDS:
-                hint = difflib.get_close_matches(str(key), FIELDS, n=1)
-                suggestion = (
-                    f" '{hint[0]}'을(를) 뜻했나요? (did you mean '{hint[0]}'?)" if hint else ""
-                )
-                self.error(str(key), f"알 수 없는 항목입니다 (unknown field).{suggestion}")
+        self.unknown(FIELDS)
 
-        slug = self.text("slug", max_length=80)
-        if slug is not None:
-            if not SLUG_PATTERN.match(slug):
-                self.error(
-                    "slug",
-                    "영문 소문자·숫자·하이픈(-)으로 3~80자, 하이픈으로 시작하거나 끝나지 않아야 합니다 "
-                    "(3-80 characters of a-z, 0-9 and '-', not starting or ending with '-')",
-                )
-            elif slug != folder_name:
-                self.error(
-                    "slug",
-                    f"폴더 이름 '{folder_name}'과(와) 같아야 합니다 (must equal the folder name)",
-                )
+        slug = self.text("slug", max_length=SLUG_MAX)
+        if slug is not None and self.slug_format("slug", slug) and slug != folder_name:
+            self.error(
+                "slug",
+                f"폴더 이름 '{folder_name}'과(와) 같아야 합니다 (must equal the folder name)",
+            )
         mandatory = self.boolean("mandatory_for_new_appointees")
         values = {
             "slug": slug,
@@ -360,63 +226,8 @@ class FieldReader:
         }
         return None if len(self.errors) > before else values
 
-    def _get(self, name: str, default: Any = MISSING) -> Any:
-        value = self.data.get(name, default)
-        if value is MISSING or (value is None and default is MISSING):
-            self.error(name, "필수 항목이 없습니다 (required field is missing)")
-            return MISSING
-        return default if value is None else value
-
-    def text(self, name: str, *, max_length: int) -> str | None:
-        value = self._get(name)
-        if value is MISSING:
-            return None
-        if not isinstance(value, str):
-            self.error(name, "문자열이어야 합니다 (must be text)")
-            return None
-        value = value.strip()
-        if not value:
-            self.error(name, "비어 있으면 안 됩니다 (must not be empty)")
-            return None
-        if len(value) > max_length:
-            self.error(name, f"{max_length}자 이하여야 합니다 (at most {max_length} characters)")
-            return None
-        return value
-
-    def choice(self, name: str, enum_cls: type[StrEnum]) -> Any:
-        value = self._get(name)
-        if value is MISSING:
-            return None
-        allowed = ", ".join(member.value for member in enum_cls)
-        if not isinstance(value, str) or value not in {m.value for m in enum_cls}:
-            self.error(name, f"다음 중 하나여야 합니다: {allowed} (must be one of: {allowed})")
-            return None
-        return enum_cls(value)
-
-    def boolean(self, name: str, *, default: Any = MISSING) -> bool | None:
-        value = self._get(name, default)
-        if value is MISSING:
-            return None
-        if not isinstance(value, bool):
-            self.error(name, "true 또는 false여야 합니다 (must be true or false)")
-            return None
-        return value
-
-    def integer(self, name: str, bounds: tuple[int, int], *, default: Any = MISSING) -> Any:
-        value = self._get(name, default)
-        if value is MISSING:
-            return None
-        low, high = bounds
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.error(name, "정수여야 합니다 (must be a whole number)")
-            return None
-        if not low <= value <= high:
-            self.error(name, f"{low}~{high} 사이여야 합니다 (must be between {low} and {high})")
-            return None
-        return value
-
     def hours(self, name: str) -> Decimal | None:
-        value = self._get(name)
+        value = self.value(name)
         if value is MISSING:
             return None
         try:
@@ -458,7 +269,7 @@ class FieldReader:
         return None
 
     def slug_list(self, name: str, *, own_slug: str | None) -> tuple[str, ...] | None:
-        value = self._get(name, default=[])
+        value = self.value(name, default=[])
         if value is MISSING:
             return None
         if not isinstance(value, list):
@@ -538,69 +349,31 @@ def plan_sync(loaded: LoadResult) -> SyncPlan:
     """Compare the checked sources with the database by slug and content hash."""
     if not loaded.ok:
         raise ValueError("courses/ has errors; fix them before planning a sync")
-    stored = {
-        slug: (source_hash, is_active)
-        for slug, source_hash, is_active in db.session.execute(
-            select(Course.slug, Course.source_hash, Course.is_active)
-        )
-    }
-    created, updated, unchanged = [], [], []
-    for course in sorted(loaded.courses, key=lambda c: c.slug):
-        if course.slug not in stored:
-            created.append(course.slug)
-        elif stored[course.slug] == (course.source_hash, True):
-            unchanged.append(course.slug)
-        else:
-            updated.append(course.slug)  # changed, or back in courses/ after deactivation
-    present = {course.slug for course in loaded.courses}
-    deactivated = sorted(
-        slug for slug, (_hash, is_active) in stored.items() if is_active and slug not in present
-    )
-    return SyncPlan(
-        courses=tuple(loaded.courses),
-        created=tuple(created),
-        updated=tuple(updated),
-        unchanged=tuple(unchanged),
-        deactivated=tuple(deactivated),
-    )
+    changes = plan_changes(Course, loaded.courses)
+    return SyncPlan(courses=tuple(loaded.courses), **asdict(changes))
 
 
 def apply_sync(plan: SyncPlan, *, actor_id: int | None = None) -> None:
     """Upsert by slug, relink prerequisites, deactivate removed courses (flush, no commit)."""
     if not plan.has_changes:
         return
-    existing = {
-        course.slug: course
-        for course in db.session.scalars(select(Course).options(selectinload(Course.prerequisites)))
-    }
-    sources = {course.slug: course for course in plan.courses}
-    now = utcnow()
-    for slug in plan.created:
-        course = Course(slug=slug)
-        db.session.add(course)
-        existing[slug] = course
-    for slug in (*plan.created, *plan.updated):
-        _assign(existing[slug], sources[slug], now)
-    for slug in (*plan.created, *plan.updated):
-        existing[slug].prerequisites = [existing[p] for p in sources[slug].prerequisites]
-    for slug in plan.deactivated:
-        # Kept, never deleted: sessions, enrolments and earned hours still point at it.
-        existing[slug].is_active = False
-    db.session.flush()
-    record(
-        "courses.synced",
-        target_type="course",
-        actor_id=actor_id,
-        details={
-            **plan.counts(),
-            "created_slugs": list(plan.created),
-            "updated_slugs": list(plan.updated),
-            "deactivated_slugs": list(plan.deactivated),
-        },
+    # Removed courses are kept, never deleted: sessions, enrolments and earned hours point at them.
+    courses = apply_changes(
+        Course,
+        plan.courses,
+        plan,
+        _assign,
+        now=utcnow(),
+        options=[selectinload(Course.prerequisites)],
     )
+    sources = {course.slug: course for course in plan.courses}
+    for slug in (*plan.created, *plan.updated):
+        courses[slug].prerequisites = [courses[p] for p in sources[slug].prerequisites]
+    db.session.flush()
+    record("courses.synced", target_type="course", actor_id=actor_id, details=plan.details())
 
 
-def _assign(course: Course, source: CourseSource, now) -> None:
+def _assign(course: Course, source: CourseSource, now: dt.datetime) -> None:
     course.title = source.title
     course.title_en = source.title_en
     course.summary = source.summary

@@ -1,7 +1,7 @@
 """The format of the practice content files in courses/: fields, limits and their readers.
 
-:class:`ContentReader` extends the catalogue's field reader (``portal.catalog.sync.FieldReader``) with
-nested lists, identifiers and the rules that tie a checklist or rubric ``check`` to the
+:class:`ContentReader` extends the shared field reader (``portal.core.yamlsource.FieldReader``)
+with nested lists, identifiers and the rules that tie a checklist or rubric ``check`` to the
 document type's style. The ``_read_*`` helpers read the nested parts of a file (structure,
 checklist, style, rubric); :mod:`portal.assistant.content` reads whole files with them.
 Every problem is reported with its file and field; nothing here touches the database.
@@ -9,11 +9,10 @@ Every problem is reported with its file and field; nothing here touches the data
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
-from portal.catalog.sync import MISSING, SLUG_PATTERN, FieldReader, SourceError
+from portal.core.yamlsource import MISSING, SLUG_MAX, FieldReader, SourceError
 
 SUFFIX = ".yml"
 
@@ -94,7 +93,7 @@ RUBRIC_FIELDS = ("id", "title", "description", "max_score", "auto")
 
 
 class ContentReader(FieldReader):
-    """The catalogue's field reader, extended for nested lists and the content rules."""
+    """The shared field reader, extended for nested lists and the content rules."""
 
     def __init__(self, data: dict, path: str, errors: list[SourceError], prefix: str = ""):
         super().__init__(data, path, errors)
@@ -106,25 +105,9 @@ class ContentReader(FieldReader):
     def nested(self, data: dict, prefix: str) -> ContentReader:
         return ContentReader(data, self.path, self.errors, prefix=f"{self.prefix}{prefix}")
 
-    def unknown(self, allowed: tuple[str, ...]) -> None:
-        for key in self.data:
-            if key not in allowed:
-                hint = difflib.get_close_matches(str(key), allowed, n=1)
-                suggestion = (
-                    f" '{hint[0]}'을(를) 뜻했나요? (did you mean '{hint[0]}'?)" if hint else ""
-                )
-                self.error(str(key), f"알 수 없는 항목입니다 (unknown field).{suggestion}")
-
     def slug(self, name: str, expected: str) -> str | None:
-        slug = self.text(name, max_length=80)
-        if slug is None:
-            return None
-        if not SLUG_PATTERN.match(slug):
-            self.error(
-                name,
-                "영문 소문자·숫자·하이픈(-)으로 3~80자, 하이픈으로 시작하거나 끝나지 않아야 합니다 "
-                "(3-80 characters of a-z, 0-9 and '-', not starting or ending with '-')",
-            )
+        slug = self.text(name, max_length=SLUG_MAX)
+        if slug is None or not self.slug_format(name, slug):
             return None
         if slug != expected:
             self.error(
@@ -173,7 +156,7 @@ class ContentReader(FieldReader):
 
     def items(self, name: str, bounds: tuple[int, int]) -> list[tuple[int, dict]] | None:
         """A list of mappings, as (1-based position, mapping) pairs."""
-        value = self._get(name)
+        value = self.value(name)
         if value is MISSING:
             return None
         low, high = bounds
@@ -200,7 +183,7 @@ class ContentReader(FieldReader):
     def text_list(
         self, name: str, *, max_length: int, bounds: tuple[int, int], default: Any
     ) -> list[str] | None:
-        value = self._get(name, default)
+        value = self.value(name, default)
         if value is MISSING:
             return None
         low, high = bounds
@@ -234,7 +217,7 @@ class ContentReader(FieldReader):
         return result if len(result) == len(value) else None
 
     def choice_text(self, name: str, allowed: tuple[str, ...]) -> str | None:
-        value = self._get(name)
+        value = self.value(name)
         if value is MISSING:
             return None
         if not isinstance(value, str) or value not in allowed:
@@ -327,7 +310,7 @@ def read_checklist(
 
 
 def read_style(reader: ContentReader) -> dict[str, Any] | None:
-    value = reader._get("style")
+    value = reader.value("style")
     if value is MISSING:
         return None
     if not isinstance(value, dict):
@@ -350,7 +333,7 @@ def read_style(reader: ContentReader) -> dict[str, Any] | None:
 
 
 def _date_style(entry: ContentReader) -> str | None:
-    value = entry._get("date_style")
+    value = entry.value("date_style")
     if value is MISSING:
         return None
     if not isinstance(value, str):

@@ -35,7 +35,8 @@ from portal.assistant.content.fields import (
     read_structure,
     read_style,
 )
-from portal.catalog.sync import EXERCISES_DIR, SORT_ORDER_RANGE, SourceError, read_yaml
+from portal.core.curriculum import EXERCISES_DIR, SORT_ORDER_RANGE
+from portal.core.yamlsource import SourceError, read_yaml
 
 DOCTYPES_DIR = "_doctypes"
 

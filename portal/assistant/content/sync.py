@@ -2,23 +2,24 @@
 
 ``plan_content_sync`` compares the checked document types and exercises with the database by
 slug and content hash; ``apply_content_sync`` upserts them and deactivates the ones that left
-courses/. Rows are never deleted: drafts and submissions point at them. The course sync must
-have been applied (and flushed) first in the same transaction, so exercises can find their
-course. Operations flush and never commit.
+courses/ (both with :mod:`portal.core.slugsync`). Rows are never deleted: drafts and
+submissions point at them. The course sync must have been applied (and flushed) first in the
+same transaction, so exercises can find their course. Operations flush and never commit.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from portal.assistant.models import DocType, Exercise
 from portal.audit.operations import record
 from portal.catalog.models import Course
-from portal.catalog.sync import Changes
 from portal.core.clock import utcnow
+from portal.core.slugsync import Changes, apply_changes, plan_changes
 from portal.db import db
 
 if TYPE_CHECKING:
@@ -44,31 +45,9 @@ def plan_content_sync(loaded: ContentLoadResult) -> ContentSyncPlan:
     return ContentSyncPlan(
         doc_types=tuple(loaded.doc_types),
         exercises=tuple(loaded.exercises),
-        doc_type_changes=_changes(DocType, loaded.doc_types),
-        exercise_changes=_changes(Exercise, loaded.exercises),
+        doc_type_changes=plan_changes(DocType, loaded.doc_types),
+        exercise_changes=plan_changes(Exercise, loaded.exercises),
     )
-
-
-def _changes(model: type[DocType] | type[Exercise], sources: list[Any]) -> Changes:
-    stored = {
-        slug: (source_hash, is_active)
-        for slug, source_hash, is_active in db.session.execute(
-            select(model.slug, model.source_hash, model.is_active)
-        )
-    }
-    created, updated, unchanged = [], [], []
-    for source in sorted(sources, key=lambda s: s.slug):
-        if source.slug not in stored:
-            created.append(source.slug)
-        elif stored[source.slug] == (source.source_hash, True):
-            unchanged.append(source.slug)
-        else:
-            updated.append(source.slug)  # changed, or back in courses/ after deactivation
-    present = {source.slug for source in sources}
-    deactivated = sorted(
-        slug for slug, (_hash, active) in stored.items() if active and slug not in present
-    )
-    return Changes(tuple(created), tuple(updated), tuple(unchanged), tuple(deactivated))
 
 
 def apply_content_sync(plan: ContentSyncPlan, *, actor_id: int | None = None) -> None:
@@ -76,8 +55,9 @@ def apply_content_sync(plan: ContentSyncPlan, *, actor_id: int | None = None) ->
     if not plan.has_changes:
         return
     now = utcnow()
-    doc_types = {row.slug: row for row in db.session.scalars(select(DocType))}
-    _upsert(doc_types, DocType, plan.doc_types, plan.doc_type_changes, now, _assign_doc_type)
+    doc_types = apply_changes(
+        DocType, plan.doc_types, plan.doc_type_changes, _assign_doc_type, now=now
+    )
     db.session.flush()
 
     needed = {source.course_slug for source in plan.exercises}
@@ -88,9 +68,8 @@ def apply_content_sync(plan: ContentSyncPlan, *, actor_id: int | None = None) ->
     if missing:
         raise ValueError(f"courses not synced yet: {', '.join(sorted(missing))}")
     type_ids = {slug: row.id for slug, row in doc_types.items()}
-    exercises = {row.slug: row for row in db.session.scalars(select(Exercise))}
 
-    def assign_exercise(row: Exercise, source: ExerciseSource, when) -> None:
+    def assign_exercise(row: Exercise, source: ExerciseSource, when: dt.datetime) -> None:
         row.course_id = course_ids[source.course_slug]
         row.doc_type_id = type_ids[source.doc_type_slug]
         row.version = source.version
@@ -102,33 +81,20 @@ def apply_content_sync(plan: ContentSyncPlan, *, actor_id: int | None = None) ->
         row.source_hash = source.source_hash
         row.synced_at = when
 
-    _upsert(exercises, Exercise, plan.exercises, plan.exercise_changes, now, assign_exercise)
+    apply_changes(Exercise, plan.exercises, plan.exercise_changes, assign_exercise, now=now)
     db.session.flush()
     record(
         "assistant.content_synced",
         target_type="assistant_content",
         actor_id=actor_id,
         details={
-            "doc_types": _details(plan.doc_type_changes),
-            "exercises": _details(plan.exercise_changes),
+            "doc_types": plan.doc_type_changes.details(),
+            "exercises": plan.exercise_changes.details(),
         },
     )
 
 
-def _upsert(existing: dict, model: type, sources, changes: Changes, now, assign) -> None:
-    by_slug = {source.slug: source for source in sources}
-    for slug in changes.created:
-        row = model(slug=slug)
-        db.session.add(row)
-        existing[slug] = row
-    for slug in (*changes.created, *changes.updated):
-        assign(existing[slug], by_slug[slug], now)
-    for slug in changes.deactivated:
-        # Kept, never deleted: drafts and submissions still point at it.
-        existing[slug].is_active = False
-
-
-def _assign_doc_type(row: DocType, source: DocTypeSource, now) -> None:
+def _assign_doc_type(row: DocType, source: DocTypeSource, now: dt.datetime) -> None:
     row.version = source.version
     row.name = source.name
     row.name_en = source.name_en
@@ -137,12 +103,3 @@ def _assign_doc_type(row: DocType, source: DocTypeSource, now) -> None:
     row.is_active = True
     row.source_hash = source.source_hash
     row.synced_at = now
-
-
-def _details(changes: Changes) -> dict[str, Any]:
-    return {
-        **changes.counts(),
-        "created_slugs": list(changes.created),
-        "updated_slugs": list(changes.updated),
-        "deactivated_slugs": list(changes.deactivated),
-    }

@@ -1,7 +1,8 @@
 """`flask courses ...`: check courses/ and synchronise it into the database.
 
-Courses first, then the practice sandbox's document types and exercises
-(portal.assistant.content), all in one transaction.
+Courses (portal.catalog.sync) first, then the practice sandbox's document types and
+exercises (portal.assistant.content), all in one transaction. This module sits above both
+features, so the catalogue never imports the assistant.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask.cli import AppGroup
 from portal.assistant.content import load as content_load
 from portal.assistant.content import sync as content_sync
 from portal.catalog import sync
+from portal.core.slugsync import Change, Changes
 from portal.db import db, set_write_intent
 from portal.paths import ROOT
 
@@ -31,10 +33,10 @@ _path_option = click.option(
 )
 
 _LABELS = {
-    sync.Change.CREATED: ("+", "새로 만듦"),
-    sync.Change.UPDATED: ("~", "바뀜"),
-    sync.Change.UNCHANGED: ("=", "그대로"),
-    sync.Change.DEACTIVATED: ("-", "비활성화"),
+    Change.CREATED: ("+", "새로 만듦"),
+    Change.UPDATED: ("~", "바뀜"),
+    Change.UNCHANGED: ("=", "그대로"),
+    Change.DEACTIVATED: ("-", "비활성화"),
 }
 
 
@@ -109,20 +111,18 @@ def _load_or_exit(root: Path) -> tuple[sync.LoadResult, content_load.ContentLoad
     return loaded, loaded_content
 
 
-def _echo_changes(heading: str, plan: sync.SyncPlan | sync.Changes) -> None:
+def _echo_changes(heading: str, plan: Changes) -> None:
     counts = plan.counts()
     click.echo(
         f"{heading}: "
-        + ", ".join(
-            f"{_LABELS[change][1]} {change.value} {counts[change]}" for change in sync.Change
-        )
+        + ", ".join(f"{_LABELS[change][1]} {change.value} {counts[change]}" for change in Change)
     )
-    for change in sync.Change:
+    for change in Change:
         slugs = plan.slugs(change)
         if not slugs:
             continue
         mark, label = _LABELS[change]
-        if change is sync.Change.UNCHANGED:
+        if change is Change.UNCHANGED:
             click.echo(f"  {mark} {label} ({change.value}): {', '.join(slugs)}")
             continue
         for slug in slugs:
