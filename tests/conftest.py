@@ -386,6 +386,38 @@ EXERCISE_DATA = {
 }
 
 
+def build_doc_type(slug: str = "test-report"):
+    """An unsaved DocType (a planning report) with the test structure and style."""
+    from portal.assistant.models import DocType
+
+    return DocType(
+        slug=slug,
+        version=1,
+        name="기획보고서",
+        name_en="Planning report",
+        data=DOC_TYPE_DATA,
+        source_hash="0" * 64,
+        synced_at=clock.utcnow(),
+    )
+
+
+def build_exercise(course_id: int, doc_type_id: int, slug: str = "ex-test"):
+    """An unsaved Exercise on the test doc type, with a two-criterion rubric."""
+    from portal.assistant.models import Exercise
+
+    return Exercise(
+        slug=slug,
+        course_id=course_id,
+        doc_type_id=doc_type_id,
+        version=1,
+        title="스마트 버스정류장 확대 보고",
+        title_en="Smart bus shelters",
+        data=EXERCISE_DATA,
+        source_hash="0" * 64,
+        synced_at=clock.utcnow(),
+    )
+
+
 @pytest.fixture
 def make_workspace(app, make_course):
     """A doc type and exercise (made once per test), and a workspace owned by `user`."""
@@ -398,32 +430,14 @@ def make_workspace(app, make_course):
         with app.app_context():
             doc_type = db.session.scalar(select(DocType).where(DocType.slug == "test-report"))
             if doc_type is None:
-                doc_type = DocType(
-                    slug="test-report",
-                    version=1,
-                    name="기획보고서",
-                    name_en="Planning report",
-                    data=DOC_TYPE_DATA,
-                    source_hash="0" * 64,
-                    synced_at=clock.utcnow(),
-                )
+                doc_type = build_doc_type()
                 db.session.add(doc_type)
                 db.session.flush()
             found = None
             if exercise:
                 found = db.session.scalar(select(Exercise).where(Exercise.slug == "ex-test"))
                 if found is None:
-                    found = Exercise(
-                        slug="ex-test",
-                        course_id=make_course().id,
-                        doc_type_id=doc_type.id,
-                        version=1,
-                        title="스마트 버스정류장 확대 보고",
-                        title_en="Smart bus shelters",
-                        data=EXERCISE_DATA,
-                        source_hash="0" * 64,
-                        synced_at=clock.utcnow(),
-                    )
+                    found = build_exercise(make_course().id, doc_type.id)
                     db.session.add(found)
                     db.session.flush()
             owner = db.session.get(User, user.id)

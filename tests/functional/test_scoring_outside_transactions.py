@@ -17,7 +17,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from portal.assistant.models import DataGrade, DocType, Exercise, ModelSetting, Submission
+from portal.assistant.models import DataGrade, ModelSetting, Submission
 from portal.assistant.workspace import conversations, policy
 from portal.auth.passwords import hash_password
 from portal.core import clock
@@ -25,10 +25,10 @@ from portal.db import db, set_write_intent
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.users.models import Role, User
 from tests.conftest import (
-    DOC_TYPE_DATA,
-    EXERCISE_DATA,
     PASSWORD,
     build_course,
+    build_doc_type,
+    build_exercise,
     build_session,
     scratch_database,
 )
@@ -104,28 +104,10 @@ def _setup(app) -> dict[str, int | str]:
         )
         db.session.flush()
         training = build_session(course.id, capacity=10)
-        doc_type = DocType(
-            slug=f"report-{tag}",
-            version=1,
-            name="기획보고서",
-            name_en="Planning report",
-            data=DOC_TYPE_DATA,
-            source_hash="0" * 64,
-            synced_at=clock.utcnow(),
-        )
+        doc_type = build_doc_type(f"report-{tag}")
         db.session.add_all([training, doc_type])
         db.session.flush()
-        exercise = Exercise(
-            slug=f"ex-{tag}",
-            course_id=course.id,
-            doc_type_id=doc_type.id,
-            version=1,
-            title="스마트 버스정류장 확대 보고",
-            title_en="Smart bus shelters",
-            data=EXERCISE_DATA,
-            source_hash="0" * 64,
-            synced_at=clock.utcnow(),
-        )
+        exercise = build_exercise(course.id, doc_type.id, f"ex-{tag}")
         db.session.add(exercise)
         db.session.flush()
         policy.accept_policy(trainee.id)
