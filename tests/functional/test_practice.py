@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from urllib.parse import quote
 
 import pytest
 from docx import Document
@@ -15,6 +16,7 @@ from portal.assistant.manage import operations
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
+    Draft,
     DraftVersion,
     GuardEvent,
     MessageRating,
@@ -656,6 +658,19 @@ def test_a_draft_with_personal_data_cannot_be_submitted(app, client, as_role, ma
         assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
 
 
+CHECKED = {"facts": "y", "figures": "y", "copyright": "y", "disclosure": "y"}
+
+
+def _export(client, draft_id: int, **fields):
+    return client.post(
+        f"/practice/w/{draft_id}/export", data={"csrf_token": _token(client), **fields}
+    )
+
+
+def _docx_text(response) -> str:
+    return "\n".join(p.text for p in Document(io.BytesIO(response.data)).paragraphs)
+
+
 def test_export_needs_the_checklist_and_gives_a_docx(app, client, as_role, make_workspace):
     user = as_role(Role.STAFF, name="박서연")
     draft = make_workspace(user)
@@ -664,26 +679,17 @@ def test_export_needs_the_checklist_and_gives_a_docx(app, client, as_role, make_
         f"/practice/w/{draft.id}/draft",
         {"segments": [{"text": "□ 추진배경\n○ 필요성", "ai": True}], "revision": 1},
     )
-    token = _token(client)
-    partial = client.post(
-        f"/practice/w/{draft.id}/export", data={"csrf_token": token, "facts": "y"}
-    )
+    partial = _export(client, draft.id, facts="y")
     assert "네 가지를 모두" in partial.get_data(as_text=True)
-    full = client.post(
-        f"/practice/w/{draft.id}/export",
-        data={
-            "csrf_token": token,
-            "facts": "y",
-            "figures": "y",
-            "copyright": "y",
-            "disclosure": "y",
-        },
-    )
+    full = _export(client, draft.id, **CHECKED)
     assert full.status_code == 200
     assert full.mimetype.endswith("wordprocessingml.document")
-    document = Document(io.BytesIO(full.data))
-    text = "\n".join(p.text for p in document.paragraphs)
-    assert "□ 추진배경" in text and "생성형 AI" in text
+    text = _docx_text(full)
+    assert "□ 추진배경" in text
+    # The offline coach is named as what it is, never as "generative AI (coach)".
+    assert "연습 코치(규칙에 따라 점검하는 도구로, 생성형 AI 모델이 아님)" in text
+    assert "생성형 AI(" not in text and "AI 모델 아님)" not in text
+    assert "연습 코치의 예시 문장을 수정 없이 넣은 분량: 전체의 약 100%" in text
     with app.app_context():
         assert (
             db.session.scalar(
@@ -691,6 +697,29 @@ def test_export_needs_the_checklist_and_gives_a_docx(app, client, as_role, make_
             )
             == 1
         )
+
+
+def test_export_names_the_model_and_keeps_a_clean_file_name(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user, model_key="fake-llm")
+    with app.app_context():
+        db.session.get(Draft, draft.id).title = "기획보고서: 2027년 공공자전거 / 활성화 계획?"
+        db.session.commit()
+    _post_json(
+        client,
+        f"/practice/w/{draft.id}/draft",
+        {"segments": [{"text": "□ 추진배경", "ai": True}, {"text": "\n○ 필요성"}], "revision": 1},
+    )
+    response = _export(client, draft.id, **CHECKED)
+    assert response.status_code == 200
+    text = _docx_text(response)
+    assert "생성형 AI(시험 모델)의 도움을 받아" in text
+    assert "AI가 작성한 뒤 수정하지 않은 분량" in text and "연습 코치" not in text
+    disposition = response.headers["Content-Disposition"]
+    expected = quote("기획보고서 - 2027년 공공자전거 - 활성화 계획.docx")
+    assert f"filename*=UTF-8''{expected}" in disposition
 
 
 def test_ratings_are_stored_and_validated(app, client, as_role, make_workspace):

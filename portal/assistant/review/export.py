@@ -63,12 +63,26 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from flask_babel import lazy_gettext as _l
 
-__all__ = ["BODY_FONT", "ExportMeta", "build_docx", "clean_text", "date_notation"]
+__all__ = [
+    "BODY_FONT",
+    "ExportMeta",
+    "build_docx",
+    "clean_text",
+    "date_notation",
+    "download_filename",
+]
 
 BODY_FONT = "휴먼명조"
 
 # Appended to the disclosure when the share is known; formatted with ``% {"percent": n}``.
+# The offline coach is not an AI model, so its inserted text gets its own wording.
 _SHARE_NOTE = _l("(AI가 작성한 뒤 수정하지 않은 분량: 전체의 약 %(percent)d%%)")
+_COACH_SHARE_NOTE = _l("(연습 코치의 예시 문장을 수정 없이 넣은 분량: 전체의 약 %(percent)d%%)")
+
+# Characters Windows and macOS refuse in file names; browsers swap them for "_".
+# Separators become " - "; the rest are dropped.
+_FILENAME_SEPARATORS = re.compile(r"\s*[\\/:|]+\s*")
+_FILENAME_DROPPED = re.compile(r'[*?"<>\x00-\x1f\x7f]+')
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -126,6 +140,7 @@ class ExportMeta:
     date: datetime.date
     ai_disclosure: str
     ai_share_percent: int | None = None
+    helper_is_model: bool = True  # False when the text came from the offline coach
 
 
 @dataclass(frozen=True)
@@ -423,13 +438,26 @@ def _add_body(body: _Body, text: str) -> None:
             _add_run(paragraph, mark.size, bold=mark.bold, text=shown)
 
 
+def download_filename(title: str, *, limit: int = 60) -> str:
+    """A file name for the title that browsers keep as is ("기획보고서 - 2027년 … 계획.docx").
+
+    A colon and the other characters that file systems refuse would otherwise be swapped
+    for "_" by the browser, leaving names like "기획보고서_ 2027년".
+    """
+    name = _FILENAME_DROPPED.sub(" ", title)
+    name = _FILENAME_SEPARATORS.sub(" - ", name)
+    name = " ".join(name.split()).strip(" -.")
+    return (name[:limit].rstrip(" -.") or "draft") + ".docx"
+
+
 def _disclosure_text(meta: ExportMeta) -> str:
     text = _one_line(meta.ai_disclosure)
     percent = meta.ai_share_percent
     if percent is not None:
         if isinstance(percent, bool) or not 0 <= percent <= 100:
             raise ValueError("ai_share_percent must be an integer from 0 to 100")
-        note = str(_SHARE_NOTE) % {"percent": percent}
+        template = _SHARE_NOTE if meta.helper_is_model else _COACH_SHARE_NOTE
+        note = str(template) % {"percent": percent}
         text = f"{text} {note}" if text else note
     return text
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.assistant.backends import registry
 from portal.assistant.backends.interface import BackendError, Usage
 from portal.assistant.backends.registry import make_backend
-from portal.assistant.backends.specs import ModelSpec
+from portal.assistant.backends.specs import OFFLINE, ModelSpec
 from portal.assistant.coach import replies
 from portal.assistant.content.context import doc_type_dict, exercise_dict
 from portal.assistant.errors import SandboxError
@@ -304,18 +304,27 @@ def export_docx(user: User, draft: Draft, checked: set[str], department_name: st
     doc_type = db.session.get(DocType, draft.doc_type_id)
     conversation = db.session.scalar(select(Conversation).where(Conversation.draft_id == draft.id))
     model = registry.choice(conversation.model_key) if conversation else None
-    helper = model.spec.label if model else _("연습 코치")
+    helper_is_model = model is not None and model.spec.backend != OFFLINE.backend
+    if helper_is_model:
+        disclosure = _(
+            "이 문서는 생성형 AI(%(model)s)의 도움을 받아 작성했으며, 작성자가 사실·수치를 원 "
+            "자료와 대조하고 저작권을 확인했습니다.",
+            model=model.spec.label,
+        )
+    else:
+        disclosure = _(
+            "이 문서는 포털의 연습 코치(규칙에 따라 점검하는 도구로, 생성형 AI 모델이 아님)의 "
+            "점검을 받아 작성했으며, 작성자가 사실·수치를 원 자료와 대조하고 저작권을 "
+            "확인했습니다."
+        )
     meta = ExportMeta(
         title=draft.title,
         doc_type_name=doc_type.name,
         department=department_name,
         author=f"{user.name} {user.grade}".strip(),
         date=today_in_seoul(),
-        ai_disclosure=_(
-            "이 문서는 생성형 AI(%(helper)s)의 도움을 받아 작성했으며, 작성자가 사실·수치를 원 "
-            "자료와 대조하고 저작권을 확인했습니다.",
-            helper=helper,
-        ),
+        ai_disclosure=disclosure,
+        helper_is_model=helper_is_model,
         ai_share_percent=ai_share_percent(draft.segments),
     )
     data = build_docx(meta, draft.segments)

@@ -18,6 +18,7 @@ from portal.assistant.blueprint import bp, manage_bp
 from portal.assistant.errors import SandboxError
 from portal.assistant.models import Exercise, Submission
 from portal.assistant.review import queries, submissions
+from portal.assistant.review.export import download_filename
 from portal.assistant.review.forms import ExportForm, ReviewForm, SubmitForm, TimeForm
 from portal.auth.access import login_required, role_required
 from portal.db import db
@@ -141,7 +142,7 @@ def export(draft_id: int):
         except SandboxError as exc:
             form.form_errors.append(exc.message)
         else:
-            filename = f"{draft.title[:60]}.docx"
+            filename = download_filename(draft.title)
             response = Response(
                 data,
                 mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

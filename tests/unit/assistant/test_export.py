@@ -19,6 +19,7 @@ from portal.assistant.review.export import (
     build_docx,
     clean_text,
     date_notation,
+    download_filename,
 )
 
 DISCLOSURE = (
@@ -356,3 +357,22 @@ def test_a_large_draft_exports():
     assert len(body) == draft.count("\n") + 1
     assert body[0].text == "□ 추진배경"
     assert document.paragraphs[-1].text == DISCLOSURE
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "기획보고서: 2027년 공공자전거 이용 활성화 계획",
+            "기획보고서 - 2027년 공공자전거 이용 활성화 계획.docx",
+        ),
+        ("번역(영→한): 자매도시 서한", "번역(영→한) - 자매도시 서한.docx"),
+        ('"교육" 안내?', "교육 안내.docx"),
+        ("a/b\\c|d", "a - b - c - d.docx"),
+        ("제목\x00\r\n끝", "제목 끝.docx"),
+        (":: ..", "draft.docx"),
+        ("가" * 80, "가" * 60 + ".docx"),
+    ],
+)
+def test_download_filename_keeps_names_browsers_accept(title, expected):
+    assert download_filename(title) == expected
