@@ -163,6 +163,20 @@ def _no_horizontal_scroll_at_360(page: Page, where: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+def _assert_page_ends_at_footer(page: Page, where: str) -> None:
+    """Nothing (an absolutely placed control, say) makes the page taller than its footer."""
+    height, footer_bottom = page.evaluate(
+        """() => {
+            const footer = document.querySelector("footer");
+            const box = footer.getBoundingClientRect();
+            return [document.documentElement.scrollHeight, box.bottom + window.scrollY];
+        }"""
+    )
+    assert height <= footer_bottom + 2, (
+        f"{where}: page is {height}px, footer ends at {footer_bottom}"
+    )
+
+
 def _text(locator: Locator) -> str:
     """The exact textContent (Playwright's text assertions collapse the line breaks)."""
     return locator.evaluate("element => element.textContent")
@@ -664,6 +678,23 @@ def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
     inserted = _insert_into_draft(staff, answer)
     _type_own_lines(staff, draft_id)
     _assert_draft(staff.get_by_role("textbox", name="초안"), inserted)
+
+    # More answers stay inside the conversation's scroll box: the page ends at its footer.
+    for question in ("점검", "개요: 정류장 유지관리 계획"):
+        composer.fill(question)
+        _send(staff)
+        _wait_for_complete_answer(staff)
+    staff.reload()
+    expect(_log(staff).locator(".practice-msg-answer")).to_have_count(3)
+    _assert_page_ends_at_footer(staff, "the workspace with three answers")
+    # The brief opened on the first visit; now it is a one-line summary, closed.
+    brief = staff.locator("details.practice-brief")
+    expect(brief).not_to_have_attribute("open", "")
+    expect(brief.locator("summary")).to_contain_text("원 자료")
+    staff.set_viewport_size({"width": 360, "height": 800})
+    _assert_page_ends_at_footer(staff, "the workspace with three answers at 360 px")
+    staff.screenshot(path=artifacts_dir / "practice-coach-workspace-360.png", full_page=True)
+    staff.set_viewport_size({"width": 1280, "height": 900})
     _submit(staff, coach_server)
     table = staff.get_by_role("region", name="채점 결과 표")
     expect(table.locator("caption")).to_have_text("연습 코치가 계산한 피드백 (AI 모델 아님)")
