@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -747,7 +748,7 @@ def test_admins_enable_models_and_set_limits_with_audit(app, client, as_role, fa
     token = _token(client)
     client.post(
         "/practice/manage/models",
-        data={"csrf_token": token, "key": "fake-llm", "enabled": "y", "internal": "y"},
+        data={"csrf_token": token, "key": "fake-llm", "internal": "y"},
     )
     bad = client.post(
         "/practice/manage/limits",
@@ -773,9 +774,66 @@ def test_admins_enable_models_and_set_limits_with_audit(app, client, as_role, fa
     assert good.status_code == 302
     with app.app_context():
         setting = db.session.get(ModelSetting, "fake-llm")
-        assert setting.is_internal
+        # Disabled by the admin; "internal" in the form is ignored: only the config says so.
+        assert not setting.is_enabled and not setting.is_internal
         actions = set(db.session.scalars(select(AuditEntry.action)).all())
         assert {"assistant.model_changed", "assistant.limits_changed"} <= actions
+
+
+def test_only_the_configuration_makes_a_model_internal_and_a_change_is_audited(
+    app, client, auth, as_role, make_workspace, make_user, fake_model
+):
+    staff = make_user(Role.STAFF)
+    make_workspace(staff)  # policy accepted, doc type made
+    specs = app.extensions["assistant_models"]
+
+    def internal_changes() -> list[dict]:
+        with app.app_context():
+            return [
+                entry.details
+                for entry in db.session.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.action == "assistant.model_internal_changed")
+                    .order_by(AuditEntry.id)
+                )
+            ]
+
+    def sensitive_workspace():
+        auth.login(staff)
+        return client.post(
+            "/practice/new",
+            data={
+                "csrf_token": _token(client),
+                "title": "문서",
+                "doc_type": "test-report",
+                "grade": "sensitive",
+                "model": "fake-llm",
+            },
+        )
+
+    # A stale flag in the database (an admin's old decision) no longer lets 민감 data out.
+    with app.app_context():
+        db.session.get(ModelSetting, "fake-llm").is_internal = True
+        db.session.commit()
+    assert "내부 모델" in sensitive_workspace().get_data(as_text=True)
+
+    auth.logout()
+    as_role(Role.ADMIN)
+    page = client.get("/practice/manage/models").get_data(as_text=True)
+    assert "외부 모델 · 허용 안 함" in page and 'name="internal"' not in page
+    assert "감사 기록에 남겼습니다: fake-llm" in page
+    assert internal_changes() == [{"internal": False, "source": "ASSISTANT_MODELS"}]
+    client.get("/practice/manage/models")
+    assert len(internal_changes()) == 1  # recorded once, not on every visit
+
+    # Whoever configures the endpoint says it runs inside: now it may receive 민감 data.
+    specs["fake-llm"] = dataclasses.replace(specs["fake-llm"], internal=True)
+    page = client.get("/practice/manage/models").get_data(as_text=True)
+    assert "내부 모델 · 허용" in page
+    assert internal_changes()[-1] == {"internal": True, "source": "ASSISTANT_MODELS"}
+    auth.logout()
+    created = sensitive_workspace()
+    assert created.status_code == 302 and "/practice/w/" in created.headers["Location"]
 
 
 # Retention -------------------------------------------------------------------------------
