@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import io
 import json
 from urllib.parse import quote
@@ -580,22 +581,88 @@ def test_offline_submission_gets_computed_feedback_then_an_instructor_review(
     make_session(course_id=course_id, instructor_id=instructor.id)
     queue = reviewer.get("/practice/manage/reviews").get_data(as_text=True)
     assert "스마트 버스정류장" in queue
-    token = Auth(reviewer).csrf(f"/practice/manage/reviews/{submission_id}")
+    review_url = f"/practice/manage/reviews/{submission_id}"
+    form = reviewer.get(review_url).get_data(as_text=True)
+    # One score per rubric criterion (구성 5점, 정확성 5점), not one 0-100 number.
+    assert 'name="criterion_structure"' in form and 'name="criterion_accuracy"' in form
+    assert 'name="score"' not in form
+    token = Auth(reviewer).csrf(review_url)
     bad = reviewer.post(
-        f"/practice/manage/reviews/{submission_id}",
-        data={"csrf_token": token, "score": "150", "comment": "좋음"},
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "6",
+            "criterion_accuracy": "4",
+            "comment": "좋음",
+        },
     )
-    assert "0점에서 100점" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "0점에서 5점 사이로" in bad.get_data(as_text=True)
     done = reviewer.post(
-        f"/practice/manage/reviews/{submission_id}",
-        data={"csrf_token": token, "score": "85", "comment": "두괄식이 좋습니다.", "passed": "y"},
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "5",
+            "criterion_accuracy": "3",
+            "comment": "두괄식이 좋습니다.",
+            "passed": "y",
+        },
     )
-    assert done.status_code == 302
+    assert done.status_code == 302 and done.headers["Location"].endswith(review_url)
+    # Saved, it reads as saved: no form to resubmit by accident, an explicit edit link instead.
+    shown = reviewer.get(review_url).get_data(as_text=True)
+    assert "80점(100점 환산), 실습 요건 충족" in shown
+    assert 'name="passed"' not in shown and "검토 수정" in shown
+    assert "정확성" in shown and "3 / 5" in shown
+    # The learner was told, with a link to the result.
+    inbox = client.get("/notifications/").get_data(as_text=True)
+    assert "실습 과제 검토 결과가 도착했습니다" in inbox
+    assert f"/practice/submissions/{submission_id}" in inbox
+    learner_view = client.get(f"/practice/submissions/{submission_id}").get_data(as_text=True)
+    assert "80점" in learner_view and "3 / 5" in learner_view
+    # Changing the verdict takes an explicit edit, says so, and tells the learner again.
+    editing = reviewer.get(review_url + "?edit=1").get_data(as_text=True)
+    assert 'name="passed"' in editing and "checked" in editing and 'value="3"' in editing
+    changed = reviewer.post(
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "5",
+            "criterion_accuracy": "1",
+            "comment": "수치를 원 자료와 다시 대조하세요.",
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "'충족'에서 '미충족'(으)로 바뀌었습니다" in html.unescape(changed)
+    assert "실습 과제 검토 결과가 바뀌었습니다" in client.get("/notifications/").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert not db.session.get(Submission, submission_id).review_passed
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.target_id == str(submission_id))
+        ).all()
+        assert "assistant.submission_review_changed" in actions
+    passed_again = reviewer.post(
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "5",
+            "criterion_accuracy": "3",
+            "comment": "두괄식이 좋습니다.",
+            "passed": "y",
+        },
+    )
+    assert passed_again.status_code == 302
     with app.app_context():
         from portal.assistant.review.submissions import exercise_requirement_met
 
         submission = db.session.get(Submission, submission_id)
         assert submission.review_passed and submission.minutes_without_ai == 90
+        assert submission.review_score == 80
+        assert [(c["id"], c["score"]) for c in submission.review_criteria] == [
+            ("structure", 5),
+            ("accuracy", 3),
+        ]
         course_id = db.session.get(Submission, submission_id).exercise_id
         from portal.assistant.models import Exercise
 
