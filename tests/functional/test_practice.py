@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import io
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -278,17 +279,23 @@ def test_missing_usage_is_estimated_and_marked(app, client, as_role, make_worksp
 
 
 @pytest.mark.parametrize(
-    ("reply", "code", "fragment"),
+    ("reply", "code", "fragment", "after_reload", "resend"),
     [
-        (Reply.error(401), "auth", "401"),
-        (Reply.error(429, retry_after=7), "rate_limit", "7"),
-        (Reply.error(503), "server", "503"),
-        (Reply(hang=5), "timeout", "시간"),
+        (Reply.error(401), "auth", "401", "포털의 인증을 거절했습니다", False),
+        (
+            Reply.error(429, retry_after=7),
+            "rate_limit",
+            "7",
+            "요청이 많다며 거절했습니다(429)",
+            True,
+        ),
+        (Reply.error(503), "server", "503", "모델 서버에 오류가 났습니다", True),
+        (Reply(hang=5), "timeout", "시간", "제한 시간 안에 답하지 않았습니다", True),
     ],
     ids=["401", "429", "5xx", "timeout"],
 )
 def test_backend_failures_get_a_korean_message_and_keep_the_question(
-    app, client, as_role, make_workspace, fake_model, reply, code, fragment
+    app, client, as_role, make_workspace, fake_model, reply, code, fragment, after_reload, resend
 ):
     user = as_role(Role.STAFF)
     draft = make_workspace(user, model_key="fake-llm")
@@ -307,6 +314,12 @@ def test_backend_failures_get_a_korean_message_and_keep_the_question(
         # Nothing came back, so the message does not count against the day.
         counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
         assert counter.messages == 0
+    # After a reload the answer says what happened, and that nothing was received.
+    page = html.unescape(client.get(f"/practice/w/{draft.id}").get_data(as_text=True))
+    assert f"{after_reload}" in page and "받은 내용은 없습니다." in page
+    assert "받은 부분까지 저장했습니다" not in page
+    button = re.search(r"<button[^>]*practice-resend[^>]*>", page.split('id="tpl-answer"')[0])
+    assert button is not None and ("hidden" not in button.group(0)) is resend
 
 
 def test_connection_refused_is_explained(app, client, as_role, make_workspace, fake_model):
@@ -1092,3 +1105,22 @@ def test_a_model_disabled_between_send_and_stream_gives_the_message_back(
     with app.app_context():
         counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
         assert counter.messages == 0
+
+
+def test_staff_can_switch_to_another_enabled_model_at_any_time(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)  # on the offline coach, which works
+    page = client.get(f"/practice/w/{draft.id}").get_data(as_text=True)
+    assert "다른 도우미로 바꾸기" in page and 'value="fake-llm"' in page
+    switched = client.post(
+        f"/practice/w/{draft.id}/model", data={"csrf_token": _token(client), "model": "fake-llm"}
+    )
+    assert switched.status_code == 302
+    with app.app_context():
+        assert conversations.conversation_for(db.session.get(Draft, draft.id)).model_key == (
+            "fake-llm"
+        )
+    page = client.get(f"/practice/w/{draft.id}").get_data(as_text=True)
+    assert 'value="offline"' in page and 'value="fake-llm"' not in page
