@@ -236,3 +236,23 @@ def test_failure_rows_hold_no_raw_address_or_identifier(app, make_user):
     for secret in (ATTACKER, user.employee_number, "T66666", "t66666"):
         assert secret not in stored
 
+
+# --- /login -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/login", "/login/"])
+def test_login_shortcut_redirects_to_the_login_page(client, path):
+    response = client.get(path)
+    assert response.status_code in (301, 302, 308)
+    assert response.headers["Location"] == "/auth/login"
+
+
+def test_login_shortcut_keeps_a_local_next(client):
+    response = client.get("/login?next=/me")
+    assert response.headers["Location"] == "/auth/login?next=/me"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil"])
+def test_login_shortcut_drops_a_foreign_next(client, target):
+    response = client.get("/login", query_string={"next": target})
+    assert response.headers["Location"] == "/auth/login"
