@@ -227,6 +227,33 @@ def _lock(account_key: str, source_key: str, now: dt.datetime) -> dt.datetime:
     return until
 
 
+@dataclass(frozen=True)
+class LoginLockStatus:
+    """What an administrator sees: is the account locked, for how many addresses, until when."""
+
+    account_locked: bool
+    sources_locked: int
+    until: dt.datetime | None
+
+    @property
+    def locked(self) -> bool:
+        return self.account_locked or self.sources_locked > 0
+
+
+def login_lock_status(user_id: int) -> LoginLockStatus:
+    rows = db.session.execute(
+        select(LoginFailure.source_key, LoginFailure.locked_until).where(
+            LoginFailure.account_key == user_account_key(user_id),
+            LoginFailure.locked_until > utcnow(),
+        )
+    ).all()
+    return LoginLockStatus(
+        account_locked=any(key == ALL_SOURCES for key, _ in rows),
+        sources_locked=sum(1 for key, _ in rows if key != ALL_SOURCES),
+        until=max((until for _, until in rows), default=None),
+    )
+
+
 def clear_login_failures(user_id: int) -> int:
     """Unlock an account for every source (an administrator's unlock or password reset)."""
     result = db.session.execute(

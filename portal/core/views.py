@@ -50,4 +50,6 @@ def set_locale():
 def login_shortcut():
     """/login and /login/ are what people type; the login page lives at /auth/login."""
     target = local_path(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for("home.index"))
     return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))

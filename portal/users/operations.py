@@ -198,6 +198,21 @@ def reset_password(user: User, password: str, *, min_password_length: int) -> No
     record("user.password_reset", target_type="user", target_id=user.id)
 
 
+def unlock_login(user: User) -> int:
+    """An administrator lifts every login lock and failure count of the account, audited."""
+    cleared = clear_login_failures(user.id)
+    user.failed_login_count = 0
+    user.locked_until = None
+    db.session.flush()
+    record(
+        "user.login_unlocked",
+        target_type="user",
+        target_id=user.id,
+        details={"rows_cleared": cleared},
+    )
+    return cleared
+
+
 def create_admin(
     data: AccountInput, *, password: str, min_password_length: int
 ) -> tuple[User, bool]:

@@ -225,6 +225,33 @@ def test_an_admin_password_reset_unlocks_every_address(app, make_user, monkeypat
     )
 
 
+def test_an_admin_sees_the_lock_and_lifts_it_without_a_new_password(app, make_user, audit_entries):
+    user = make_user(Role.STAFF)
+    for _ in range(5):
+        attempt(app.test_client(), user.employee_number, "typo", OFFICE)
+    admin = make_user(Role.ADMIN)
+    admin_client = app.test_client()
+    assert attempt(admin_client, admin.employee_number, PASSWORD, ELSEWHERE).status_code == 302
+    page = admin_client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    assert "1곳에서만 잠겨 있습니다" in page
+    response = admin_client.post(
+        f"/admin/users/{user.id}/unlock", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 302
+    assert "잠겨 있지 않습니다" in admin_client.get(f"/admin/users/{user.id}/edit").get_data(
+        as_text=True
+    )
+    assert audit_entries("user.login_unlocked")[-1].target_id == str(user.id)
+    # The user, at the same PC, logs in with the password they already had.
+    assert attempt(app.test_client(), user.employee_number, PASSWORD, OFFICE).status_code == 302
+
+
+def test_unlock_without_csrf_token_is_refused(app, make_user, as_role, client):
+    user = make_user(Role.STAFF)
+    as_role(Role.ADMIN)
+    assert client.post(f"/admin/users/{user.id}/unlock").status_code == 400
+
+
 def test_failure_rows_hold_no_raw_address_or_identifier(app, make_user):
     user = make_user(Role.STAFF)
     attempt(app.test_client(), user.employee_number, "guess", ATTACKER)
@@ -256,3 +283,9 @@ def test_login_shortcut_keeps_a_local_next(client):
 def test_login_shortcut_drops_a_foreign_next(client, target):
     response = client.get("/login", query_string={"next": target})
     assert response.headers["Location"] == "/auth/login"
+
+
+def test_login_shortcut_sends_a_logged_in_user_on(client, auth, make_user):
+    auth.login(make_user(Role.STAFF))
+    assert client.get("/login").headers["Location"] == "/"
+    assert client.get("/login/?next=/me").headers["Location"] == "/me"
