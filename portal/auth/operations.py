@@ -218,12 +218,18 @@ def _lock(account_key: str, source_key: str, now: dt.datetime) -> dt.datetime:
         .values(locked_until=until, failures=0)
     )
     # Locks are rare; tidy rows that can no longer matter while we are writing anyway.
-    db.session.execute(
-        delete(LoginFailure).where(
+    # SKIP LOCKED (PostgreSQL; SQLite has one writer): never wait on, or deadlock with, a
+    # parallel login that is counting on one of those rows.
+    stale = (
+        select(LoginFailure.id)
+        .where(
             LoginFailure.last_failed_at < now - FAILURE_MEMORY,
             or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= now),
         )
+        .limit(500)
+        .with_for_update(skip_locked=True)
     )
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(stale.scalar_subquery())))
     return until
 
 

@@ -183,6 +183,27 @@ def test_a_success_ends_the_run_of_failures_from_that_address(app, make_user):
     assert sorted(failures for _, failures in rows) == [4, 4]
 
 
+def test_failures_older_than_a_day_are_forgotten_and_tidied(app, make_user):
+    import datetime as dt
+
+    from portal.core import clock
+
+    user, other = make_user(Role.STAFF), make_user(Role.STAFF)
+    for _ in range(4):
+        attempt(app.test_client(), user.employee_number, "typo", OFFICE)
+    clock.advance(dt.timedelta(hours=25))
+    # Yesterday's four do not count: this is the first of a new run.
+    assert not is_locked(attempt(app.test_client(), user.employee_number, "typo", OFFICE))
+    attempt(app.test_client(), "T55555", "typo", OFFICE)
+    clock.advance(dt.timedelta(hours=25))
+    # A lock elsewhere tidies rows that can no longer matter.
+    for _ in range(5):
+        attempt(app.test_client(), other.employee_number, "typo", ATTACKER)
+    with app.app_context():
+        keys = set(db.session.scalars(select(LoginFailure.account_key)))
+    assert keys == {f"u:{other.id}"}
+
+
 def test_many_addresses_together_lock_the_account_for_everyone(app, make_user, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_MAX_FAILURES", 8)
     user = make_user(Role.STAFF)
