@@ -95,6 +95,10 @@ STATUS_CHOICES = [
 ]
 
 
+class UnlockLoginForm(FlaskForm):
+    """Lift the login locks of an account (the CSRF token is its only field)."""
+
+
 class UserFilterForm(FlaskForm):
     """The search toolbar of the user list (GET, so no CSRF token)."""
 

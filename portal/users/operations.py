@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.audit.operations import record
-from portal.auth.operations import end_other_sessions
+from portal.auth.operations import clear_login_failures, end_other_sessions
 from portal.auth.passwords import hash_password, password_errors
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
@@ -225,9 +225,25 @@ def reset_password(user: User, password: str, *, min_password_length: int) -> No
     user.password_changed_at = utcnow()
     user.failed_login_count = 0
     user.locked_until = None
+    clear_login_failures(user.id)  # unlocks the account for every client address
     end_other_sessions(user.id, None, "password_changed")
     db.session.flush()
     record("user.password_reset", target_type="user", target_id=user.id)
+
+
+def unlock_login(user: User) -> int:
+    """An administrator lifts every login lock and failure count of the account, audited."""
+    cleared = clear_login_failures(user.id)
+    user.failed_login_count = 0
+    user.locked_until = None
+    db.session.flush()
+    record(
+        "user.login_unlocked",
+        target_type="user",
+        target_id=user.id,
+        details={"rows_cleared": cleared},
+    )
+    return cleared
 
 
 def create_admin(

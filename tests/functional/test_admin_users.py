@@ -45,6 +45,7 @@ ROUTES = [
     ("post", "/admin/users/{id}/edit"),
     ("post", "/admin/users/{id}/active"),
     ("post", "/admin/users/{id}/password"),
+    ("post", "/admin/users/{id}/unlock"),
 ]
 
 
