@@ -435,11 +435,19 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
         "개인정보를 가렸습니다. 가린 글을 확인한 뒤 보내세요."
     )
 
-    # 5. Sent: the answer arrives in pieces (seen half-written), then completes.
+    # 5. Sent, but the model server is busy (429): the answer says so, with nothing received,
+    #    and offers 다시 보내기. One click sends the same question again.
+    fake.script(Reply.error(429, retry_after=3))
     _send(staff)
+    failed = _log(staff).locator(".practice-msg-answer").last
+    expect(failed.locator(".practice-msg-note")).to_contain_text("(429)")
+    expect(failed.locator(".practice-msg-actions")).to_be_hidden()
+    failed.get_by_role("button", name="다시 보내기").click()
     question = _log(staff).locator(".practice-msg-question")
-    expect(question).to_have_count(1)
-    assert _text(question.locator(".practice-msg-text")) == MASKED
+    expect(question).to_have_count(2)
+    assert _text(question.last.locator(".practice-msg-text")) == MASKED
+    expect(failed.get_by_role("button", name="다시 보내기")).to_be_hidden()
+    # This time the answer arrives in pieces (seen half-written), then completes.
     answer_text = _log(staff).locator(".practice-msg-answer .practice-msg-text").last
     staff.wait_for_function(
         """([element, full]) => element.textContent.length > 0
@@ -463,14 +471,17 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
     expect(staff.locator("#chat-status")).to_have_text("평가를 저장했습니다.")
 
     sent = _new_requests(fake, requests_before)
-    assert len(sent) == 1
-    body = sent[0].body or {}
+    assert len(sent) == 2  # the refused one, then the one sent again
+    assert (sent[0].body or {})["messages"][-1] == {"role": "user", "content": MASKED}
+    body = sent[1].body or {}
     assert body["model"] == "fake"
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
     assert body["messages"][0]["role"] == "system"
     assert body["messages"][-1] == {"role": "user", "content": MASKED}
-    assert sent[0].headers["authorization"] == "Bearer test"
+    # The unanswered first try is not in the history: the model reads the question once.
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert sent[1].headers["authorization"] == "Bearer test"
 
     # 6. Into the draft, marked as AI text; the user's own lines are autosaved unmarked.
     inserted = _insert_into_draft(staff, answer)
@@ -480,8 +491,13 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
     editor = staff.get_by_role("textbox", name="초안")
     _assert_draft(editor, inserted)
     draft_text = _text(editor)
-    # The answer stays in the conversation after the reload, as stored.
-    assert _text(_log(staff).locator(".practice-msg-answer .practice-msg-text")) == inserted
+    # The answers stay in the conversation after the reload, as stored: the refused one says
+    # what happened and that nothing arrived.
+    answers = _log(staff).locator(".practice-msg-answer")
+    expect(answers.first.locator(".practice-msg-note")).to_have_text(
+        "모델 서버가 요청이 많다며 거절했습니다(429). 받은 내용은 없습니다."
+    )
+    assert _text(answers.last.locator(".practice-msg-text")) == inserted
 
     # 7. Submitted; the model's first scoring answers are not JSON: reported honestly.
     _submit(staff, practice_server)
@@ -631,7 +647,12 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
         "SELECT role, content FROM assistant_messages WHERE conversation_id = ? ORDER BY id",
         conversation,
     )
-    assert stored == [("user", MASKED), ("assistant", FAKE_REPLY_TEXT)]
+    assert stored == [
+        ("user", MASKED),
+        ("assistant", ""),  # refused with 429
+        ("user", MASKED),  # sent again
+        ("assistant", FAKE_REPLY_TEXT),
+    ]
     ratings = _database_rows(
         practice_server.database,
         "SELECT r.score, r.reasons FROM assistant_message_ratings r "

@@ -1124,3 +1124,20 @@ def test_staff_can_switch_to_another_enabled_model_at_any_time(
         )
     page = client.get(f"/practice/w/{draft.id}").get_data(as_text=True)
     assert 'value="offline"' in page and 'value="fake-llm"' not in page
+
+
+def test_a_question_sent_again_after_a_failure_reaches_the_model_once(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user, model_key="fake-llm")
+    fake_model.script(Reply.text("첫 답변"), Reply.error(429), Reply.text("둘째 답변"))
+    for text in ("첫 질문", "둘째 질문", "둘째 질문"):
+        sent = _send(client, draft.id, text).get_json()
+        _stream(client, sent["stream_url"])
+    last = fake_model.chat_requests()[-1].body["messages"]
+    assert [(m["role"], m["content"]) for m in last[1:]] == [
+        ("user", "첫 질문"),
+        ("assistant", "첫 답변"),
+        ("user", "둘째 질문"),
+    ]

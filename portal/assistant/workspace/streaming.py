@@ -57,20 +57,34 @@ def system_prompt(doc_type: dict[str, Any], exercise: dict[str, Any] | None) -> 
 
 
 def history(conversation_id: int, up_to_id: int) -> list[dict[str, str]]:
-    """Earlier complete turns, newest kept first when the budget runs out."""
-    rows = db.session.scalars(
-        select(AssistantMessage)
-        .where(
-            AssistantMessage.conversation_id == conversation_id,
-            AssistantMessage.id < up_to_id,
-            AssistantMessage.content != "",
+    """Earlier complete turns, newest kept first when the budget runs out.
+
+    A question whose answer never came (a 429, say) is left out: the user sent it again or
+    moved on, and the model should not read it twice in a row.
+    """
+    rows = list(
+        db.session.scalars(
+            select(AssistantMessage)
+            .where(
+                AssistantMessage.conversation_id == conversation_id,
+                AssistantMessage.id < up_to_id,
+            )
+            .order_by(AssistantMessage.id.desc())
+            .limit(HISTORY_MESSAGES * 2)
         )
-        .order_by(AssistantMessage.id.desc())
-        .limit(HISTORY_MESSAGES)
-    ).all()
+    )
+    rows.reverse()  # oldest first
+    turns = []
+    for index, row in enumerate(rows):
+        answer = rows[index + 1] if index + 1 < len(rows) else None
+        unanswered = (
+            row.role == "user" and answer is not None and answer.role == "assistant"
+        ) and not answer.content
+        if row.content and not unanswered:
+            turns.append(row)
     kept: list[dict[str, str]] = []
     used = 0
-    for row in rows:
+    for row in reversed(turns[-HISTORY_MESSAGES:]):
         used += len(row.content)
         if used > HISTORY_CHARS and kept:
             break
