@@ -290,7 +290,7 @@ STYLE = doc_type_fields("x")["style"]
             {"checklist": [{"id": "a", "text": "가", "check": "spelling"}]},
             "checklist[1].check",
             "must be one of: sections, gaejosik, sentence-length, units, dates, hierarchy, "
-            "headline, none",
+            "headline, figures, none",
         ),
         (
             {
