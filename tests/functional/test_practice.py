@@ -619,6 +619,7 @@ def test_model_scoring_validates_json_and_retries_once(
                 {"id": "accuracy", "score": 3, "comment": "수치 단위를 확인하세요."},
             ],
             "summary": "전반적으로 좋습니다.",
+            "untraced_figures": [],
         },
         ensure_ascii=False,
     )
