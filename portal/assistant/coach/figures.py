@@ -168,7 +168,7 @@ _NOT_FIGURE_RES = (
     re.compile(r"\S*\*\S*"),  # masked values
     re.compile(r"[A-Za-z]+[-_]?\d[\w.]*"),  # names such as GPT-4, N2SF, COVID-19
     re.compile(r"^\s*(?:#{1,6}\s*)?(?:[□■○◦ㅇ\-–·*>]\s*)?\(?\d{1,2}[.)](?=\s)"),  # list numbers
-    re.compile(r"(?:붙임|별첨|참고|표|그림)\s*\d+"),
+    re.compile(r"(?<![가-힣])(?:붙임|별첨|참고|표|그림)\s*\d+"),  # 붙임 2, 표 3 (not 목표 230)
 )
 _DAY_OF_MONTH_RE = re.compile(r"(?<![\d.])(\d{1,2})\s*일")
 _CONTEXT_CHARS = 16
@@ -322,10 +322,13 @@ def extract(text: str) -> list[Figure]:
             if approx and end == match.end():
                 granularity = _trailing_zeros_granularity(first, granularity)
             written, unit_end = _unit_at(masked, end)
-            if written is None and _CURRENCY_BEFORE_RE.search(prefix):
-                written, unit_end = "원", end
-            elif written is None and _DOLLAR_BEFORE_RE.search(prefix):
-                written, unit_end = "달러", end
+            text_start = start
+            if written is None:
+                for currency, pattern in (("원", _CURRENCY_BEFORE_RE), ("달러", _DOLLAR_BEFORE_RE)):
+                    sign = pattern.search(prefix)
+                    if sign:
+                        written, unit_end, text_start = currency, end, sign.start()
+                        break
             ranged = _RANGE_RE.match(masked, unit_end)
             if written is None and ranged:
                 pending.append((start, end, value, granularity, approx))
@@ -354,7 +357,7 @@ def extract(text: str) -> list[Figure]:
             pending.clear()
             figures.append(
                 Figure(
-                    text=_squeeze(line.text[start:unit_end]),
+                    text=_squeeze(line.text[text_start:unit_end]),
                     value=value * factor,
                     unit=unit,
                     line=line.number,
@@ -397,8 +400,15 @@ def _close(figure: Figure, value: float, granularity: float) -> bool:
     return abs(figure.value - value) <= granularity / 2 * (1 + 1e-9)
 
 
-def _follows(figure: Figure, value: float) -> bool:
-    """A computed value rounds to the figure, and the rounding changes it by little."""
+def _follows(figure: Figure, derived: _Derived) -> bool:
+    """A computed value rounds to the figure, and the rounding changes it by little.
+
+    Sums and differences of written figures need no rounding, so they must match exactly
+    unless the draft says the figure is approximate.
+    """
+    value = derived.value
+    if derived.exact and not figure.approx:
+        return math.isclose(figure.value, value, rel_tol=1e-9, abs_tol=1e-9)
     if not _close(figure, value, figure.granularity):
         return False
     allowed = _APPROX_SHARE if figure.approx else _ROUNDING_SHARE
@@ -410,6 +420,7 @@ class _Derived:
     value: float
     unit: str
     basis: str
+    exact: bool = False  # sums and differences are written exactly (unless 약 …)
 
 
 _NOT_COUNTS = (*_MONEY, _PERCENT, _POINTS, _RATIO, "")
@@ -425,18 +436,21 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
     same = _distinct(f for f in source if f.unit == unit)
     for a, b in itertools.combinations(same, 2):
         big, small = (a, b) if a.value >= b.value else (b, a)
-        yield _Derived(a.value + b.value, unit, f"{a.text} + {b.text}")
+        yield _Derived(a.value + b.value, unit, f"{a.text} + {b.text}", exact=True)
         if unit != _PERCENT:
-            yield _Derived(big.value - small.value, unit, f"{big.text} − {small.text}")
+            yield _Derived(big.value - small.value, unit, f"{big.text} − {small.text}", exact=True)
     if unit == _POINTS:
         percents = _distinct(f for f in source if f.unit == _PERCENT)
         for a, b in itertools.combinations(percents, 2):
             big, small = (a, b) if a.value >= b.value else (b, a)
-            yield _Derived(big.value - small.value, _POINTS, f"{big.text} − {small.text}")
+            yield _Derived(
+                big.value - small.value, _POINTS, f"{big.text} − {small.text}", exact=True
+            )
     if unit in (_PERCENT, _RATIO):
         by_unit: dict[str, list[Figure]] = {}
+        excluded = (_POINTS, _RATIO) if unit == _RATIO else (_PERCENT, _POINTS, _RATIO)
         for f in source:
-            if f.unit not in (_PERCENT, _POINTS, _RATIO) and f.value:
+            if f.unit not in excluded and f.value:
                 by_unit.setdefault(f.unit, []).append(f)
         for figures in by_unit.values():
             for a, b in itertools.permutations(_distinct(figures), 2):
@@ -461,7 +475,8 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
                     yield _Derived(price.value * count.value, unit, f"{price.text} × {count.text}")
     if len(same) <= _TRIPLE_SUM_LIMIT:
         for a, b, c in itertools.combinations(same, 3):
-            yield _Derived(a.value + b.value + c.value, unit, f"{a.text} + {b.text} + {c.text}")
+            total = a.value + b.value + c.value
+            yield _Derived(total, unit, f"{a.text} + {b.text} + {c.text}", exact=True)
 
 
 def _distinct(figures: Iterable[Figure]) -> list[Figure]:
@@ -501,7 +516,7 @@ def trace_one(figure: Figure, source: Sequence[Figure], days: frozenset[int]) ->
         return Trace(figure, "date")
     if figure.unit:
         for derived in _derived(source, figure.unit):
-            if derived.unit == figure.unit and _follows(figure, derived.value):
+            if derived.unit == figure.unit and _follows(figure, derived):
                 return Trace(figure, "computed", derived.basis)
     return Trace(figure, "untraced", nearest=_nearest(figure, source))
 
