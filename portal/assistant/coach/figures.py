@@ -39,6 +39,7 @@ _BIG_MAGNITUDES = {"조": 10**12, "억": 10**8, "만": 10**4}
 _SMALL_RE = re.compile(r"[천백]")
 _BIG_RE = re.compile(r"[조억만]")
 _CONTINUATION_RE = re.compile(rf"\s?({_NUMBER})(?=[천백조억만])")
+_ADJACENT_NUMBER_RE = re.compile(r"\d+(?!\d*[.,]\d)")
 
 # Written unit → (canonical unit, factor to the canonical unit). Longest spellings win.
 _UNITS: dict[str, tuple[str, float]] = {
@@ -133,6 +134,8 @@ _RATIO = "배"
 _UNIT_RE = re.compile(
     "|".join(re.escape(u) for u in sorted((*_UNITS, *_ORDINALS), key=len, reverse=True))
 )
+# The last part of a composite amount, right before its unit: the "1" of "5만 1원".
+_TAIL_RE = re.compile(rf"\s?({_NUMBER})(?=\s?(?:{_UNIT_RE.pattern}))")
 # After a space a Korean unit must stand alone or take a particle: "150 명이" is a figure,
 # "30 대비" is not.
 _PARTICLE_RE = re.compile(
@@ -225,57 +228,63 @@ def _trailing_zeros_granularity(number: str, granularity: float) -> float:
     return granularity * 10.0**zeros
 
 
-def _amount(masked: str, start: int, end: int) -> tuple[float, float, int, str] | None:
-    """Read the amount that starts with the number at start:end.
+def _group(masked: str, pos: int, number: str) -> tuple[float, float, int]:
+    """A group below 만 that starts with a number: '2천5백', '1천1', '3', '2천'.
 
-    Returns (value, granularity, end, first number text). Korean magnitudes multiply: a group
-    of 천/백 parts is closed by 만, 억 or 조 ("13억 2천만" = 13×10⁸ + 2×10³×10⁴).
+    Returns (value, granularity, end). 천 and 백 multiply the number before them and the
+    parts add up.
     """
-    number = masked[start:end]
     value, granularity = _number(number)
     total = 0.0
-    group = value
-    group_granularity = granularity
-    last_big = math.inf
-    pos = end
     while True:
         small = _SMALL_RE.match(masked, pos)
-        if small:
-            factor = _SMALL_MAGNITUDES[small.group(0)]
-            if masked.startswith("만", small.end()):  # 천만, 백만
-                factor *= 10**4
-                if factor >= last_big:
-                    break
-                total += group * factor
-                granularity = group_granularity * factor
-                last_big = factor
-                group, pos = 0.0, small.end() + 1
-            else:
-                group *= factor
-                group_granularity *= factor
-                granularity = group_granularity
-                pos = small.end()
-                continue
-        else:
-            big = _BIG_RE.match(masked, pos)
-            if not big:
-                break
-            factor = _BIG_MAGNITUDES[big.group(0)]
-            if factor >= last_big:
-                break
-            total += group * factor
-            granularity = group_granularity * factor
-            last_big = factor
-            group, pos = 0.0, big.end()
+        if not small:
+            return total + value, granularity, pos
+        factor = _SMALL_MAGNITUDES[small.group(0)]
+        total += value * factor
+        granularity *= factor
+        pos = small.end()
+        following = _ADJACENT_NUMBER_RE.match(masked, pos)
+        if not following:
+            return total, granularity, pos
+        value, granularity = _number(following.group(0))
+        pos = following.end()
+
+
+def _amount(masked: str, start: int, end: int) -> tuple[float, float, int, str]:
+    """Read the amount that starts with the number at start:end.
+
+    Returns (value, granularity, end, first number text). A group below 만 ('2천', '2천5백')
+    is multiplied by the 만, 억 or 조 after it, and the groups add up ("13억 2천만" =
+    13×10⁸ + 2×10³×10⁴); each group must be smaller than the one before.
+    """
+    number = masked[start:end]
+    total = 0.0
+    last_big = math.inf
+    group, granularity, pos = _group(masked, end, number)
+    while True:
+        big = _BIG_RE.match(masked, pos)
+        if not big or _BIG_MAGNITUDES[big.group(0)] >= last_big:
+            break
+        last_big = _BIG_MAGNITUDES[big.group(0)]
+        total += group * last_big
+        granularity *= last_big
+        group, pos = 0.0, big.end()
         following = _CONTINUATION_RE.match(masked, pos)
         if not following:
+            tail = _TAIL_RE.match(masked, pos)  # "5만 1원", "1억 2345만 6789원"
+            if tail and _number(tail.group(1))[0] < last_big:
+                group, granularity = _number(tail.group(1))
+                pos = tail.end()
             break
-        group, group_granularity = _number(following.group(1))
-        pos = following.end()
-    if group:
-        total += group
-        granularity = group_granularity
-    return total, granularity, pos, number
+        next_group, next_granularity, next_pos = _group(
+            masked, following.end(1), following.group(1)
+        )
+        big = _BIG_RE.match(masked, next_pos)
+        if big and _BIG_MAGNITUDES[big.group(0)] >= last_big:
+            break  # "3만 2억": not one amount
+        group, granularity, pos = next_group, next_granularity, next_pos
+    return total + group, granularity, pos, number
 
 
 def _unit_at(masked: str, pos: int) -> tuple[str | None, int]:
@@ -311,12 +320,7 @@ def extract(text: str) -> list[Figure]:
         pending: list[tuple[int, int, float, float, bool]] = []
         while match := _NUMBER_RE.search(masked, pos):
             start = match.start()
-            amount = _amount(masked, start, match.end())
-            if amount is None:
-                pending.clear()
-                pos = match.end()
-                continue
-            value, granularity, end, first = amount
+            value, granularity, end, first = _amount(masked, start, match.end())
             prefix = masked[:start]
             approx = bool(_APPROX_BEFORE_RE.search(prefix) or _APPROX_AFTER_RE.match(masked, end))
             if approx and end == match.end():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.assistant.coach import figures
 from portal.assistant.coach.checks import check_figures, figure_report
@@ -365,3 +367,40 @@ def test_no_figure_comparison_without_an_exercise_or_for_a_translation(shipped):
     assert "untraced_figures" not in rubric_feedback(
         doc_types["translation"], translation, translation["model_answer"]
     )
+
+
+# --- properties ----------------------------------------------------------------------------
+
+
+def korean_amount(value: int) -> str:
+    """1320000000 → '13억 2천만': 조/억/만 groups, each group's 천 written as a word."""
+    parts = []
+    for name, size in (("조", 10**12), ("억", 10**8), ("만", 10**4), ("", 1)):
+        group, value = divmod(value, size)
+        if not group:
+            continue
+        thousands, rest = divmod(group, 1000)
+        words = (f"{thousands}천" if thousands else "") + (str(rest) if rest else "")
+        parts.append(words + name)
+    return " ".join(parts)
+
+
+@given(st.integers(min_value=1, max_value=10**15 - 1), st.sampled_from(["원", "명", "건", "개소"]))
+def test_any_amount_reads_the_same_in_korean_words_and_with_commas(value, unit):
+    spelled = read(f"총 {korean_amount(value)} {unit} 반영")
+    digits = read(f"총 {value:,}{unit} 반영")
+    canonical = figures.extract(f"{value:,}{unit}")[0].unit
+    assert spelled == [(korean_amount(value) + f" {unit}", value, canonical)]
+    assert digits == [(f"{value:,}{unit}", value, canonical)]
+
+
+@given(
+    st.integers(min_value=1990, max_value=2099),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=1, max_value=28),
+    st.sampled_from(["{y}. {m}. {d}.", "{y}.{m}.{d}.", "{y}-{m:02d}-{d:02d}", "{y}년 {m}월 {d}일"]),
+)
+def test_no_date_is_read_as_a_figure(year, month, day, style):
+    written = style.format(y=year, m=month, d=day)
+    assert read(f"○ {written} 기준") == []
+    assert read(f"○ {written}까지 {year}년 {month}월 계획 확정") == []
