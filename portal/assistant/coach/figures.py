@@ -174,7 +174,7 @@ _NOT_FIGURE_RES = (
     re.compile(r"(?<![가-힣])(?:붙임|별첨|참고|표|그림)\s*\d+"),  # 붙임 2, 표 3 (not 목표 230)
 )
 _DAY_OF_MONTH_RE = re.compile(r"(?<![\d.])(\d{1,2})\s*일")
-_CONTEXT_CHARS = 16
+_CONTEXT_CHARS = 24
 _CONTEXT_WORD_RE = re.compile(r"[가-힣]{2,}")
 
 
@@ -424,6 +424,7 @@ class _Derived:
     value: float
     unit: str
     basis: str
+    operands: tuple[Figure, ...] = ()
     exact: bool = False  # sums and differences are written exactly (unless 약 …)
 
 
@@ -440,15 +441,17 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
     same = _distinct(f for f in source if f.unit == unit)
     for a, b in itertools.combinations(same, 2):
         big, small = (a, b) if a.value >= b.value else (b, a)
-        yield _Derived(a.value + b.value, unit, f"{a.text} + {b.text}", exact=True)
+        yield _Derived(a.value + b.value, unit, f"{a.text} + {b.text}", (a, b), exact=True)
         if unit != _PERCENT:
-            yield _Derived(big.value - small.value, unit, f"{big.text} − {small.text}", exact=True)
+            yield _Derived(
+                big.value - small.value, unit, f"{big.text} − {small.text}", (a, b), exact=True
+            )
     if unit == _POINTS:
         percents = _distinct(f for f in source if f.unit == _PERCENT)
         for a, b in itertools.combinations(percents, 2):
             big, small = (a, b) if a.value >= b.value else (b, a)
             yield _Derived(
-                big.value - small.value, _POINTS, f"{big.text} − {small.text}", exact=True
+                big.value - small.value, _POINTS, f"{big.text} − {small.text}", (a, b), exact=True
             )
     if unit in (_PERCENT, _RATIO):
         by_unit: dict[str, list[Figure]] = {}
@@ -459,28 +462,35 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
         for figures in by_unit.values():
             for a, b in itertools.permutations(_distinct(figures), 2):
                 if unit == _RATIO:
-                    yield _Derived(a.value / b.value, _RATIO, f"{a.text} ÷ {b.text}")
+                    yield _Derived(a.value / b.value, _RATIO, f"{a.text} ÷ {b.text}", (a, b))
                     continue
-                yield _Derived(a.value / b.value * 100, _PERCENT, f"{a.text} ÷ {b.text}")
+                yield _Derived(a.value / b.value * 100, _PERCENT, f"{a.text} ÷ {b.text}", (a, b))
                 change = abs(a.value - b.value) / b.value * 100
-                yield _Derived(change, _PERCENT, f"({a.text} − {b.text}) ÷ {b.text}")
+                big, small = (a, b) if a.value >= b.value else (b, a)
+                basis = f"({big.text} − {small.text}) ÷ {b.text}"
+                yield _Derived(change, _PERCENT, basis, (a, b))
     if unit not in (_PERCENT, _POINTS, _RATIO):
         percents = _distinct(f for f in source if f.unit == _PERCENT)
         counts = _distinct(f for f in source if f.unit not in (*_NOT_COUNTS, unit) and f.value)
         for a in same:
             for p in percents:
-                yield _Derived(a.value * p.value / 100, unit, f"{a.text} × {p.text}")
+                yield _Derived(a.value * p.value / 100, unit, f"{a.text} × {p.text}", (a, p))
             for count in counts:
-                yield _Derived(a.value / count.value, unit, f"{a.text} ÷ {count.text}")
+                yield _Derived(a.value / count.value, unit, f"{a.text} ÷ {count.text}", (a, count))
     if unit in _MONEY:
         for price in (f for f in source if f.unit == unit):
             for count in source:
                 if count.line == price.line and count.unit not in _NOT_COUNTS:
-                    yield _Derived(price.value * count.value, unit, f"{price.text} × {count.text}")
+                    yield _Derived(
+                        price.value * count.value,
+                        unit,
+                        f"{price.text} × {count.text}",
+                        (price, count),
+                    )
     if len(same) <= _TRIPLE_SUM_LIMIT:
         for a, b, c in itertools.combinations(same, 3):
             total = a.value + b.value + c.value
-            yield _Derived(total, unit, f"{a.text} + {b.text} + {c.text}", exact=True)
+            yield _Derived(total, unit, f"{a.text} + {b.text} + {c.text}", (a, b, c), exact=True)
 
 
 def _distinct(figures: Iterable[Figure]) -> list[Figure]:
@@ -519,9 +529,20 @@ def trace_one(figure: Figure, source: Sequence[Figure], days: frozenset[int]) ->
     if figure.may_be_date and int(figure.value) in days:
         return Trace(figure, "date")
     if figure.unit:
-        for derived in _derived(source, figure.unit):
-            if derived.unit == figure.unit and _follows(figure, derived):
-                return Trace(figure, "computed", derived.basis)
+        found = [
+            d
+            for d in _derived(source, figure.unit)
+            if d.unit == figure.unit and _follows(figure, d)
+        ]
+        if found:
+            # Several computations may give the figure: show the simplest, and among those
+            # the one whose figures are named like the draft's (the first on a tie).
+            def fit(d: _Derived) -> tuple[int, int]:
+                overlap = sum(len(figure.context & o.context) for o in d.operands)
+                return (-len(d.operands), overlap)
+
+            best = max(found, key=fit)
+            return Trace(figure, "computed", best.basis)
     return Trace(figure, "untraced", nearest=_nearest(figure, source))
 
 

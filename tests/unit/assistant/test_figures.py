@@ -278,7 +278,7 @@ def test_the_idea_model_answer_marks_its_own_targets_for_checking(shipped):
     }
     assert not traces["18개"].traced
     assert not traces["3분"].traced
-    assert traces["56%"].status == "computed"  # 23% + 18% + 15%
+    assert (traces["56%"].status, traces["56%"].basis) == ("computed", "23% + 18% + 15%")
     assert traces["9,800건"].status == "source"
 
 
