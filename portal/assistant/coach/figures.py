@@ -17,6 +17,7 @@ the nearest source figure of the same unit. Deterministic text processing only.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -25,7 +26,9 @@ from dataclasses import dataclass, field
 
 from portal.assistant.coach.text import DATE_RE, raw_lines
 
-# A source with more figures than this in one unit only gets sums of two (cost stays small).
+# Computations are tried only over this many distinct figures of a unit (sums of three over
+# fewer), so a long source keeps the check fast; its figures are still compared directly.
+_PAIR_LIMIT = 120
 _TRIPLE_SUM_LIMIT = 40
 # How far rounding may move a computed value: 1% (3% for 약 …), so that 15개 × 23% = 3.45 is
 # no source for "3개" while (230 − 191) ÷ 191 = 20.42% is one for "20.4%".
@@ -142,7 +145,7 @@ _PARTICLE_RE = re.compile(
     r"(?:이상|이하|미만|초과|내외|가량|정도|까지|부터|에서|이며|이고|으로|이|가|을|를|은|는|의|"
     r"에|로|과|와|씩|당|간|도|만|안팎)?(?![가-힣])"
 )
-_APPROX_BEFORE_RE = re.compile(r"(?:약|대략|최대|최소|총)\s*$")
+_APPROX_BEFORE_RE = re.compile(r"(?:약|대략)\s*$")
 _APPROX_AFTER_RE = re.compile(r"\s*(?:여|가량|정도|내외|안팎)")
 _RANGE_RE = re.compile(r"\s*[~∼～]\s*")
 _CURRENCY_BEFORE_RE = re.compile(r"(?:KRW|₩|￦)\s*$")
@@ -438,7 +441,7 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
     two figures of one unit, a percentage of a figure, a per-unit figure (a figure divided by a
     count), a unit price times a count written on the same source line, sums of three.
     """
-    same = _distinct(f for f in source if f.unit == unit)
+    same = _distinct(f for f in source if f.unit == unit)[:_PAIR_LIMIT]
     for a, b in itertools.combinations(same, 2):
         big, small = (a, b) if a.value >= b.value else (b, a)
         yield _Derived(a.value + b.value, unit, f"{a.text} + {b.text}", (a, b), exact=True)
@@ -447,7 +450,7 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
                 big.value - small.value, unit, f"{big.text} − {small.text}", (a, b), exact=True
             )
     if unit == _POINTS:
-        percents = _distinct(f for f in source if f.unit == _PERCENT)
+        percents = _distinct(f for f in source if f.unit == _PERCENT)[:_PAIR_LIMIT]
         for a, b in itertools.combinations(percents, 2):
             big, small = (a, b) if a.value >= b.value else (b, a)
             yield _Derived(
@@ -460,7 +463,7 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
             if f.unit not in excluded and f.value:
                 by_unit.setdefault(f.unit, []).append(f)
         for figures in by_unit.values():
-            for a, b in itertools.permutations(_distinct(figures), 2):
+            for a, b in itertools.permutations(_distinct(figures)[:_PAIR_LIMIT], 2):
                 if unit == _RATIO:
                     yield _Derived(a.value / b.value, _RATIO, f"{a.text} ÷ {b.text}", (a, b))
                     continue
@@ -470,8 +473,9 @@ def _derived(source: Sequence[Figure], unit: str) -> Iterable[_Derived]:
                 basis = f"({big.text} − {small.text}) ÷ {b.text}"
                 yield _Derived(change, _PERCENT, basis, (a, b))
     if unit not in (_PERCENT, _POINTS, _RATIO):
-        percents = _distinct(f for f in source if f.unit == _PERCENT)
+        percents = _distinct(f for f in source if f.unit == _PERCENT)[:_PAIR_LIMIT]
         counts = _distinct(f for f in source if f.unit not in (*_NOT_COUNTS, unit) and f.value)
+        counts = counts[:_PAIR_LIMIT]
         for a in same:
             for p in percents:
                 yield _Derived(a.value * p.value / 100, unit, f"{a.text} × {p.text}", (a, p))
@@ -515,7 +519,28 @@ def _nearest(figure: Figure, source: Sequence[Figure]) -> Figure | None:
     return min(pool, key=distance)
 
 
-def trace_one(figure: Figure, source: Sequence[Figure], days: frozenset[int]) -> Trace:
+class _Index:
+    """The source figures and, per unit, every figure computed from them, sorted by value so
+    that each draft figure is looked up in logarithmic time."""
+
+    def __init__(self, source: Sequence[Figure], days: frozenset[int]) -> None:
+        self.source = list(source)
+        self.days = days
+        self._by_unit: dict[str, tuple[list[float], list[tuple[int, _Derived]]]] = {}
+
+    def derived_near(self, unit: str, low: float, high: float) -> list[_Derived]:
+        """The computed figures of a unit between low and high, simplest first."""
+        if unit not in self._by_unit:
+            made = enumerate(d for d in _derived(self.source, unit) if d.unit == unit)
+            ordered = sorted(made, key=lambda pair: pair[1].value)
+            self._by_unit[unit] = ([d.value for _n, d in ordered], ordered)
+        values, ordered = self._by_unit[unit]
+        found = ordered[bisect.bisect_left(values, low) : bisect.bisect_right(values, high)]
+        return [d for _n, d in sorted(found, key=lambda pair: pair[0])]
+
+
+def trace_one(figure: Figure, index: _Index) -> Trace:
+    source = index.source
     pool = [f for f in source if f.unit == figure.unit] if figure.unit else list(source)
     for other in pool:
         if math.isclose(figure.value, other.value, rel_tol=1e-9, abs_tol=1e-9):
@@ -526,14 +551,12 @@ def trace_one(figure: Figure, source: Sequence[Figure], days: frozenset[int]) ->
             figure, other.value, figure.granularity
         ):
             return Trace(figure, "rounded", other.text)
-    if figure.may_be_date and int(figure.value) in days:
+    if figure.may_be_date and int(figure.value) in index.days:
         return Trace(figure, "date")
     if figure.unit:
-        found = [
-            d
-            for d in _derived(source, figure.unit)
-            if d.unit == figure.unit and _follows(figure, d)
-        ]
+        reach = figure.granularity / 2 + abs(figure.value) * 1e-9 + 1e-9
+        near = index.derived_near(figure.unit, figure.value - reach, figure.value + reach)
+        found = [d for d in near if _follows(figure, d)]
         if found:
             # Several computations may give the figure: show the simplest, and among those
             # the one whose figures are named like the draft's (the first on a tie).
@@ -541,16 +564,14 @@ def trace_one(figure: Figure, source: Sequence[Figure], days: frozenset[int]) ->
                 overlap = sum(len(figure.context & o.context) for o in d.operands)
                 return (-len(d.operands), overlap)
 
-            best = max(found, key=fit)
-            return Trace(figure, "computed", best.basis)
+            return Trace(figure, "computed", max(found, key=fit).basis)
     return Trace(figure, "untraced", nearest=_nearest(figure, source))
 
 
 def trace(draft: str, source: str) -> list[Trace]:
     """Each figure of a draft with how it traces to the source text."""
-    source_figures = extract(source)
-    days = days_of_month(source)
-    return [trace_one(figure, source_figures, days) for figure in extract(draft)]
+    index = _Index(extract(source), days_of_month(source))
+    return [trace_one(figure, index) for figure in extract(draft)]
 
 
 def source_text(ex: dict | None) -> str:
