@@ -124,7 +124,7 @@ def build_scoring_messages(
 
 
 def source_figure_list(ex: dict[str, Any]) -> str:
-    """The figures of the exercise's source material and scenario, one per line, for the
+    """The figures of the exercise's source material and scenario, comma-separated, for the
     model to compare the draft with (the same figures the offline coach compares with)."""
     found = figures.extract(figures.source_text(ex))
     shown = list(dict.fromkeys(f.text for f in found))[:MAX_SOURCE_FIGURES]
