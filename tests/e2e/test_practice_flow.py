@@ -537,6 +537,7 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
                         for key, value in scores.items()
                     ],
                     "summary": "전체 구성이 좋고 수치 대조 표시가 분명합니다.",
+                    "untraced_figures": [],
                 },
                 ensure_ascii=False,
             )

@@ -568,6 +568,9 @@ def test_offline_submission_gets_computed_feedback_then_an_instructor_review(
     submission_id = _write_and_submit(client, draft.id)
     page = client.get(f"/practice/submissions/{submission_id}").get_data(as_text=True)
     assert "연습 코치가 계산한 피드백" in page and "계산 불가" in page
+    # 40개소 is not in the exercise's source (120개소): listed for checking, not passed.
+    assert "원 자료에서 확인하지 못한 수치 1개" in page
+    assert "<strong>40개소</strong> — 출처 확인 필요: 원 자료에는 120개소" in page
     # The draft is frozen now.
     frozen = _post_json(client, f"/practice/w/{draft.id}/draft", {"segments": [], "revision": 2})
     assert frozen.status_code == 409
@@ -700,6 +703,7 @@ def test_model_scoring_validates_json_and_retries_once(
                 {"id": "accuracy", "score": 3, "comment": "수치 단위를 확인하세요."},
             ],
             "summary": "전반적으로 좋습니다.",
+            "untraced_figures": [{"figure": "40개소", "note": "원 자료에 없는 수치"}],
         },
         ensure_ascii=False,
     )
@@ -709,6 +713,8 @@ def test_model_scoring_validates_json_and_retries_once(
         submission = db.session.get(Submission, submission_id)
         assert submission.rubric_status == "scored"
         assert submission.rubric_result["total"] == 7 and submission.rubric_result["attempts"] == 2
+    page = client.get(f"/practice/submissions/{submission_id}").get_data(as_text=True)
+    assert "<strong>40개소</strong> — 원 자료에 없는 수치" in page
 
     second = make_workspace(user, model_key="fake-llm")
     other_id = _write_and_submit(client, second.id)

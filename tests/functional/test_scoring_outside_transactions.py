@@ -170,6 +170,7 @@ def test_an_enrolment_and_a_draft_save_complete_while_a_scoring_call_is_in_fligh
                 {"id": "accuracy", "score": 3, "comment": "수치 단위를 확인하세요."},
             ],
             "summary": "전반적으로 좋습니다.",
+            "untraced_figures": [],
         },
         ensure_ascii=False,
     )

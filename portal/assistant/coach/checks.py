@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.assistant.coach import figures
 from portal.assistant.coach.text import (
     DATE_RE,
     DEFAULT_HIERARCHY,
@@ -52,8 +53,12 @@ CHECK_LABELS = {
     "sentence-length": _l("문장 길이"),
     "units": _l("숫자 단위"),
     "dates": _l("날짜 표기"),
+    "figures": _l("수치 대조"),
 }
 
+# Each figure that does not trace to the source costs a quarter of the accuracy criterion.
+FIGURE_PENALTY = 0.25
+FIGURES_SHOWN = 5
 DEFAULT_MAX_SENTENCE_CHARS = 80
 # 날짜는 연·월·일 글자를 생략하고 온점을 찍는다: 행정업무의 운영 및 혁신에 관한 규정 시행규칙 제2조.
 DEFAULT_DATE_STYLE = "2026. 11. 27."
@@ -451,3 +456,132 @@ def check_draft(doctype: dict[str, Any], text: str) -> list[CheckResult]:
     """Run the computable checks that apply to this document type on a draft."""
     lines = content_lines(text)
     return [CHECKS[check](doctype, lines).result for check in applicable_checks(doctype)]
+
+
+# --- figures against the exercise's source -------------------------------------------------
+
+
+def figure_traces(ex: dict[str, Any] | None, text: str) -> list[figures.Trace]:
+    """Each figure of the draft with how it traces to the exercise's source and scenario."""
+    return figures.trace(text, figures.source_text(ex))
+
+
+def figures_apply(doctype: dict[str, Any], ex: dict[str, Any] | None) -> bool:
+    """Figures are compared for Korean document types of an exercise with source material."""
+    return language_of(doctype) == "ko" and bool(figures.source_text(ex).strip())
+
+
+def untraced_note(trace: figures.Trace) -> str:
+    if trace.nearest is not None:
+        return _("출처 확인 필요: 원 자료에는 %(nearest)s", nearest=trace.nearest.text)
+    return _("출처 확인 필요: 원 자료에 같은 단위의 수치가 없습니다")
+
+
+def untraced_figures(traces: Sequence[figures.Trace]) -> list[dict[str, Any]]:
+    """The figures that do not follow from the source, as stored with rubric feedback."""
+    return [
+        {"figure": t.figure.text, "line": t.figure.line, "note": untraced_note(t)}
+        for t in traces
+        if not t.traced
+    ]
+
+
+def _figure_item(trace: figures.Trace) -> str:
+    return _(
+        "%(line)d번째 줄 %(figure)s — %(note)s",
+        line=trace.figure.line,
+        figure=trace.figure.text,
+        note=untraced_note(trace),
+    )
+
+
+def check_figures(doctype: dict[str, Any], ex: dict[str, Any] | None, text: str) -> Outcome:
+    """Accuracy of figures: each figure traces to the source, and (where the type asks for
+    units) every number has its unit.
+
+    A figure that appears nowhere in the source and does not follow from it costs
+    FIGURE_PENALTY of the criterion; numbers without units cost their share as in the units
+    check. A draft with no figures at all, from a source that has some, fails.
+    """
+    traces = figure_traces(ex, text)
+    bad = [t for t in traces if not t.traced]
+    units: Outcome | None = None
+    if style_of(doctype).get("units_required"):
+        units = _check_units(doctype, content_lines(text))
+    computed = sum(t.status == "computed" for t in traces)
+    if not traces and figures.extract(figures.source_text(ex)):
+        message = _("초안에 수치가 없습니다. 원 자료의 핵심 수치를 단위와 함께 옮기세요.")
+        return Outcome(CheckResult("figures", False, message), 0.0)
+    parts: list[str] = []
+    if bad:
+        shown = "; ".join(_figure_item(t) for t in bad[:FIGURES_SHOWN])
+        if len(bad) > FIGURES_SHOWN:
+            shown += _(" 외 %(count)d개", count=len(bad) - FIGURES_SHOWN)
+        parts.append(
+            _(
+                "원 자료와 다르거나 원 자료에서 찾을 수 없는 수치 %(count)d개: %(list)s.",
+                count=len(bad),
+                list=shown,
+            )
+        )
+    if units is not None and not units.result.passed:
+        parts.append(units.result.message)
+    ratio = (units.ratio if units is not None else 1.0) - FIGURE_PENALTY * len(bad)
+    lines_ = tuple(dict.fromkeys(t.figure.line for t in bad))
+    if parts:
+        if units is not None and not units.result.passed:
+            lines_ = tuple(dict.fromkeys((*lines_, *units.result.lines)))
+        return Outcome(CheckResult("figures", False, " ".join(parts), lines_), max(0.0, ratio))
+    if computed:
+        message = _(
+            "수치 %(count)d개가 모두 원 자료와 맞습니다(자료에서 계산한 수치 %(computed)d개 포함).",
+            count=len(traces),
+            computed=computed,
+        )
+    else:
+        message = _("수치 %(count)d개가 모두 원 자료와 맞습니다.", count=len(traces))
+    if units is not None:
+        message += " " + units.result.message
+    return Outcome(CheckResult("figures", True, message), 1.0)
+
+
+def figure_report(
+    doctype: dict[str, Any], ex: dict[str, Any] | None, text: str
+) -> tuple[bool, list[str]] | None:
+    """The figure comparison for the '점검' reply, as (passed, lines): every untraced figure
+    with the nearest source figure, then the computed ones with their computation. None when
+    there is no source to compare with."""
+    if not figures_apply(doctype, ex):
+        return None
+    traces = figure_traces(ex, text)
+    if not traces:
+        return False, [_("[보완] 수치 대조: 초안에서 수치를 찾지 못했습니다.")]
+    bad = [t for t in traces if not t.traced]
+    if bad:
+        out = [
+            _(
+                "[보완] 수치 대조: 수치 %(total)d개 중 %(count)d개를 원 자료에서 확인할 수 "
+                "없습니다. 자료집과 대조해 고치거나 출처를 밝히세요.",
+                total=len(traces),
+                count=len(bad),
+            )
+        ]
+        out += [f"- {_figure_item(t)}" for t in bad]
+    else:
+        out = [
+            _(
+                "[통과] 수치 대조: 수치 %(total)d개가 모두 원 자료와 맞습니다.",
+                total=len(traces),
+            )
+        ]
+    for t in traces:
+        if t.status == "computed":
+            out.append(
+                _(
+                    "- %(line)d번째 줄 %(figure)s — 원 자료로 계산한 값(%(basis)s)",
+                    line=t.figure.line,
+                    figure=t.figure.text,
+                    basis=t.basis,
+                )
+            )
+    return not bad, out

@@ -27,7 +27,12 @@ from portal.assistant.coach.checks import (
     Outcome,
     applicable_checks,
     check_draft,
+    check_figures,
+    figure_report,
+    figure_traces,
+    figures_apply,
     language_allows,
+    untraced_figures,
 )
 from portal.assistant.coach.text import (
     GANADA,
@@ -147,7 +152,8 @@ def rubric_feedback(doctype: dict[str, Any], ex: dict[str, Any], text: str) -> d
             "comment": _("강사 검토나 모델 채점이 필요합니다(코치가 계산할 수 없는 기준)."),
             "computed": False,
         }
-        if auto in CHECKS and not language_allows(doctype, auto):
+        computable = auto in CHECKS or auto == "figures"
+        if computable and not language_allows(doctype, auto):
             entry["comment"] = _(
                 "이 점검은 한국어 문서에만 맞아 이 문서 유형에서는 계산하지 않습니다. "
                 "강사 검토나 모델 채점이 필요합니다."
@@ -156,10 +162,13 @@ def rubric_feedback(doctype: dict[str, Any], ex: dict[str, Any], text: str) -> d
             entry["comment"] = _(
                 "이 문서 유형에는 필수 항목이 정해져 있지 않아 계산할 수 없습니다."
             )
-        elif auto in CHECKS and not lines:
+        elif computable and not lines:
             entry.update(score=0, comment=_("초안이 비어 있어 0점입니다."), computed=True)
-        elif auto in CHECKS:
-            outcome = CHECKS[auto](doctype, lines)
+        elif computable:
+            if auto == "figures":
+                outcome = check_figures(doctype, ex, text)
+            else:
+                outcome = CHECKS[auto](doctype, lines)
             entry.update(
                 score=_scaled(max_score, outcome), comment=outcome.result.message, computed=True
             )
@@ -181,13 +190,16 @@ def rubric_feedback(doctype: dict[str, Any], ex: dict[str, Any], text: str) -> d
             count=len(left),
             titles=", ".join(left),
         )
-    return {
+    result = {
         "criteria": criteria,
         "total": total,
         "max_total": max_total,
         "summary": summary,
         "source": "coach",
     }
+    if figures_apply(doctype, ex) and lines:
+        result["untraced_figures"] = untraced_figures(figure_traces(ex, text))
+    return result
 
 
 # --- the responder -------------------------------------------------------------------------
@@ -227,8 +239,9 @@ def _without_request_line(message: str) -> str:
     return rest if asks and len(first) <= 40 and rest.strip() else message
 
 
-def _check_reply(doctype: dict[str, Any], text: str) -> list[str]:
+def _check_reply(doctype: dict[str, Any], text: str, ex: dict[str, Any] | None = None) -> list[str]:
     results = check_draft(doctype, text)
+    figures = figure_report(doctype, ex, text)
     manual = [
         str(c.get("text"))
         for c in checklist_of(doctype)
@@ -237,18 +250,20 @@ def _check_reply(doctype: dict[str, Any], text: str) -> list[str]:
     if not results:
         out = [_("이 문서 유형에는 코치가 계산할 수 있는 점검이 없습니다.")]
     else:
-        passed = sum(r.passed for r in results)
+        passed = sum(r.passed for r in results) + (figures is not None and figures[0])
         out = [
             _(
                 "%(name)s 초안 점검: 통과 %(passed)d개, 보완 %(failed)d개",
                 name=doctype.get("name") or "",
                 passed=passed,
-                failed=len(results) - passed,
+                failed=len(results) + (figures is not None) - passed,
             )
         ]
         for result in results:
             mark = _("[통과]") if result.passed else _("[보완]")
             out.append(f"{mark} {CHECK_LABELS[result.id]}: {result.message}")
+    if figures is not None:
+        out += figures[1]
     if manual:
         out += ["", _("직접 확인할 항목:"), *(f"- {m}" for m in manual)]
     return out
@@ -360,9 +375,9 @@ def respond(
             body = _score_reply(doctype, ex, text)
         elif has(_SCORE_WORDS):
             body = [_("이 대화는 실습 과제와 연결되어 있지 않아 채점 대신 점검합니다."), ""]
-            body += _check_reply(doctype, text)
+            body += _check_reply(doctype, text, ex)
         else:
-            body = _check_reply(doctype, text)
+            body = _check_reply(doctype, text, ex)
     else:
         body = _help_lines(doctype, ex)
         topic = _topic_from(message)

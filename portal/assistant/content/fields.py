@@ -25,8 +25,11 @@ AUTO_CHECKS = (
     "dates",
     "hierarchy",
     "headline",
+    "figures",
     "none",
 )
+# Checks that need an exercise's source material: a rubric's `auto`, never a checklist item.
+EXERCISE_ONLY_CHECKS = ("figures",)
 LANGUAGES = ("ko", "en", "any")
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
@@ -247,6 +250,11 @@ def _style_conflict(check: str, style: dict[str, Any]) -> str | None:
             "문서 유형의 style.units_required가 true일 때만 쓸 수 있습니다 "
             "(needs style.units_required: true)"
         )
+    if check == "figures" and (style.get("language") or "ko") != "ko":
+        return (
+            "한국어 문서 유형(style.language: ko)에만 쓸 수 있습니다 "
+            "(needs a Korean document type, style.language: ko)"
+        )
     if check == "gaejosik" and not style.get("gaejosik"):
         return (
             "문서 유형의 style.gaejosik이 true일 때만 쓸 수 있습니다 (needs style.gaejosik: true)"
@@ -298,6 +306,13 @@ def read_checklist(
         ident = entry.identifier("id")
         text = entry.text("text", max_length=CHECK_TEXT_MAX)
         check = entry.auto_check("check", style)
+        if check in EXERCISE_ONLY_CHECKS:
+            entry.error(
+                "check",
+                f"'{check}'는 원 자료가 있는 실습 과제의 rubric auto에만 쓸 수 있습니다 "
+                f"('{check}' needs an exercise's source material: use it in a rubric's auto)",
+            )
+            check = None
         if ident is not None and ident in ids:
             entry.duplicate("id", ident)
             continue

@@ -290,7 +290,12 @@ STYLE = doc_type_fields("x")["style"]
             {"checklist": [{"id": "a", "text": "가", "check": "spelling"}]},
             "checklist[1].check",
             "must be one of: sections, gaejosik, sentence-length, units, dates, hierarchy, "
-            "headline, none",
+            "headline, figures, none",
+        ),
+        (
+            {"checklist": [{"id": "a", "text": "가", "check": "figures"}]},
+            "checklist[1].check",
+            "needs an exercise's source material",
         ),
         (
             {
@@ -439,6 +444,22 @@ def test_a_rubric_check_must_suit_the_doc_types_style(
     assert [(e.field, e.message.split(" (")[-1]) for e in errors] == [
         ("rubric[2].auto", "needs style.units_required: true)"),
         ("rubric[3].auto", "needs style.gaejosik: true)"),
+    ]
+
+
+def test_the_figures_check_suits_an_exercise_of_a_korean_doc_type_only(
+    root, write_course, write_doc_type, write_exercise
+):
+    write_course("report-drafting")
+    write_doc_type("planning-report")
+    write_doc_type("translation", style={**STYLE, "language": "any"})
+    rubric = exercise_fields("x")["rubric"]
+    figures = [rubric[0], {**rubric[1], "auto": "figures"}]
+    write_exercise("report-drafting", "ex-public-bike", rubric=figures)
+    write_exercise("report-drafting", "ex-letter", doc_type="translation", rubric=figures)
+    errors = load(root).errors
+    assert [(e.path.rsplit("/", 1)[-1], e.field, e.message.split(" (")[-1]) for e in errors] == [
+        ("ex-letter.yml", "rubric[2].auto", "needs a Korean document type, style.language: ko)")
     ]
 
 

@@ -64,6 +64,7 @@ def answer(**overrides: Any) -> dict[str, Any]:
             {"id": "accuracy", "score": 9, "comment": "수치가 자료와 일치합니다."},
         ],
         "summary": "구성을 보완하면 좋겠습니다.",
+        "untraced_figures": [],
     }
     data.update(overrides)
     return data
@@ -94,6 +95,29 @@ def test_messages_hold_scenario_material_rubric_and_draft_and_ask_for_json_only(
     assert '"summary"' in prompt
     # The draft comes last but before the answer format, fenced off as data.
     assert prompt.index("<<<초안 시작>>>") < prompt.index(DRAFT) < prompt.index("<<<초안 끝>>>")
+
+
+def test_messages_list_the_source_figures_and_ask_for_the_untraced_ones():
+    prompt = build_scoring_messages(DOC_TYPE, exercise(), DRAFT)[1]["content"]
+
+    figures = prompt.split("## 제공 자료의 수치\n", 1)[1].split("\n", 1)[0]
+    assert figures == "300면, 1,200대"
+    assert '"untraced_figures"' in prompt
+    assert "자료로 계산할 수 없는 수치는 untraced_figures" in prompt
+    assert prompt.index("## 제공 자료의 수치") < prompt.index("<<<초안 시작>>>")
+
+
+def test_the_figures_the_model_could_not_trace_are_kept():
+    listed = [
+        {"figure": " 999개소 ", "note": "원 자료에는 412개소"},
+        {"figure": "9.9일"},
+    ]
+    result = parse_scoring(raw(answer(untraced_figures=listed)), exercise())
+
+    assert result["untraced_figures"] == [
+        {"figure": "999개소", "note": "원 자료에는 412개소"},
+        {"figure": "9.9일", "note": ""},
+    ]
 
 
 def test_messages_mark_an_empty_draft_and_omit_a_missing_model_answer():
@@ -135,6 +159,7 @@ def test_a_valid_answer_is_normalised_in_rubric_order():
         "max_total": 15,
         "summary": "구성을 보완하면 좋겠습니다.",
         "source": "model",
+        "untraced_figures": [],
     }
 
 
@@ -199,6 +224,14 @@ def _with_first(**changes: Any) -> dict[str, Any]:
         (raw(answer(criteria=["structure", "accuracy"])), "객체가 아닙니다"),
         (raw({"criteria": answer()["criteria"]}), "'summary'"),
         (raw(answer(summary=["좋음"])), "'summary'"),
+        (raw({**answer(), "untraced_figures": None}), "'untraced_figures' 목록이 없습니다"),
+        (raw({k: v for k, v in answer().items() if k != "untraced_figures"}), "untraced_figures"),
+        (raw(answer(untraced_figures="999개소")), "'untraced_figures' 목록이 없습니다"),
+        (raw(answer(untraced_figures=["999개소"])), "1번째 항목이 객체가 아닙니다"),
+        (raw(answer(untraced_figures=[{"figure": " ", "note": ""}])), "figure가 없습니다"),
+        (raw(answer(untraced_figures=[{"figure": "9.9일", "note": 3}])), "note가 글이 아닙니다"),
+        (raw(answer(untraced_figures=[{"figure": "가" * 101}])), "너무 깁니다"),
+        (raw(answer(untraced_figures=[{"figure": "1명"}] * 101)), "100개를 넘습니다"),
     ],
 )
 def test_invalid_answers_are_refused_with_the_reason(text, problem):
