@@ -833,12 +833,35 @@ def test_rewriting_one_inserted_word_unmarks_only_that_word_and_the_share_stays_
     assert segments[2] == expected[2]
     expect(marks).to_have_count(2)
 
+    # Korean typed through an IME (composition events) over part of a word: the whole
+    # word becomes the user's once the syllables are committed, and nothing more.
+    word = "결론·건의를"
+    word_at = inserted.index(word)
+    with staff.expect_response(
+        lambda r: r.url.endswith(save_url) and r.request.method == "POST" and r.ok,
+        timeout=15_000,
+    ) as saved:
+        _select_in_editor(staff, "결론")
+        cdp = staff.context.new_cdp_session(staff)
+        for syllable, jamo in (("요", ("ㅇ", "요")), ("약", ("ㅇ", "야", "약"))):
+            for partial in jamo:
+                cdp.send(
+                    "Input.imeSetComposition",
+                    {"text": partial, "selectionStart": 1, "selectionEnd": 1},
+                )
+            cdp.send("Input.insertText", {"text": syllable})
+    segments = saved.value.request.post_data_json["segments"]
+    assert segments[3] == {"text": "요약·건의를", "ai": False}, segments[:6]
+    assert segments[2] == {"text": inserted[start + 2 : word_at], "ai": True}
+    assert segments[4] == {"text": inserted[word_at + len(word) :], "ai": True}
+    expect(marks).to_have_count(3)
+
     staff.reload()  # as stored
-    expect(marks).to_have_count(2)
+    expect(marks).to_have_count(3)
     assert _text(marks.nth(0)) == inserted[:start]
-    assert _text(marks.nth(1)) == inserted[start + 2 :]
+    assert _text(marks.nth(1)) == inserted[start + 2 : word_at]
     share = ai_share_percent(json.loads(_stored_segments(coach_server, draft_id)))
-    # Four letters of the user's in an outline of hundreds: close to the inserted share.
+    # Ten letters of the user's in an outline of hundreds: close to the inserted share.
     assert inserted_share - 3 <= share < inserted_share
     staff.screenshot(path=artifacts_dir / "practice-ai-share-workspace.png", full_page=True)
     _assert_accessible_at_both_widths(axe_violations, staff, "the workspace with an edited block")
