@@ -15,9 +15,17 @@ feedback the coach computes, labelled as not coming from an AI model.
 The fake-model run keeps the portal's real CSP, and any console error (a script or style the
 CSP refuses, an uncaught exception) fails it. The coach run bypasses the CSP, as axe-core needs,
 and checks the policy page, the workspace (with messages, then with the guard panel open too)
-and the submission page for serious or critical violations. Screenshots go to test-artifacts/:
+and the submission page for serious or critical violations.
+
+The AI share (issue 9 §3), with the coach: an inserted outline holds only the document
+part; one word rewritten by typing, and one through an IME, unmark those words and nothing
+else; the submission page shows the share the server stored, close to the inserted one;
+axe-core runs on the workspace and the submission at 1280 and 360 px. The editor's marking
+rule itself is also run on a table of edits in Chromium.
+
+Screenshots go to test-artifacts/:
 practice-workspace.png (the panes after the streamed answer), practice-workspace-full.png,
-practice-admin-models.png and practice-coach-workspace.png.
+practice-admin-models.png, practice-coach-workspace.png and practice-ai-share-workspace.png.
 """
 
 from __future__ import annotations
@@ -875,3 +883,38 @@ def test_rewriting_one_inserted_word_unmarks_only_that_word_and_the_share_stays_
     )
     assert stored == [(share,)]
     _assert_accessible_at_both_widths(axe_violations, staff, "the submission page")
+
+
+# The editor's marking rule, run in Chromium on its own: [AI text kept at the start, the
+# user's text, AI text kept at the end] after one edit of a mark.
+SPLIT_CASES = [
+    ("약 412개소 설치", "약 999개소 설치", ["약 ", "999개소", " 설치"]),  # a figure rewritten
+    ("이용율 증가", "이용률 증가", ["", "이용률", " 증가"]),  # one letter: its word
+    ("가 나 다", "가 다", ["가 ", "", "다"]),  # a word deleted: nothing of the user's
+    ("확대\n끝", "확대 방안\n끝", ["확대", " 방안", "\n끝"]),  # words added between words
+    ("확대\n끝", "확대를\n끝", ["", "확대를", "\n끝"]),  # a word extended: the user's
+    ("끝.", "끝. 이상", ["끝.", " 이상", ""]),  # typed after the end of the mark
+    ("끝.", "첨언 끝.", ["", "첨언 ", "끝."]),  # typed before its start
+    ("보고했다.", "보고했다", ["", "보고했다", ""]),  # a changed word, even by one letter
+    ("가 나 다", "", ["", "", ""]),  # all deleted
+    ("가 나 다", "가 나 다", ["가 나 다", "", ""]),  # unchanged
+]
+
+
+def test_the_editors_marking_rule(browser: Browser):
+    source = (ROOT / "portal" / "static" / "js" / "assistant.js").read_text(encoding="utf-8")
+    start = source.index("  function splitEdit(")
+    end = source.index("\n  function ", start + 1)
+    page = browser.new_page()
+    try:
+        results = page.evaluate(
+            "([source, cases]) => { const SPACE = /\\s/; "
+            "const splitEdit = new Function('SPACE', source + '; return splitEdit;')(SPACE); "
+            "return cases.map(([before, after]) => splitEdit(before, after)); }",
+            [source[start:end], [[before, after] for before, after, _ in SPLIT_CASES]],
+        )
+    finally:
+        page.close()
+    for (before, after, expected), got in zip(SPLIT_CASES, results, strict=True):
+        assert got == expected, (before, after, got)
+        assert "".join(got) == after
