@@ -3,8 +3,10 @@
 A draft is kept as segments (``{"text", "ai"}``): text inserted from an answer stays marked
 as AI text until the user rewrites it. The editor (static/js/assistant.js) unmarks only the
 words the user changed, so one corrected word leaves the rest of an inserted block marked,
-and :func:`ai_share_percent` counts what the AI wrote and nobody changed since. A save names the revision it was based on; one conditional
-UPDATE moves the revision on, so of two tabs saving at once exactly one wins.
+and :func:`ai_share_percent` counts what the AI wrote and nobody changed since.
+
+A save names the revision it was based on; one conditional UPDATE moves the revision on,
+so of two tabs saving at once exactly one wins.
 """
 
 from __future__ import annotations
