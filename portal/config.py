@@ -60,7 +60,16 @@ SETTINGS: dict[str, Setting] = {
     "LOGIN_RATE_LIMIT_ACCOUNT": Setting(
         "10 per minute", "Login attempts allowed per account identifier."
     ),
-    "LOGIN_MAX_FAILURES": Setting(5, "Consecutive failures that lock an account.", int),
+    "LOGIN_MAX_FAILURES": Setting(
+        5,
+        "Consecutive failures from one client address that lock the account for that address.",
+        int,
+    ),
+    "LOGIN_ACCOUNT_MAX_FAILURES": Setting(
+        50,
+        "Failures from all addresses together that lock the account for everyone.",
+        int,
+    ),
     "LOGIN_LOCK_MINUTES": Setting(15, "How long a locked account stays locked.", int),
     "SESSION_IDLE_MINUTES": Setting(
         30, "Idle timeout of a login session (KWCAG 2.2.1 warning shown before it).", int

@@ -16,7 +16,7 @@ from portal.assistant.models import (
     UsageCounter,
 )
 from portal.audit.models import AuditEntry
-from portal.auth.models import LoginSession
+from portal.auth.models import LoginFailure, LoginSession
 from portal.catalog.models import Course
 from portal.enrollment.models import Enrollment
 from portal.notifications.models import Notification, OutboxMessage
@@ -42,6 +42,7 @@ __all__ = [
     "Course",
     "Department",
     "Enrollment",
+    "LoginFailure",
     "LoginSession",
     "Notification",
     "OutboxMessage",

@@ -296,7 +296,9 @@ class Submission(Base):
     rubric_status: Mapped[str] = mapped_column(String(12), server_default="pending")
     rubric_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     rubric_model_key: Mapped[str | None] = mapped_column(String(80))
-    review_score: Mapped[int | None] = mapped_column(Integer)
+    review_score: Mapped[int | None] = mapped_column(Integer)  # the total, out of 100
+    # The instructor's score per rubric criterion: [{"id", "title", "score", "max_score"}].
+    review_criteria: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     review_comment: Mapped[str | None] = mapped_column(Text)
     review_passed: Mapped[bool | None] = mapped_column(Boolean)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

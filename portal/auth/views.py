@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from flask import (
@@ -27,7 +26,7 @@ from portal.auth.forms import ChangePasswordForm, LoginForm
 from portal.auth.passwords import password_errors, verify_password
 from portal.auth.sessions import log_in, log_out
 from portal.core.clock import utcnow
-from portal.core.net import local_path
+from portal.core.net import client_address, local_path, pseudonym
 from portal.db import db, set_write_intent
 from portal.extensions import limiter
 
@@ -35,9 +34,9 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _account_key() -> str:
-    # Hash the identifier so the rate-limit store never holds an employee number or e-mail.
+    # A keyed hash, so the rate-limit store never holds an employee number or e-mail.
     login = (request.form.get("login") or "").strip().lower()
-    return "acct:" + hashlib.sha256(login.encode()).hexdigest()[:32]
+    return "acct:" + pseudonym(login, "rate-limit-account")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,11 +54,19 @@ def login():
         set_write_intent(False)
         check = operations.check_password(form.login.data, form.password.data)
         db.end_read_phase()
-        result = operations.record_attempt(check, form.password.data)
+        result = operations.record_attempt(check, form.password.data, source=client_address())
         if result.outcome is operations.LoginOutcome.OK:
             log_in(result.user)
             return redirect(local_path(request.args.get("next")) or url_for("home.index"))
-        if result.outcome is operations.LoginOutcome.LOCKED:
+        if result.lock_scope is operations.LockScope.ACCOUNT:
+            form.form_errors.append(
+                _(
+                    "여러 곳에서 비밀번호가 잘못 입력되어 보호를 위해 계정을 잠시 잠갔습니다. "
+                    "%(until)s 이후에 다시 시도하거나, 급하면 교육 담당자에게 잠금 해제를 요청해 주세요.",
+                    until=format_datetime(result.locked_until, "HH:mm"),
+                )
+            )
+        elif result.outcome is operations.LoginOutcome.LOCKED:
             form.form_errors.append(
                 _(
                     "비밀번호를 %(count)d번 연속 잘못 입력하여 계정이 잠겼습니다. "

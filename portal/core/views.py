@@ -43,3 +43,13 @@ def set_locale():
         if current_user.is_authenticated:
             current_user.locale = locale
     return redirect(local_path(request.form.get("next")) or url_for("home.index"))
+
+
+@bp.route("/login", strict_slashes=False)
+@public
+def login_shortcut():
+    """/login and /login/ are what people type; the login page lives at /auth/login."""
+    target = local_path(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for("home.index"))
+    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))

@@ -1,7 +1,10 @@
 """Strict reading of the YAML files authors write under courses/, shared by every loader.
 
 ``read_yaml`` refuses a key written twice (PyYAML would silently keep the last one) and
-reports syntax errors with their line. :class:`FieldReader` reads one mapping field by field
+reports syntax errors with their line. A value PyYAML can parse but not build (a date-like
+``2026-13-45``, ``!!int abc``) and any string holding NUL or another control character are
+refused with the file, line and field too, never a traceback: PostgreSQL cannot store NUL,
+and nothing an author means to write needs the others. :class:`FieldReader` reads one mapping field by field
 and collects every problem as a :class:`SourceError` (file, field, reason) instead of
 stopping at the first, so one ``flask courses validate`` run lists them all. The catalogue
 (course.yml) and the assistant content (doc types, exercises) extend it with their own
@@ -10,6 +13,7 @@ fields. Nothing here touches the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Hashable
@@ -42,8 +46,27 @@ class SourceError:
         return f"{self.path}: {self.message}"
 
 
+# C0 control characters except tab and line feed (carriage returns are normalised away
+# or refused), DEL and the C1 block. NUL in particular cannot be stored by PostgreSQL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` (tab and line feed allowed) as ``U+00XX``."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def _control_message(code: str) -> str:
+    return f"제어 문자({code})는 쓸 수 없습니다 (control character {code} is not allowed)"
+
+
 def read_text(path: Path, label: str, errors: list[SourceError]) -> str | None:
-    """A UTF-8 file (BOM allowed) with its line endings normalised to ``\\n``."""
+    """A UTF-8 file (BOM allowed) with its line endings normalised to ``\\n``.
+
+    A file with a control character other than tab and line break is refused, naming the
+    line: it could not be stored (NUL) or would show as garbage on a page.
+    """
     if not path.is_file():
         errors.append(SourceError(label, None, "파일이 없습니다 (file is missing)"))
         return None
@@ -54,7 +77,15 @@ def read_text(path: Path, label: str, errors: list[SourceError]) -> str | None:
             SourceError(label, None, "UTF-8 인코딩이 아닙니다 (file is not UTF-8 encoded)")
         )
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    code = control_character(text)
+    if code is not None:
+        line = text.count("\n", 0, _CONTROL.search(text).start()) + 1
+        errors.append(
+            SourceError(label, None, f"{line}번째 줄 (line {line}): {_control_message(code)}")
+        )
+        return None
+    return text
 
 
 class _DuplicateKey(yaml.YAMLError):
@@ -64,8 +95,47 @@ class _DuplicateKey(yaml.YAMLError):
         self.line = line
 
 
+class _BadValue(yaml.YAMLError):
+    """A node PyYAML parsed but whose value is refused; ``read_yaml`` names its field."""
+
+    def __init__(self, node: yaml.Node, message: str):
+        super().__init__(message)
+        self.node = node
+        self.message = message
+        self.field: str | None = None
+
+
+# What PyYAML's constructors raise on a well-formed node with an impossible value:
+# ValueError for 2026-13-45 or !!int abc, OverflowError for an out-of-range timestamp,
+# KeyError for !!bool maybe, AttributeError/TypeError for !!timestamp abc.
+_CONSTRUCTION_ERRORS = (ValueError, OverflowError, KeyError, AttributeError, TypeError)
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice (PyYAML silently keeps the last one)."""
+    """SafeLoader that refuses duplicate keys, unbuildable values and control characters."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except _CONSTRUCTION_ERRORS as err:
+            if node.tag == _TIMESTAMP_TAG:
+                message = (
+                    "날짜로 읽히지만 올바른 날짜가 아닙니다. 날짜가 아니면 따옴표로 감싸세요 "
+                    "(looks like a date but is not a valid one; quote it if it is text)"
+                )
+            else:
+                message = f"값을 해석할 수 없습니다 (cannot read the value: {err})"
+            raise _BadValue(node, message) from err
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
+        value = super().construct_yaml_str(node)
+        code = control_character(value)
+        if code is not None:
+            raise _BadValue(node, _control_message(code))
+        return value
 
 
 def _construct_unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
@@ -82,6 +152,43 @@ def _construct_unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, dee
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
 )
+_StrictLoader.add_constructor("tag:yaml.org,2002:str", _StrictLoader.construct_yaml_str)
+
+
+def _field_of(root: yaml.Node, target: yaml.Node) -> str | None:
+    """Where ``target`` sits under ``root``, as the loaders name fields: ``rubric[1].points``."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path or None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                key = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", key)
+                here = f"{path}.{key}" if path else str(key)
+                if key_node is target:
+                    return here
+                stack.append((value_node, here))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(node.value))
+    return None
+
+
+def _load(text: str) -> Any:
+    """Compose then construct, as ``yaml.load`` does, keeping the node tree for errors."""
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        try:
+            return loader.construct_document(root)
+        except _BadValue as bad:
+            bad.field = _field_of(root, bad.node)
+            raise
+    finally:
+        loader.dispose()
 
 
 def read_yaml(path: Path, label: str, errors: list[SourceError]) -> dict | None:
@@ -90,7 +197,11 @@ def read_yaml(path: Path, label: str, errors: list[SourceError]) -> dict | None:
     if text is None:
         return None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _load(text)
+    except _BadValue as bad:
+        line = bad.node.start_mark.line + 1
+        errors.append(SourceError(label, bad.field, f"{line}번째 줄 (line {line}): {bad.message}"))
+        return None
     except _DuplicateKey as dup:
         errors.append(
             SourceError(
@@ -105,6 +216,9 @@ def read_yaml(path: Path, label: str, errors: list[SourceError]) -> dict | None:
         where = f" {mark.line + 1}번째 줄 (line {mark.line + 1})" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         errors.append(SourceError(label, None, f"YAML 문법 오류{where}: {problem}"))
+        return None
+    except RecursionError:
+        errors.append(SourceError(label, None, "너무 깊게 중첩되어 있습니다 (nested too deeply)"))
         return None
     if not isinstance(data, dict):
         errors.append(
@@ -164,6 +278,12 @@ class FieldReader:
     def text(self, name: str, *, max_length: int) -> str | None:
         value = self.value(name)
         if value is MISSING:
+            return None
+        if isinstance(value, dt.date):
+            self.error(
+                name,
+                "날짜로 읽혔습니다. 글자라면 따옴표로 감싸세요 (read as a date; quote it if it is text)",
+            )
             return None
         if not isinstance(value, str):
             self.error(name, "문자열이어야 합니다 (must be text)")

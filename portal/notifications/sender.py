@@ -124,10 +124,13 @@ def transport_from_config(config: Mapping[str, Any]) -> SmtpTransport | None:
 
 
 def ics_method(ics: str) -> str:
-    """The iTIP method (REQUEST or CANCEL) the calendar declares; REQUEST when unsure."""
+    """The iTIP method (PUBLISH or CANCEL) the calendar declares; PUBLISH when unsure.
+
+    REQUEST is still recognised for messages queued before invitations became PUBLISH.
+    """
     match = _ICS_METHOD.search(ics)
-    method = match.group(1).upper() if match else "REQUEST"
-    return method if method in _ICS_METHODS else "REQUEST"
+    method = match.group(1).upper() if match else "PUBLISH"
+    return method if method in _ICS_METHODS else "PUBLISH"
 
 
 def _one_line(text: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.auth.access import role_required
+from portal.auth.operations import login_lock_status
 from portal.core.pagination import paginate
 from portal.db import db
 from portal.org.queries import subtree_ids
@@ -27,6 +28,7 @@ from portal.users.forms import (
     CreateUserForm,
     ResetPasswordForm,
     SetActiveForm,
+    UnlockLoginForm,
     UserFilterForm,
     UserForm,
 )
@@ -139,6 +141,7 @@ def _render_edit(
         form=form,
         password_form=password_form or ResetPasswordForm(formdata=None),
         is_self=user.id == current_user.id,
+        lock_status=login_lock_status(user.id),
     ), status
 
 
@@ -222,3 +225,15 @@ def reset_password(user_id: int):
                 )
                 return redirect(url_for(".edit_user", user_id=user.id))
     return _render_edit(user, password_form=password_form, status=INVALID)
+
+
+@bp.route("/<int:user_id>/unlock", methods=["POST"])
+@role_required(Role.ADMIN)
+def unlock_login(user_id: int):
+    """Lift the login locks without changing the password (the user only mistyped)."""
+    user = _get_user(user_id)
+    if not UnlockLoginForm().validate_on_submit():
+        abort(400)
+    operations.unlock_login(user)
+    flash(_("로그인 잠금을 풀었습니다: %(name)s", name=user.name), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))

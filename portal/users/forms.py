@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
@@ -42,6 +49,7 @@ class UserForm(FlaskForm):
     )
     role = SelectField(_l("역할"), choices=ROLE_CHOICES)
     locale = SelectField(_l("화면 언어"), choices=LOCALE_CHOICES)
+    is_department_head = BooleanField(_l("부서장"))
 
     def set_department_choices(self, *, current_id: int | None = None) -> None:
         """Active departments by their path; a record's current department stays selectable."""
@@ -61,6 +69,7 @@ class UserForm(FlaskForm):
             grade=self.grade.data or "",
             appointed_on=self.appointed_on.data,
             locale=self.locale.data,
+            is_department_head=bool(self.is_department_head.data),
         )
 
 
@@ -84,6 +93,10 @@ STATUS_CHOICES = [
     SelectChoice("active", _l("사용 중")),
     SelectChoice("inactive", _l("사용 중지")),
 ]
+
+
+class UnlockLoginForm(FlaskForm):
+    """Lift the login locks of an account (the CSRF token is its only field)."""
 
 
 class UserFilterForm(FlaskForm):

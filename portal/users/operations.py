@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.audit.operations import record
-from portal.auth.operations import end_other_sessions
+from portal.auth.operations import clear_login_failures, end_other_sessions
 from portal.auth.passwords import hash_password, password_errors
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
@@ -39,6 +39,8 @@ class AccountInput:
     grade: str = ""
     appointed_on: dt.date | None = None
     locale: str = "ko"
+    # None leaves the flag as it is (the admin CLI); the admin screens always send a bool.
+    is_department_head: bool | None = None
 
 
 def normalise_email(raw: str) -> str:
@@ -68,6 +70,9 @@ def validate_account(data: AccountInput, *, existing: User | None = None) -> Acc
         raise AccountError(_("선택한 부서가 없습니다."))
     if data.locale not in ("ko", "en"):
         raise AccountError(_("언어는 ko 또는 en이어야 합니다."))
+    if data.is_department_head and data.department_id is None:
+        # Heads decide for their department and those below it: without one, nothing.
+        raise AccountError(_("부서장으로 지정하려면 소속 부서를 골라 주세요."))
 
     own_id = existing.id if existing else -1
     clash = db.session.scalar(
@@ -89,6 +94,7 @@ def validate_account(data: AccountInput, *, existing: User | None = None) -> Acc
         grade=data.grade.strip(),
         appointed_on=data.appointed_on,
         locale=data.locale,
+        is_department_head=data.is_department_head,
     )
 
 
@@ -123,6 +129,8 @@ def create_user(data: AccountInput, *, password: str | None, min_password_length
     record(
         "user.created", target_type="user", target_id=user.id, details={"role": clean.role.value}
     )
+    if clean.is_department_head:
+        set_department_head(user, True)
     return user
 
 
@@ -138,7 +146,11 @@ _TRACKED_FIELDS = (
 
 
 def update_user(user: User, data: AccountInput) -> list[str]:
-    """Apply edits (audited with the names of the changed fields, not their values)."""
+    """Apply edits and return the changed field names.
+
+    Plain fields are audited together as "user.updated" (names, not values); the role and
+    the department-head flag grant rights, so each has its own entry with old and new value.
+    """
     clean = validate_account(data, existing=user)
     changed = []
     for field in _TRACKED_FIELDS:
@@ -151,7 +163,28 @@ def update_user(user: User, data: AccountInput) -> list[str]:
     if changed:
         db.session.flush()
         record("user.updated", target_type="user", target_id=user.id, details={"fields": changed})
+    if clean.is_department_head is not None and set_department_head(user, clean.is_department_head):
+        changed.append("is_department_head")
     return changed
+
+
+def set_department_head(user: User, is_head: bool) -> bool:
+    """Make a user a department head or not (audited); whether anything changed.
+
+    A head approves or declines the enrolment requests of the people in their department
+    and the departments below it (portal.enrollment).
+    """
+    if user.is_department_head == is_head:
+        return False
+    user.is_department_head = is_head
+    db.session.flush()
+    record(
+        "user.department_head_changed",
+        target_type="user",
+        target_id=user.id,
+        details={"is_department_head": is_head},
+    )
+    return True
 
 
 def change_role(user: User, role: Role) -> None:
@@ -192,9 +225,25 @@ def reset_password(user: User, password: str, *, min_password_length: int) -> No
     user.password_changed_at = utcnow()
     user.failed_login_count = 0
     user.locked_until = None
+    clear_login_failures(user.id)  # unlocks the account for every client address
     end_other_sessions(user.id, None, "password_changed")
     db.session.flush()
     record("user.password_reset", target_type="user", target_id=user.id)
+
+
+def unlock_login(user: User) -> int:
+    """An administrator lifts every login lock and failure count of the account, audited."""
+    cleared = clear_login_failures(user.id)
+    user.failed_login_count = 0
+    user.locked_until = None
+    db.session.flush()
+    record(
+        "user.login_unlocked",
+        target_type="user",
+        target_id=user.id,
+        details={"rows_cleared": cleared},
+    )
+    return cleared
 
 
 def create_admin(

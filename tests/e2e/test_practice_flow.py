@@ -387,7 +387,9 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
     expect(_flash(admin)).to_have_text("모델 설정을 저장했습니다.")
     row = admin.locator("tbody tr").filter(has_text=FAKE_MODEL_LABEL)
     expect(row.get_by_label("사용", exact=True)).to_be_checked()
-    expect(row.get_by_label("내부 모델 (민감 자료 허용)")).not_to_be_checked()
+    # Internal or not is the configuration's to say; the screen only shows it.
+    expect(row).to_contain_text("외부 모델 · 허용 안 함")
+    expect(row.get_by_role("checkbox")).to_have_count(1)
 
     # 2. D0004 accepts the policy, opens the exercise and chooses the fake model (공개).
     staff = new_page()
@@ -585,21 +587,30 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
     expect(instructor.get_by_role("region", name="채점 결과 표").locator("caption")).to_have_text(
         "모델 채점 결과"
     )
-    instructor.get_by_label("점수 (100점 만점)").fill("85")
+    # One score per rubric criterion (22 points in all): 19/22 is 86 out of 100.
+    scores = dict(zip([c["title"] for c in _rubric()], (5, 3, 3, 3, 3, 2), strict=True))
+    for title, score in scores.items():
+        instructor.get_by_label(re.compile(f"^{re.escape(title)} \\(")).fill(str(score))
     instructor.get_by_label("검토 의견").fill(REVIEW_COMMENT)
     _tick(instructor.get_by_label("과정의 실습 과제 요건을 충족함"))
     instructor.get_by_role("button", name="검토 저장").click()
-    expect(_flash(instructor)).to_have_text("검토를 저장했습니다.")
-    expect(instructor).to_have_url(practice_server.url("/practice/manage/reviews"))
+    expect(_flash(instructor)).to_have_text(
+        "검토를 저장하고 제출자에게 알렸습니다: 86점(100점 환산), 실습 요건 충족."
+    )
+    # Saved, the review reads as saved: changing it takes an explicit "검토 수정".
+    expect(instructor.get_by_label("과정의 실습 과제 요건을 충족함")).to_have_count(0)
+    expect(instructor.get_by_role("link", name="검토 수정")).to_be_visible()
+    instructor.get_by_role("link", name="목록으로").click()
     expect(instructor.locator("table tbody tr").filter(has_text=staff_name)).to_have_count(0)
     instructor.get_by_role("link", name="검토한 것도 보기").click()
     reviewed = instructor.locator("table tbody tr").filter(has_text=staff_name)
-    expect(reviewed.locator(".krds-badge")).to_have_text("검토함 (85점)")
+    expect(reviewed.locator(".krds-badge")).to_have_text("검토함 (86점)")
 
     # 10. D0004 sees the review on the submission page.
     staff.goto(submission_url)
     review = staff.get_by_role("region", name="강사 검토")
-    expect(review.locator("dd").nth(0)).to_have_text("85점")
+    expect(review.locator("dd").nth(0)).to_have_text("86점 (100점 환산)")
+    expect(review.get_by_role("region", name="기준별 검토 점수")).to_contain_text("2 / 2")
     expect(review.locator("dd").nth(1)).to_have_text("충족")
     expect(review).to_contain_text(REVIEW_COMMENT)
 
@@ -702,7 +713,6 @@ def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
     for count, question in enumerate(("점검", "개요: 정류장 유지관리 계획"), start=2):
         composer.fill(question)
         _send(staff)
-        # The status still reads "complete" from the answer before: wait for the new one.
         expect(_log(staff).locator(".practice-msg-answer")).to_have_count(count)
         _wait_for_complete_answer(staff)
     staff.reload()
@@ -725,6 +735,20 @@ def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
     )
     expect(staff.get_by_role("button", name=re.compile("^모델 채점"))).to_have_count(0)
     _assert_accessible(axe_violations, staff, "the submission page with the coach's feedback")
+    submission_id = staff.url.rsplit("/", 1)[1]
+
+    # The instructor's review form, then the saved review, pass axe-core at 1280 and 360 px.
+    instructor = new_page(bypass_csp=True)
+    log_in(instructor, coach_server, "D0003")
+    instructor.goto(coach_server.url(f"/practice/manage/reviews/{submission_id}"))
+    expect(instructor.get_by_role("heading", level=1)).to_have_text(f"과제 검토: {EXERCISE_TITLE}")
+    _assert_accessible(axe_violations, instructor, "the review form")
+    instructor.set_viewport_size({"width": 360, "height": 800})
+    _assert_accessible(axe_violations, instructor, "the review form at 360 px")
+    instructor.screenshot(path=artifacts_dir / "practice-review-360.png", full_page=True)
+    _no_horizontal_scroll_at_360(instructor, "the review form")
+    staff.set_viewport_size({"width": 360, "height": 800})
+    _assert_accessible(axe_violations, staff, "the submission page at 360 px")
 
 
 # -- the AI share: insert, rewrite one word, submit ------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -43,6 +45,7 @@ ROUTES = [
     ("post", "/admin/users/{id}/edit"),
     ("post", "/admin/users/{id}/active"),
     ("post", "/admin/users/{id}/password"),
+    ("post", "/admin/users/{id}/unlock"),
 ]
 
 
@@ -466,3 +469,142 @@ def test_an_admin_resets_their_own_password_elsewhere(client, as_role, auth, aud
     assert response.status_code == 422
     assert "비밀번호 변경" in response.get_data(as_text=True)
     assert audit_entries("user.password_reset") == []
+
+
+# --- department heads -------------------------------------------------------------------------
+
+
+def _same_fields(other: User, url: str, auth, **fields) -> dict[str, str]:
+    """The edit form as the page would post it back unchanged, plus ``fields``."""
+    return _form(
+        other.department_id,
+        csrf_token=auth.csrf(url),
+        employee_number=other.employee_number,
+        name=other.name,
+        email=other.email,
+        grade=other.grade,
+        appointed_on=other.appointed_on.isoformat(),
+        **fields,
+    )
+
+
+def test_admin_makes_a_user_department_head_then_unsets_it_each_audited(
+    client, as_role, auth, make_user, department, audit_entries
+):
+    as_role(Role.ADMIN)
+    other = make_user(department_id=department.id)
+    url = f"/admin/users/{other.id}/edit"
+
+    response = client.post(url, data=_same_fields(other, url, auth, is_department_head="y"))
+    assert response.status_code == 302
+    assert _user(client.application, other.id).is_department_head is True
+    assert "사용자 정보를 저장했습니다" in client.get(url).get_data(as_text=True)
+    listing = client.get("/admin/users/").get_data(as_text=True)
+    assert "부서장</span>" in listing
+
+    response = client.post(url, data=_same_fields(other, url, auth))  # checkbox left unticked
+    assert response.status_code == 302
+    assert _user(client.application, other.id).is_department_head is False
+
+    entries = audit_entries("user.department_head_changed")
+    assert [(e.target_type, e.target_id, e.details) for e in entries] == [
+        ("user", str(other.id), {"is_department_head": True}),
+        ("user", str(other.id), {"is_department_head": False}),
+    ]
+    assert audit_entries("user.updated") == []  # no other field changed
+
+
+def test_a_new_department_head_can_open_the_approvals_page(
+    client, as_role, auth, make_user, department
+):
+    as_role(Role.ADMIN)
+    other = make_user(department_id=department.id)
+    url = f"/admin/users/{other.id}/edit"
+    client.post(url, data=_same_fields(other, url, auth, is_department_head="y"))
+    auth.logout()
+    auth.login(other)
+    assert client.get("/approvals/").status_code == 200
+
+
+def test_the_edit_form_shows_the_flag_and_what_it_does(client, as_role, make_user, department):
+    as_role(Role.ADMIN)
+    head = make_user(department_id=department.id, is_department_head=True)
+    html = client.get(f"/admin/users/{head.id}/edit").get_data(as_text=True)
+    assert 'name="is_department_head"' in html
+    assert re.search(r'<input[^>]*checked[^>]*name="is_department_head"', html) or re.search(
+        r'<input[^>]*name="is_department_head"[^>]*checked', html
+    )
+    assert "수강 신청을 승인하거나 반려합니다" in html
+    assert 'aria-describedby="is_department_head-hint"' in html
+
+
+def test_saving_without_touching_the_flag_records_no_change(
+    client, as_role, auth, make_user, department, audit_entries
+):
+    as_role(Role.ADMIN)
+    head = make_user(department_id=department.id, is_department_head=True)
+    url = f"/admin/users/{head.id}/edit"
+    response = client.post(url, data=_same_fields(head, url, auth, is_department_head="y"))
+    assert response.status_code == 302
+    assert "바뀐 내용이 없습니다" in client.get(url).get_data(as_text=True)
+    assert audit_entries("user.department_head_changed") == []
+
+
+def test_admin_creates_a_department_head(client, as_role, auth, department, audit_entries):
+    as_role(Role.ADMIN)
+    data = _form(department.id, csrf_token=auth.csrf("/admin/users/new"), is_department_head="y")
+    assert client.post("/admin/users/new", data=data).status_code == 302
+    with client.application.app_context():
+        user = db.session.scalar(select(User).where(User.employee_number == "S20260001"))
+        assert user.is_department_head is True
+    [entry] = audit_entries("user.department_head_changed")
+    assert (entry.target_id, entry.details) == (str(user.id), {"is_department_head": True})
+
+
+@pytest.mark.parametrize("path", ["/admin/users/new", "/admin/users/{id}/edit"])
+def test_a_department_head_needs_a_department(
+    client, as_role, auth, make_user, audit_entries, row_count, path
+):
+    as_role(Role.ADMIN)
+    other = make_user()
+    url = path.format(id=other.id)
+    before = row_count(User)
+    data = (
+        _same_fields(other, url, auth, is_department_head="y")
+        if "{id}" in path
+        else _form(csrf_token=auth.csrf(url), is_department_head="y")
+    )
+    response = client.post(url, data=data)
+    assert response.status_code == 422
+    assert "부서장으로 지정하려면 소속 부서를 골라 주세요." in response.get_data(as_text=True)
+    assert row_count(User) == before
+    assert _user(client.application, other.id).is_department_head is False
+    assert audit_entries("user.department_head_changed") == []
+
+
+def test_setting_the_flag_without_csrf_token_changes_nothing(
+    client, as_role, auth, make_user, department, audit_entries
+):
+    as_role(Role.ADMIN)
+    other = make_user(department_id=department.id)
+    url = f"/admin/users/{other.id}/edit"
+    data = _same_fields(other, url, auth, is_department_head="y")
+    del data["csrf_token"]
+    assert client.post(url, data=data).status_code == 400
+    assert _user(client.application, other.id).is_department_head is False
+    assert audit_entries("user.department_head_changed") == []
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.INSTRUCTOR, Role.COORDINATOR])
+def test_only_admins_can_make_someone_department_head(
+    client, as_role, auth, make_user, department, audit_entries, role
+):
+    # Even a department head (who approves requests) cannot hand the flag on.
+    me = as_role(role, department_id=department.id, is_department_head=True)
+    other = make_user(department_id=department.id)
+    for target in (other, me):
+        url = f"/admin/users/{target.id}/edit"
+        data = _same_fields(target, "/", auth, is_department_head="y")  # a valid token
+        assert client.post(url, data=data).status_code == 403
+    assert _user(client.application, other.id).is_department_head is False
+    assert audit_entries("user.department_head_changed") == []

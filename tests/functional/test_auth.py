@@ -2,6 +2,9 @@
 
 import re
 
+from sqlalchemy import select
+
+from portal.auth.models import LoginFailure
 from portal.db import db
 from portal.users.models import Role, User
 from tests.conftest import PASSWORD
@@ -72,6 +75,10 @@ def test_a_success_resets_the_failure_count(app, client, auth, make_user):
     assert auth.login(user, PASSWORD).status_code == 302
     with app.app_context():
         assert db.session.get(User, user.id).failed_login_count == 0
+        # Failures live per account and address in login_failures; the success cleared them.
+        assert not db.session.scalars(
+            select(LoginFailure).where(LoginFailure.account_key == f"u:{user.id}")
+        ).all()
 
 
 def test_inactive_account_cannot_log_in(client, auth, make_user):

@@ -140,6 +140,11 @@ def test_session_ics_is_offered_only_for_the_users_own_active_enrolment(
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.get_data(as_text=True)
     assert "BEGIN:VEVENT" in body and f"training-session-{mine.id}@" in body
+    # A plain download publishes the event: no meeting request, so no attendees.
+    assert "METHOD:PUBLISH" in body.splitlines()
+    assert "METHOD:REQUEST" not in body
+    assert f"ORGANIZER:mailto:{app.config['MAIL_FROM']}" in body.splitlines()
+    assert "ATTENDEE" not in body
     assert client.get(f"/my/sessions/{theirs.id}.ics").status_code == 404
     assert client.get("/my/sessions/999999.ics").status_code == 404
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from flask import render_template
 from flask_login import login_user
+from icalendar import Calendar
 
 from portal.core import clock
 from portal.db import db
@@ -166,8 +167,11 @@ def test_a_confirmed_enrolment_mails_an_ics_through_the_outbox(
     [mail] = [m for m in transport.sent if m["To"] == staff.email]
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
-    assert attachment.get_param("method") == "REQUEST"
+    assert attachment.get_param("method") == "PUBLISH"
     assert attachment.get_filename() == "invite.ics"
+    event = Calendar.from_ical(attachment.get_content()).walk("VEVENT")[0]
+    assert str(event["organizer"]) == "mailto:" + app.config["MAIL_FROM"]
+    assert "attendee" not in event
 
 
 # --- admin outbox ------------------------------------------------------------------------
@@ -205,7 +209,10 @@ def test_the_outbox_detail_shows_the_full_mail_and_is_audited(
 ):
     from portal.notifications.ics import session_invite
 
-    message = add_message(app, ics=session_invite(make_session(), "챗GPT 업무 활용"))
+    session = make_session()
+    with app.app_context():
+        ics = session_invite(session, "챗GPT 업무 활용")
+    message = add_message(app, ics=ics)
     admin = as_role(Role.ADMIN)
 
     page = client.get(f"/admin/outbox/{message.id}")

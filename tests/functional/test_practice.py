@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
 import io
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -277,17 +280,23 @@ def test_missing_usage_is_estimated_and_marked(app, client, as_role, make_worksp
 
 
 @pytest.mark.parametrize(
-    ("reply", "code", "fragment"),
+    ("reply", "code", "fragment", "after_reload", "resend"),
     [
-        (Reply.error(401), "auth", "401"),
-        (Reply.error(429, retry_after=7), "rate_limit", "7"),
-        (Reply.error(503), "server", "503"),
-        (Reply(hang=5), "timeout", "시간"),
+        (Reply.error(401), "auth", "401", "포털의 인증을 거절했습니다", False),
+        (
+            Reply.error(429, retry_after=7),
+            "rate_limit",
+            "7",
+            "요청이 많다며 거절했습니다(429)",
+            True,
+        ),
+        (Reply.error(503), "server", "503", "모델 서버에 오류가 났습니다", True),
+        (Reply(hang=5), "timeout", "시간", "제한 시간 안에 답하지 않았습니다", True),
     ],
     ids=["401", "429", "5xx", "timeout"],
 )
 def test_backend_failures_get_a_korean_message_and_keep_the_question(
-    app, client, as_role, make_workspace, fake_model, reply, code, fragment
+    app, client, as_role, make_workspace, fake_model, reply, code, fragment, after_reload, resend
 ):
     user = as_role(Role.STAFF)
     draft = make_workspace(user, model_key="fake-llm")
@@ -306,6 +315,12 @@ def test_backend_failures_get_a_korean_message_and_keep_the_question(
         # Nothing came back, so the message does not count against the day.
         counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
         assert counter.messages == 0
+    # After a reload the answer says what happened, and that nothing was received.
+    page = html.unescape(client.get(f"/practice/w/{draft.id}").get_data(as_text=True))
+    assert f"{after_reload}" in page and "받은 내용은 없습니다." in page
+    assert "받은 부분까지 저장했습니다" not in page
+    button = re.search(r"<button[^>]*practice-resend[^>]*>", page.split('id="tpl-answer"')[0])
+    assert button is not None and ("hidden" not in button.group(0)) is resend
 
 
 def test_connection_refused_is_explained(app, client, as_role, make_workspace, fake_model):
@@ -580,22 +595,88 @@ def test_offline_submission_gets_computed_feedback_then_an_instructor_review(
     make_session(course_id=course_id, instructor_id=instructor.id)
     queue = reviewer.get("/practice/manage/reviews").get_data(as_text=True)
     assert "스마트 버스정류장" in queue
-    token = Auth(reviewer).csrf(f"/practice/manage/reviews/{submission_id}")
+    review_url = f"/practice/manage/reviews/{submission_id}"
+    form = reviewer.get(review_url).get_data(as_text=True)
+    # One score per rubric criterion (구성 5점, 정확성 5점), not one 0-100 number.
+    assert 'name="criterion_structure"' in form and 'name="criterion_accuracy"' in form
+    assert 'name="score"' not in form
+    token = Auth(reviewer).csrf(review_url)
     bad = reviewer.post(
-        f"/practice/manage/reviews/{submission_id}",
-        data={"csrf_token": token, "score": "150", "comment": "좋음"},
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "6",
+            "criterion_accuracy": "4",
+            "comment": "좋음",
+        },
     )
-    assert "0점에서 100점" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "0점에서 5점 사이로" in bad.get_data(as_text=True)
     done = reviewer.post(
-        f"/practice/manage/reviews/{submission_id}",
-        data={"csrf_token": token, "score": "85", "comment": "두괄식이 좋습니다.", "passed": "y"},
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "5",
+            "criterion_accuracy": "3",
+            "comment": "두괄식이 좋습니다.",
+            "passed": "y",
+        },
     )
-    assert done.status_code == 302
+    assert done.status_code == 302 and done.headers["Location"].endswith(review_url)
+    # Saved, it reads as saved: no form to resubmit by accident, an explicit edit link instead.
+    shown = reviewer.get(review_url).get_data(as_text=True)
+    assert "80점(100점 환산), 실습 요건 충족" in shown
+    assert 'name="passed"' not in shown and "검토 수정" in shown
+    assert "정확성" in shown and "3 / 5" in shown
+    # The learner was told, with a link to the result.
+    inbox = client.get("/notifications/").get_data(as_text=True)
+    assert "실습 과제 검토 결과가 도착했습니다" in inbox
+    assert f"/practice/submissions/{submission_id}" in inbox
+    learner_view = client.get(f"/practice/submissions/{submission_id}").get_data(as_text=True)
+    assert "80점" in learner_view and "3 / 5" in learner_view
+    # Changing the verdict takes an explicit edit, says so, and tells the learner again.
+    editing = reviewer.get(review_url + "?edit=1").get_data(as_text=True)
+    assert 'name="passed"' in editing and "checked" in editing and 'value="3"' in editing
+    changed = reviewer.post(
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "5",
+            "criterion_accuracy": "1",
+            "comment": "수치를 원 자료와 다시 대조하세요.",
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "'충족'에서 '미충족'(으)로 바뀌었습니다" in html.unescape(changed)
+    assert "실습 과제 검토 결과가 바뀌었습니다" in client.get("/notifications/").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert not db.session.get(Submission, submission_id).review_passed
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.target_id == str(submission_id))
+        ).all()
+        assert "assistant.submission_review_changed" in actions
+    passed_again = reviewer.post(
+        review_url,
+        data={
+            "csrf_token": token,
+            "criterion_structure": "5",
+            "criterion_accuracy": "3",
+            "comment": "두괄식이 좋습니다.",
+            "passed": "y",
+        },
+    )
+    assert passed_again.status_code == 302
     with app.app_context():
         from portal.assistant.review.submissions import exercise_requirement_met
 
         submission = db.session.get(Submission, submission_id)
         assert submission.review_passed and submission.minutes_without_ai == 90
+        assert submission.review_score == 80
+        assert [(c["id"], c["score"]) for c in submission.review_criteria] == [
+            ("structure", 5),
+            ("accuracy", 3),
+        ]
         course_id = db.session.get(Submission, submission_id).exercise_id
         from portal.assistant.models import Exercise
 
@@ -748,7 +829,7 @@ def test_admins_enable_models_and_set_limits_with_audit(app, client, as_role, fa
     token = _token(client)
     client.post(
         "/practice/manage/models",
-        data={"csrf_token": token, "key": "fake-llm", "enabled": "y", "internal": "y"},
+        data={"csrf_token": token, "key": "fake-llm", "internal": "y"},
     )
     bad = client.post(
         "/practice/manage/limits",
@@ -774,9 +855,66 @@ def test_admins_enable_models_and_set_limits_with_audit(app, client, as_role, fa
     assert good.status_code == 302
     with app.app_context():
         setting = db.session.get(ModelSetting, "fake-llm")
-        assert setting.is_internal
+        # Disabled by the admin; "internal" in the form is ignored: only the config says so.
+        assert not setting.is_enabled and not setting.is_internal
         actions = set(db.session.scalars(select(AuditEntry.action)).all())
         assert {"assistant.model_changed", "assistant.limits_changed"} <= actions
+
+
+def test_only_the_configuration_makes_a_model_internal_and_a_change_is_audited(
+    app, client, auth, as_role, make_workspace, make_user, fake_model
+):
+    staff = make_user(Role.STAFF)
+    make_workspace(staff)  # policy accepted, doc type made
+    specs = app.extensions["assistant_models"]
+
+    def internal_changes() -> list[dict]:
+        with app.app_context():
+            return [
+                entry.details
+                for entry in db.session.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.action == "assistant.model_internal_changed")
+                    .order_by(AuditEntry.id)
+                )
+            ]
+
+    def sensitive_workspace():
+        auth.login(staff)
+        return client.post(
+            "/practice/new",
+            data={
+                "csrf_token": _token(client),
+                "title": "문서",
+                "doc_type": "test-report",
+                "grade": "sensitive",
+                "model": "fake-llm",
+            },
+        )
+
+    # A stale flag in the database (an admin's old decision) no longer lets 민감 data out.
+    with app.app_context():
+        db.session.get(ModelSetting, "fake-llm").is_internal = True
+        db.session.commit()
+    assert "내부 모델" in sensitive_workspace().get_data(as_text=True)
+
+    auth.logout()
+    as_role(Role.ADMIN)
+    page = client.get("/practice/manage/models").get_data(as_text=True)
+    assert "외부 모델 · 허용 안 함" in page and 'name="internal"' not in page
+    assert "감사 기록에 남겼습니다: fake-llm" in page
+    assert internal_changes() == [{"internal": False, "source": "ASSISTANT_MODELS"}]
+    client.get("/practice/manage/models")
+    assert len(internal_changes()) == 1  # recorded once, not on every visit
+
+    # Whoever configures the endpoint says it runs inside: now it may receive 민감 data.
+    specs["fake-llm"] = dataclasses.replace(specs["fake-llm"], internal=True)
+    page = client.get("/practice/manage/models").get_data(as_text=True)
+    assert "내부 모델 · 허용" in page
+    assert internal_changes()[-1] == {"internal": True, "source": "ASSISTANT_MODELS"}
+    auth.logout()
+    created = sensitive_workspace()
+    assert created.status_code == 302 and "/practice/w/" in created.headers["Location"]
 
 
 # Retention -------------------------------------------------------------------------------
@@ -968,3 +1106,22 @@ def test_a_model_disabled_between_send_and_stream_gives_the_message_back(
     with app.app_context():
         counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
         assert counter.messages == 0
+
+
+def test_staff_can_switch_to_another_enabled_model_at_any_time(
+    app, client, as_role, make_workspace, fake_model
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)  # on the offline coach, which works
+    page = client.get(f"/practice/w/{draft.id}").get_data(as_text=True)
+    assert "다른 도우미로 바꾸기" in page and 'value="fake-llm"' in page
+    switched = client.post(
+        f"/practice/w/{draft.id}/model", data={"csrf_token": _token(client), "model": "fake-llm"}
+    )
+    assert switched.status_code == 302
+    with app.app_context():
+        assert conversations.conversation_for(db.session.get(Draft, draft.id)).model_key == (
+            "fake-llm"
+        )
+    page = client.get(f"/practice/w/{draft.id}").get_data(as_text=True)
+    assert 'value="offline"' in page and 'value="fake-llm"' not in page

@@ -1,7 +1,9 @@
 """Which models the sandbox may use: the configured endpoints crossed with the admins' choices.
 
-Endpoints and keys come only from configuration (``ASSISTANT_MODELS``); the database
-holds only the admins' decisions per model key: enabled or not, internal or not. The
+Endpoints, keys and whether an endpoint is internal (runs inside the city's network and may
+receive 민감 data) come only from configuration (``ASSISTANT_MODELS``): whoever configures an
+endpoint knows where it runs. The database holds the admins' decision per model key (enabled
+or not) and the internal flag last seen, so that a change of configuration is audited. The
 offline coach is always enabled and counts as internal, since nothing leaves the portal.
 """
 
@@ -70,7 +72,7 @@ def choices() -> list[ModelChoice]:
             ModelChoice(
                 spec,
                 is_enabled=bool(setting and setting.is_enabled),
-                is_internal=bool(setting and setting.is_internal),
+                is_internal=spec.internal,
             )
         )
     return result

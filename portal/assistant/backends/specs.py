@@ -23,7 +23,9 @@ class ModelSpec:
     api_key: str | None = None  # openai backend: "not-needed" is sent when None
     azure_endpoint: str | None = None
     api_version: str | None = None
-    internal: bool = False  # the configuration's hint; admins decide in the DB
+    # Runs inside the city's network, so it may receive 민감 data. The one source of truth:
+    # the admin screen shows it, and a change is audited (manage.operations).
+    internal: bool = False
 
     def __repr__(self) -> str:  # never print the API key
         return f"ModelSpec(key={self.key!r}, backend={self.backend!r}, model={self.model!r})"

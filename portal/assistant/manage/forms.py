@@ -15,7 +15,6 @@ from portal.assistant.manage.operations import LIMIT_LABELS
 
 class ModelSettingForm(FlaskForm):
     enabled = BooleanField(_l("사용"))
-    internal = BooleanField(_l("내부 모델 (민감 자료 허용)"))
 
 
 def _limit_field(name: str):

@@ -1,9 +1,14 @@
-"""Admins' sandbox settings: which configured models are enabled or internal, and the limits."""
+"""Admins' sandbox settings: which configured models are enabled, and the limits.
+
+Whether a model is internal is configuration (``ASSISTANT_MODELS``), not an admin's choice;
+:func:`record_internal_changes` audits a change of it once, whichever process sees it first.
+"""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from portal.assistant.backends import registry
 from portal.assistant.errors import SandboxError
@@ -15,28 +20,59 @@ from portal.core.templating import thousands
 from portal.db import db
 
 
-def set_model(key: str, *, enabled: bool, internal: bool) -> None:
+def set_model(key: str, *, enabled: bool) -> None:
+    """Enable or disable a configured model; its internal flag comes with it from the config."""
     choice = registry.choice(key)
     if choice is None:
         raise SandboxError(_("설정 파일에 없는 모델입니다."), status=404)
     if choice.is_offline:
         raise SandboxError(_("연습 코치는 항상 켜져 있고 바꿀 수 없습니다."))
+    record_internal_changes()
     setting = db.session.get(ModelSetting, key)
-    before = (setting.is_enabled, setting.is_internal) if setting else (False, False)
+    before = setting.is_enabled if setting else False
     if setting is None:
-        setting = ModelSetting(key=key, updated_at=utcnow())
+        setting = ModelSetting(key=key, is_internal=choice.is_internal, updated_at=utcnow())
         db.session.add(setting)
     setting.is_enabled = enabled
-    setting.is_internal = internal
     setting.updated_at = utcnow()
     db.session.flush()
-    if before != (enabled, internal):
+    if before != enabled:
         record(
             "assistant.model_changed",
             target_type="assistant_model",
             target_id=key,
-            details={"enabled": enabled, "internal": internal},
+            details={"enabled": enabled, "internal": choice.is_internal},
         )
+
+
+def record_internal_changes() -> list[str]:
+    """Audit every model whose configured internal flag differs from the one last seen.
+
+    The conditional UPDATE makes this idempotent across workers: only the transaction that
+    actually flips the stored flag records the change. Returns the keys it recorded.
+    """
+    changed = []
+    for choice in registry.choices():
+        if choice.is_offline:
+            continue
+        flipped = db.session.execute(
+            update(ModelSetting)
+            .where(
+                ModelSetting.key == choice.key,
+                ModelSetting.is_internal.is_not(choice.is_internal),
+            )
+            .values(is_internal=choice.is_internal, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+        if flipped:
+            record(
+                "assistant.model_internal_changed",
+                target_type="assistant_model",
+                target_id=choice.key,
+                details={"internal": choice.is_internal, "source": "ASSISTANT_MODELS"},
+            )
+            changed.append(choice.key)
+    return changed
 
 
 LIMIT_LABELS = {

@@ -18,7 +18,7 @@ from portal.assistant.manage import operations, queries
 from portal.assistant.manage.forms import LimitsForm, ModelSettingForm
 from portal.assistant.workspace import policy, quotas
 from portal.auth.access import role_required
-from portal.db import db
+from portal.db import db, set_write_intent
 from portal.org.models import Department
 from portal.users.models import Role
 
@@ -54,6 +54,14 @@ def acceptances():
     )
 
 
+@manage_bp.before_request
+def _models_page_may_write() -> None:
+    # Opening the models screen may audit a configuration change, so on SQLite its GET
+    # begins the transaction IMMEDIATE.
+    if request.endpoint == "practice_manage.models":
+        set_write_intent(True)
+
+
 @manage_bp.route("/models", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def models():
@@ -62,7 +70,7 @@ def models():
         key = request.form.get("key", "")
         if form.validate_on_submit():
             try:
-                operations.set_model(key, enabled=form.enabled.data, internal=form.internal.data)
+                operations.set_model(key, enabled=form.enabled.data)
             except SandboxError as exc:
                 flash(exc.message, "error")
             else:
@@ -70,7 +78,10 @@ def models():
         else:
             flash(_("요청이 올바르지 않습니다. 다시 시도하세요."), "error")
         return redirect(url_for("practice_manage.models"))
-    return render_template("assistant/models.html", choices=registry.choices())
+    # The screen shows the configured internal flags; a change since they were last seen is
+    # audited now, before an admin acts on it.
+    changed = operations.record_internal_changes()
+    return render_template("assistant/models.html", choices=registry.choices(), changed=changed)
 
 
 @manage_bp.route("/limits", methods=["GET", "POST"])

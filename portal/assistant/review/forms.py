@@ -44,13 +44,8 @@ class ExportForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    score = IntegerField(
-        _l("점수 (100점 만점)"),
-        validators=[
-            InputRequired(message=_l("점수를 적어 주세요.")),
-            NumberRange(min=0, max=100, message=_l("0점에서 100점 사이로 적어 주세요.")),
-        ],
-    )
+    """The fields every review has; :func:`review_form_for` adds one score per criterion."""
+
     comment = TextAreaField(
         _l("검토 의견"),
         validators=[
@@ -59,3 +54,29 @@ class ReviewForm(FlaskForm):
         ],
     )
     passed = BooleanField(_l("과정의 실습 과제 요건을 충족함"))
+
+    criterion_names: tuple[str, ...] = ()
+
+    def criterion_fields(self):
+        return [self[name] for name in self.criterion_names]
+
+    def criterion_scores(self) -> dict[str, int]:
+        """The scores by criterion id (each field's name is ``criterion_<id>``)."""
+        return {name.removeprefix("criterion_"): self[name].data for name in self.criterion_names}
+
+
+def review_form_for(rubric: list[dict]) -> type[ReviewForm]:
+    """A review form with a 0..max_score field for each rubric criterion, in rubric order."""
+    fields: dict[str, IntegerField] = {}
+    for criterion in rubric:
+        top = int(criterion["max_score"])
+        fields[f"criterion_{criterion['id']}"] = IntegerField(
+            _l("%(title)s (%(max)d점 만점)", title=criterion["title"], max=top),
+            validators=[
+                InputRequired(message=_l("이 기준의 점수를 적어 주세요.")),
+                NumberRange(
+                    min=0, max=top, message=_l("0점에서 %(max)d점 사이로 적어 주세요.", max=top)
+                ),
+            ],
+        )
+    return type("RubricReviewForm", (ReviewForm,), {**fields, "criterion_names": tuple(fields)})

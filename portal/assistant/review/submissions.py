@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from portal.assistant.workspace.drafts import ai_share_percent
 from portal.audit.operations import record
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
+from portal.notifications.operations import Message, notify
 from portal.scheduling.models import TrainingSession
 from portal.users.models import Role, User
 
@@ -233,17 +234,55 @@ def check_not_own(reviewer: User, submission: Submission) -> None:
         raise SandboxError(_("자신이 제출한 과제는 검토할 수 없습니다."), status=403)
 
 
+@dataclass(frozen=True)
+class ReviewOutcome:
+    first: bool
+    score: int  # the total out of 100
+    passed: bool
+    passed_before: bool | None  # None on a first review
+
+
 def review(
-    submission: Submission, reviewer: User, score_value: int, comment: str, passed: bool
-) -> None:
+    submission: Submission,
+    reviewer: User,
+    scores: dict[str, int],
+    comment: str,
+    passed: bool,
+) -> ReviewOutcome:
+    """Record the reviewer's score per rubric criterion, comment and verdict; tell the learner.
+
+    ``review_score`` keeps the total out of 100 (what lists and figures show); the scores per
+    criterion are kept beside it.
+    """
     check_not_own(reviewer, submission)
-    if not 0 <= score_value <= 100:
-        raise SandboxError(_("점수는 0점에서 100점 사이로 적어 주세요."))
+    exercise = db.session.get(Exercise, submission.exercise_id)
+    rubric = exercise.data.get("rubric", [])
+    if set(scores) != {c["id"] for c in rubric}:
+        raise SandboxError(_("채점 기준이 바뀌었습니다. 페이지를 새로 고친 뒤 다시 검토해 주세요."))
+    rows = []
+    for criterion in rubric:
+        value = scores[criterion["id"]]
+        top = int(criterion["max_score"])
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+            raise SandboxError(
+                _(
+                    "'%(title)s' 점수는 0점에서 %(max)d점 사이로 적어 주세요.",
+                    title=criterion["title"],
+                    max=top,
+                )
+            )
+        rows.append(
+            {"id": criterion["id"], "title": criterion["title"], "score": value, "max_score": top}
+        )
     comment = comment.strip()
     if not comment:
         raise SandboxError(_("검토 의견을 적어 주세요."))
+    total = sum(row["max_score"] for row in rows)
+    score_value = round(100 * sum(row["score"] for row in rows) / total) if total else 0
     first = submission.reviewed_at is None
+    passed_before = None if first else bool(submission.review_passed)
     submission.review_score = score_value
+    submission.review_criteria = rows
     submission.review_comment = comment
     submission.review_passed = passed
     submission.reviewer_id = reviewer.id
@@ -253,8 +292,18 @@ def review(
         "assistant.submission_reviewed" if first else "assistant.submission_review_changed",
         target_type="submission",
         target_id=submission.id,
-        details={"score": score_value, "passed": passed},
+        details={
+            "score": score_value,
+            "passed": passed,
+            "criteria": {row["id"]: row["score"] for row in rows},
+        },
     )
+    learner = db.session.get(User, submission.user_id)
+    notify(
+        learner,
+        lambda: review_arrived(submission, exercise, score_value, passed, changed=not first),
+    )
+    return ReviewOutcome(first, score_value, passed, passed_before)
 
 
 def may_review(user: User, submission: Submission) -> bool:
@@ -340,3 +389,25 @@ def export_docx(user: User, draft: Draft, checked: set[str], department_name: st
 
 def feedback_rows(result: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list((result or {}).get("criteria", []))
+
+
+def review_arrived(
+    submission: Submission, exercise: Exercise, score: int, passed: bool, *, changed: bool
+) -> Message:
+    """The learner's notice of a review (runs under the learner's locale)."""
+    verdict = _("실습 요건 충족") if passed else _("실습 요건 미충족")
+    if changed:
+        title = _("실습 과제 검토 결과가 바뀌었습니다: %(title)s", title=exercise.title)
+    else:
+        title = _("실습 과제 검토 결과가 도착했습니다: %(title)s", title=exercise.title)
+    return Message(
+        kind="assistant.submission_reviewed",
+        title=title,
+        body=_(
+            "강사 검토: %(score)d점 (100점 환산), %(verdict)s. 기준별 점수와 의견은 제출 결과 "
+            "화면에서 볼 수 있습니다.",
+            score=score,
+            verdict=verdict,
+        ),
+        link=url_for("assistant.submission", submission_id=submission.id),
+    )

@@ -19,7 +19,7 @@ from portal.assistant.errors import SandboxError
 from portal.assistant.models import Exercise, Submission
 from portal.assistant.review import queries, submissions
 from portal.assistant.review.export import download_filename
-from portal.assistant.review.forms import ExportForm, ReviewForm, SubmitForm, TimeForm
+from portal.assistant.review.forms import ExportForm, SubmitForm, TimeForm, review_form_for
 from portal.auth.access import login_required, role_required
 from portal.db import db
 from portal.org.models import Department
@@ -184,28 +184,53 @@ def review(submission_id: int):
     except SandboxError as exc:
         flash(exc.message, "error")
         return redirect(url_for("practice_manage.reviews"))
-    form = ReviewForm(
-        score=item.review_score, comment=item.review_comment, passed=bool(item.review_passed)
+    exercise = db.session.get(Exercise, item.exercise_id)
+    form_class = review_form_for(exercise.data.get("rubric", []))
+    # A saved review is shown as it was saved; the form opens only on "검토 수정", so a
+    # second visit cannot quietly change the verdict.
+    editing = (
+        item.reviewed_at is None or request.args.get("edit") == "1" or request.method == "POST"
+    )
+    saved = {row["id"]: row["score"] for row in item.review_criteria or []}
+    form = form_class(
+        comment=item.review_comment,
+        passed=bool(item.review_passed),
+        **{name: saved.get(name.removeprefix("criterion_")) for name in form_class.criterion_names},
     )
     if form.validate_on_submit():
         try:
-            submissions.review(
-                item,
-                reviewer,
-                form.score.data,
-                form.comment.data,
-                form.passed.data,
+            outcome = submissions.review(
+                item, reviewer, form.criterion_scores(), form.comment.data, form.passed.data
             )
         except SandboxError as exc:
             form.form_errors.append(exc.message)
         else:
-            flash(_("검토를 저장했습니다."), "success")
-            return redirect(url_for("practice_manage.reviews"))
-    exercise = db.session.get(Exercise, item.exercise_id)
+            verdict = _("충족") if outcome.passed else _("미충족")
+            flash(
+                _(
+                    "검토를 저장하고 제출자에게 알렸습니다: %(score)d점(100점 환산), 실습 요건 %(verdict)s.",
+                    score=outcome.score,
+                    verdict=verdict,
+                ),
+                "success",
+            )
+            if outcome.passed_before is not None and outcome.passed_before != outcome.passed:
+                flash(
+                    _(
+                        "실습 요건 판정이 '%(before)s'에서 '%(after)s'(으)로 바뀌었습니다.",
+                        before=_("충족") if outcome.passed_before else _("미충족"),
+                        after=verdict,
+                    ),
+                    "info",
+                )
+            return redirect(url_for("practice_manage.review", submission_id=item.id))
     trainee = db.session.get(User, item.user_id)
+    reviewer_user = db.session.get(User, item.reviewer_id) if item.reviewer_id else None
     return render_template(
         "assistant/review.html",
         form=form,
+        editing=editing,
+        reviewer=reviewer_user,
         submission=item,
         exercise=exercise,
         trainee=trainee,

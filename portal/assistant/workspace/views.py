@@ -40,7 +40,7 @@ from portal.assistant.models import (
     MessageStatus,
     Submission,
 )
-from portal.assistant.workspace import conversations, drafts, queries, quotas, streaming
+from portal.assistant.workspace import conversations, drafts, failures, queries, quotas, streaming
 from portal.assistant.workspace.forms import PolicyForm, WorkspaceForm
 from portal.assistant.workspace.policy import accept_policy, has_accepted_policy, policy_version
 from portal.auth.access import login_required
@@ -213,8 +213,11 @@ def workspace(draft_id: int):
     usable = bool(
         choice and choice.is_enabled and conversation and choice.allows(conversation.data_grade)
     )
+    # Another helper can be chosen at any time, not only when this one stops working.
     alternatives = (
-        registry.enabled_choices(conversation.data_grade) if conversation and not usable else []
+        [c for c in registry.enabled_choices(conversation.data_grade) if c.key != choice.key]
+        if conversation and choice and not draft.submitted_at
+        else []
     )
     return render_template(
         "assistant/workspace.html",
@@ -233,6 +236,9 @@ def workspace(draft_id: int):
         reasons=conversations.RATING_REASONS,
         stale_statuses={MessageStatus.PENDING, MessageStatus.STREAMING},
         render_markdown=render_markdown,
+        failure_note=failures.failure_note,
+        may_resend=failures.may_resend,
+        resendable=sorted(failures.RESENDABLE),
     )
 
 

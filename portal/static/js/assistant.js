@@ -437,7 +437,9 @@
     button.hidden = !text;
   }
 
-  function finishAnswer(item, note) {
+  var resendable = (root.dataset.resendable || "").split(" ");
+
+  function finishAnswer(item, note, failedCode) {
     log.setAttribute("aria-busy", "false");
     if (sendButton) { sendButton.disabled = false; }
     var text = item.querySelector(".practice-msg-text").textContent;
@@ -447,6 +449,8 @@
       noteEl.textContent = note;
       noteEl.hidden = false;
     }
+    var resend = item.querySelector(".practice-resend");
+    if (resend && failedCode && resendable.indexOf(failedCode) !== -1) { resend.hidden = false; }
   }
 
   function streamAnswer(url, item, afterNote) {
@@ -469,7 +473,7 @@
         function pump() {
           return reader.read().then(function (chunk) {
             if (chunk.done) {
-              if (!finished) { finished = true; finishAnswer(item, T.cut); announce(chatStatus, T.cut); }
+              if (!finished) { finished = true; finishAnswer(item, T.cut, "stream_cut"); announce(chatStatus, T.cut); }
               return;
             }
             buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), function (name, data) {
@@ -488,7 +492,7 @@
               } else if (name === "error") {
                 finished = true;
                 setInsertable(item, data.insert);
-                finishAnswer(item, data.message);
+                finishAnswer(item, data.message, data.code);
                 announce(chatStatus, data.message);
               }
             });
@@ -498,7 +502,7 @@
         return pump();
       })
       .catch(function () {
-        if (!finished) { finished = true; finishAnswer(item, T.cut); announce(chatStatus, T.cut); }
+        if (!finished) { finished = true; finishAnswer(item, T.cut, "stream_cut"); announce(chatStatus, T.cut); }
       });
   }
 
@@ -530,6 +534,21 @@
         retry.hidden = true;
         item.querySelector(".practice-msg-note").hidden = true;
         streamAnswer(retry.dataset.streamUrl, item, null);
+      });
+    }
+    var resend = item.querySelector(".practice-resend");
+    if (resend) {
+      resend.addEventListener("click", function () {
+        // Send the question this answer was for once more, through the guard like any message.
+        var question = item.previousElementSibling;
+        while (question && !question.classList.contains("practice-msg-question")) {
+          question = question.previousElementSibling;
+        }
+        if (!question || !input) { return; }
+        input.value = question.querySelector(".practice-msg-text").textContent;
+        updateCount();
+        resend.hidden = true;
+        send();
       });
     }
     var insert = item.querySelector(".practice-insert");

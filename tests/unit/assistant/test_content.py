@@ -734,6 +734,34 @@ def test_a_content_error_exits_non_zero_and_writes_nothing(
     assert content_audits(app) == []
 
 
+@pytest.mark.parametrize(
+    ("replace", "expected"),
+    [
+        (
+            ("max_score: 4", "max_score: 2026-13-45"),
+            "rubric[1].max_score: {line}번째 줄 (line {line}): 날짜로 읽히지만 올바른 날짜가 아닙니다",
+        ),
+        (
+            ("title: 수치", 'title: "수\\0치"'),
+            "rubric[1].title: {line}번째 줄 (line {line}): 제어 문자(U+0000)는 쓸 수 없습니다",
+        ),
+    ],
+)
+def test_an_unbuildable_value_in_content_is_a_clean_error(
+    app, run, valid, write_exercise, replace, expected
+):
+    text = dump(exercise_fields("ex-public-bike")).replace(*replace)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if replace[1] in row)
+    expected = expected.format(line=line)
+    write_exercise("report-drafting", "ex-public-bike", raw=text)
+    for command in (("sync",), ("validate",)):
+        result = run(*command)
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert f"courses/report-drafting/exercises/ex-public-bike.yml: {expected}" in result.output
+    assert counts(app) == (0, 0, 0)
+
+
 def test_course_and_content_errors_are_reported_together(app, run, valid, write_course):
     write_course("report-drafting", level="expert")
     result = run("validate")

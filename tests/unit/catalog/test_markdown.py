@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 from markupsafe import Markup
 
-from portal.catalog.markdown import ALLOWED_TAGS, render_markdown
+from portal.catalog.markdown import ALLOWED_TAGS, LINK_REL, render_markdown, sanitise_html
 
 
 class _Tags(HTMLParser):
@@ -94,3 +94,84 @@ def test_bare_urls_become_links_outside_code_blocks():
 def test_the_result_is_markup_and_empty_text_renders_nothing():
     assert isinstance(render_markdown("**굵게**"), Markup)
     assert render_markdown("") == Markup("")
+
+
+# The sanitiser on its own: what reaches it is Markdown's output, but it must hold even
+# for HTML that Markdown would never produce.
+
+
+def test_the_sanitiser_drops_script_and_style_together_with_their_content():
+    html = sanitise_html("<p>앞</p><script>alert('x')</script><style>p{color:red}</style><p>뒤</p>")
+    assert html == "<p>앞</p><p>뒤</p>"
+
+
+def test_the_sanitiser_keeps_the_text_of_other_disallowed_tags_but_not_the_tags():
+    html = sanitise_html(
+        '<iframe src="https://evil.example">틀</iframe><img src=x onerror=y><u>밑줄</u>'
+    )
+    assert tags(html) == []
+    assert html == "틀밑줄"
+
+
+def test_the_sanitiser_refuses_every_non_web_scheme_however_it_is_spelled():
+    for href in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java&#x09;script:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+    ):
+        html = sanitise_html(f'<a href="{href}">링크</a>')
+        assert [attrs.get("href") for _tag, attrs in elements(html)] == [None], href
+
+
+def test_the_sanitiser_keeps_web_and_mail_links_and_sets_its_own_rel():
+    html = sanitise_html(
+        '<a href="https://example.org" rel="opener" target="_blank" title="설명">웹</a>'
+        '<a href="mailto:edu@example.go.kr">메일</a>'
+    )
+    assert elements(html) == [
+        ("a", {"href": "https://example.org", "title": "설명", "rel": LINK_REL}),
+        ("a", {"href": "mailto:edu@example.go.kr", "rel": LINK_REL}),
+    ]
+
+
+def test_the_sanitiser_drops_comments_and_attributes_outside_the_allow_list():
+    html = sanitise_html(
+        '<p id="x" class="y" style="color:red">문단<!-- 메모 --></p><td align="right">1</td>'
+    )
+    assert "<!--" not in html and "메모" not in html
+    assert elements(html)[0] == ("p", {})
+
+
+def test_raw_html_in_the_source_is_shown_as_text_not_run():
+    html = render_markdown('<b onclick="x()">굵게</b> 그리고 <!-- 메모 -->')
+    assert tags(html) == ["p"]
+    assert "&lt;b onclick=" in html
+
+
+def test_bare_urls_stop_at_korean_text_and_unbalanced_brackets():
+    html = render_markdown(
+        "포털(https://www.data.go.kr)에서, www.example.org/a_b_c. "
+        "https://ko.wikipedia.org/wiki/A_(b)와 https://example.org에서"
+    )
+    links = [attrs["href"] for tag, attrs in elements(html) if tag == "a"]
+    assert links == [
+        "https://www.data.go.kr",
+        "https://www.example.org/a_b_c",
+        "https://ko.wikipedia.org/wiki/A_(b)",
+        "https://example.org",
+    ]
+    assert ")에서," in html
+
+
+def test_bare_urls_are_not_linked_inside_links_or_code_spans():
+    html = render_markdown("[https://a.example](https://b.example) `https://c.example` https://")
+    assert [attrs["href"] for tag, attrs in elements(html) if tag == "a"] == ["https://b.example"]
+
+
+def test_a_bare_javascript_address_is_never_linked():
+    html = render_markdown("javascript:alert(1) 와 <javascript:alert(1)>")
+    assert "href" not in html

@@ -415,6 +415,29 @@ BAD_SOURCES = {
         ),
         "courses/alpha-course/course.yaml: 알 수 없는 파일입니다.",
     ),
+    "impossible_date": (
+        lambda write, root: write(
+            "alpha-course",
+            raw=yaml.safe_dump(course_fields("alpha-course", sort_order=...), allow_unicode=True)
+            + "sort_order: 2026-13-45\n",
+        ),
+        "courses/alpha-course/course.yml: sort_order: 12번째 줄 (line 12): 날짜로 읽히지만 "
+        "올바른 날짜가 아닙니다",
+    ),
+    "nul_escape_in_text": (
+        lambda write, root: write(
+            "alpha-course",
+            raw=yaml.safe_dump(course_fields("alpha-course", summary=...), allow_unicode=True)
+            + 'summary: "요약\\0끝"\n',
+        ),
+        "courses/alpha-course/course.yml: summary: 12번째 줄 (line 12): 제어 문자(U+0000)는 "
+        "쓸 수 없습니다 (control character U+0000 is not allowed)",
+    ),
+    "control_character_in_markdown": (
+        lambda write, root: write("alpha-course", description="## 소개\n\n본문\x1b[31m\n"),
+        "courses/alpha-course/description.md: 3번째 줄 (line 3): 제어 문자(U+001B)는 쓸 수 "
+        "없습니다",
+    ),
     "not_utf8": (
         lambda write, root: (
             write("alpha-course"),
@@ -436,6 +459,7 @@ def test_a_bad_source_exits_non_zero_naming_the_problem_and_writes_nothing(
     for command in (("sync",), ("sync", "--dry-run"), ("validate",)):
         result = run(*command)
         assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback
         assert expected in result.output
         assert "nothing was changed" in result.output
     assert course_count(app) == 0

@@ -277,7 +277,22 @@ def test_the_ics_is_attached_as_text_calendar_with_its_method(ctx, make_session)
         assert attachment.get_filename() == "invite.ics"
         assert "BEGIN:VEVENT" in attachment.get_content()
         methods.append(attachment.get_param("method"))
-    assert methods == ["REQUEST", "CANCEL"]
+    assert methods == ["PUBLISH", "CANCEL"]
+
+
+@pytest.mark.parametrize(
+    ("ics", "method"),
+    [
+        ("BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n", "PUBLISH"),
+        ("BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n", "CANCEL"),
+        # Rows queued before invitations became PUBLISH keep the method they declare.
+        ("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n", "REQUEST"),
+        ("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "PUBLISH"),
+        ("BEGIN:VCALENDAR\r\nMETHOD:COUNTER\r\nEND:VCALENDAR\r\n", "PUBLISH"),
+    ],
+)
+def test_the_attachment_method_follows_the_calendar(ics, method):
+    assert sender.ics_method(ics) == method
 
 
 def test_a_message_without_ics_has_no_attachment(ctx):
@@ -414,7 +429,7 @@ def test_a_real_smtp_server_on_loopback_receives_the_message_with_its_ics(
     assert "교육 신청이 확정되었습니다." in received.get_body(("plain",)).get_content()
     [attachment] = list(received.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
-    assert attachment.get_param("method") == "REQUEST"
+    assert attachment.get_param("method") == "PUBLISH"
     assert "챗GPT 업무 활용" in attachment.get_content()
 
 
