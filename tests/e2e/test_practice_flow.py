@@ -15,9 +15,17 @@ feedback the coach computes, labelled as not coming from an AI model.
 The fake-model run keeps the portal's real CSP, and any console error (a script or style the
 CSP refuses, an uncaught exception) fails it. The coach run bypasses the CSP, as axe-core needs,
 and checks the policy page, the workspace (with messages, then with the guard panel open too)
-and the submission page for serious or critical violations. Screenshots go to test-artifacts/:
+and the submission page for serious or critical violations.
+
+The AI share (issue 9 §3), with the coach: an inserted outline holds only the document
+part; one word rewritten by typing, and one through an IME, unmark those words and nothing
+else; the submission page shows the share the server stored, close to the inserted one;
+axe-core runs on the workspace and the submission at 1280 and 360 px. The editor's marking
+rule itself is also run on a table of edits in Chromium.
+
+Screenshots go to test-artifacts/:
 practice-workspace.png (the panes after the streamed answer), practice-workspace-full.png,
-practice-admin-models.png and practice-coach-workspace.png.
+practice-admin-models.png, practice-coach-workspace.png and practice-ai-share-workspace.png.
 """
 
 from __future__ import annotations
@@ -55,6 +63,8 @@ EXERCISE_FILE = (
 )
 EXERCISE_TITLE = "기획보고서: 2027년 공공자전거 이용 활성화 계획"
 COACH_LABEL = "연습 코치(오프라인, AI 모델 아님)"
+# What an outline reply says around the outline; none of it may reach the draft.
+COACH_CHATTER = ("[연습 코치 · AI 모델 아님]", "※ 점검 목록", "다 쓰면 '점검'이라고 보내 주세요.")
 
 # A resident registration number with a valid check digit, and a mobile number.
 RRN = "900101-1234568"
@@ -291,8 +301,12 @@ def _wait_for_complete_answer(page: Page) -> Locator:
 
 
 def _insert_into_draft(page: Page, answer: Locator) -> str:
-    text = _text(answer.locator(".practice-msg-text"))
-    answer.get_by_role("button", name="초안에 넣기").click()
+    """Insert the answer's document part (what the button carries); returns that text."""
+    button = answer.get_by_role("button", name="초안에 넣기")
+    text = button.get_attribute("data-insert")
+    assert text, "the answer has nothing to insert"
+    assert text in _text(answer.locator(".practice-msg-text"))
+    button.click()
     editor = page.get_by_role("textbox", name="초안")
     marks = editor.locator("mark.practice-ai")
     expect(marks).to_have_count(1)
@@ -485,6 +499,7 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
 
     # 6. Into the draft, marked as AI text; the user's own lines are autosaved unmarked.
     inserted = _insert_into_draft(staff, answer)
+    assert inserted == FAKE_REPLY_TEXT  # no lead-in or closing offer to leave out
     _type_own_lines(staff, draft_id)
     _assert_draft(staff.get_by_role("textbox", name="초안"), inserted)
     staff.reload()  # what the server stored
@@ -709,6 +724,10 @@ def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
     expect(staff.locator("#guard-panel")).to_be_hidden()
 
     inserted = _insert_into_draft(staff, answer)
+    # Only the outline itself: not the coach's label, checklist or closing words.
+    assert inserted.startswith("[기획보고서] 스마트 버스정류장 확대\n"), inserted[:80]
+    for chatter in COACH_CHATTER:
+        assert chatter in text and chatter not in inserted, chatter
     _type_own_lines(staff, draft_id)
     _assert_draft(staff.get_by_role("textbox", name="초안"), inserted)
 
@@ -752,3 +771,196 @@ def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
     _no_horizontal_scroll_at_360(instructor, "the review form")
     staff.set_viewport_size({"width": 360, "height": 800})
     _assert_accessible(axe_violations, staff, "the submission page at 360 px")
+
+
+# -- the AI share: insert, rewrite one word, submit ------------------------------------------
+
+
+def _accept_policy_if_asked(page: Page, server: PortalServer) -> None:
+    """D0004 may have accepted already (the coach test above runs first on this server)."""
+    page.goto(server.url("/practice/policy"))
+    accept = page.get_by_role("button", name="동의하고 시작하기")
+    if accept.count():
+        _tick(page.get_by_label("개인정보와 비공개·기밀 자료를 입력하지 않겠습니다."))
+        _tick(
+            page.get_by_label(
+                "AI가 만든 내용은 사실과 수치를 원 자료와 대조해 검증한 뒤 쓰겠습니다."
+            )
+        )
+        accept.click()
+        expect(_flash(page)).to_contain_text("AI 활용 수칙에 동의했습니다.")
+
+
+def _select_in_editor(page: Page, word: str) -> None:
+    """Select the first occurrence of ``word`` inside the draft's AI marks, as a mouse would."""
+    found = page.evaluate(
+        """word => {
+            const editor = document.getElementById("draft-editor");
+            editor.focus();
+            for (const mark of editor.querySelectorAll("mark.practice-ai")) {
+                const node = mark.firstChild;
+                const at = node ? node.nodeValue.indexOf(word) : -1;
+                if (at < 0) { continue; }
+                const range = document.createRange();
+                range.setStart(node, at);
+                range.setEnd(node, at + word.length);
+                const selection = window.getSelection();
+                selection.removeAllRanges();
+                selection.addRange(range);
+                return true;
+            }
+            return false;
+        }""",
+        word,
+    )
+    assert found, f"{word!r} is not in an AI mark"
+
+
+def _stored_segments(server: PracticeServer, draft_id: str) -> str:
+    ((segments,),) = _database_rows(
+        server.database, "SELECT segments FROM assistant_drafts WHERE id = ?", int(draft_id)
+    )
+    return segments
+
+
+def _assert_accessible_at_both_widths(axe_violations: AxeRun, page: Page, where: str) -> None:
+    _assert_accessible(axe_violations, page, f"{where} at 1280 px")
+    page.set_viewport_size({"width": 360, "height": 780})
+    _assert_accessible(axe_violations, page, f"{where} at 360 px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_rewriting_one_inserted_word_unmarks_only_that_word_and_the_share_stays_close(
+    new_page, coach_server: PracticeServer, log_in, axe_violations, artifacts_dir
+):
+    from portal.assistant.workspace.drafts import ai_share_percent
+
+    staff = new_page(bypass_csp=True)  # for axe-core
+    log_in(staff, coach_server, "D0004")
+    expect(staff).to_have_url(coach_server.url("/"))
+    _accept_policy_if_asked(staff, coach_server)
+    staff.goto(coach_server.url("/practice/new?exercise=ex-planning-public-bike"))
+    _start_workspace(staff)
+    draft_id = staff.url.rsplit("/", 1)[1]
+    save_url = f"/practice/w/{draft_id}/draft"
+    editor = staff.get_by_role("textbox", name="초안")
+    expect(editor).to_have_accessible_description(re.compile("직접 고친 낱말은 표시가 사라지고"))
+
+    staff.get_by_label("도우미에게 보낼 글").fill("개요: 스마트 버스정류장 확대")
+    _send(staff)
+    answer = _wait_for_complete_answer(staff)
+    inserted = _insert_into_draft(staff, answer)
+    for chatter in COACH_CHATTER:
+        assert chatter not in inserted, chatter
+    inserted_share = ai_share_percent(json.loads(_stored_segments(coach_server, draft_id)))
+    assert inserted_share == 100
+
+    # One word of the inserted outline rewritten: only that word loses its mark.
+    with staff.expect_response(
+        lambda r: r.url.endswith(save_url) and r.request.method == "POST" and r.ok,
+        timeout=15_000,
+    ) as saved:
+        _select_in_editor(staff, "확대")
+        staff.keyboard.type("확충")
+    segments = saved.value.request.post_data_json["segments"]
+    expect(staff.locator("#draft-status")).to_have_text(SAVED)
+    start = inserted.index("확대")
+    expected = [
+        {"text": inserted[:start], "ai": True},
+        {"text": "확충", "ai": False},
+        {"text": inserted[start + 2 :], "ai": True},
+    ]
+    assert segments[: len(expected)] == expected, segments[:4]
+    assert all(not s["ai"] and not s["text"].strip() for s in segments[len(expected) :])
+    marks = editor.locator("mark.practice-ai")
+    expect(marks).to_have_count(2)
+    assert _text(marks.nth(0)) == inserted[:start]
+    assert _text(marks.nth(1)) == inserted[start + 2 :]
+    # Typing on carries on in the user's own text; the rest of the block stays marked.
+    with staff.expect_response(
+        lambda r: r.url.endswith(save_url) and r.request.method == "POST" and r.ok,
+        timeout=15_000,
+    ) as saved:
+        staff.keyboard.type(" 방안")
+    segments = saved.value.request.post_data_json["segments"]
+    assert segments[1] == {"text": "확충 방안", "ai": False}
+    assert segments[2] == expected[2]
+    expect(marks).to_have_count(2)
+
+    # Korean typed through an IME (composition events) over part of a word: the whole
+    # word becomes the user's once the syllables are committed, and nothing more.
+    word = "결론·건의를"
+    word_at = inserted.index(word)
+    with staff.expect_response(
+        lambda r: r.url.endswith(save_url) and r.request.method == "POST" and r.ok,
+        timeout=15_000,
+    ) as saved:
+        _select_in_editor(staff, "결론")
+        cdp = staff.context.new_cdp_session(staff)
+        for syllable, jamo in (("요", ("ㅇ", "요")), ("약", ("ㅇ", "야", "약"))):
+            for partial in jamo:
+                cdp.send(
+                    "Input.imeSetComposition",
+                    {"text": partial, "selectionStart": 1, "selectionEnd": 1},
+                )
+            cdp.send("Input.insertText", {"text": syllable})
+    segments = saved.value.request.post_data_json["segments"]
+    assert segments[3] == {"text": "요약·건의를", "ai": False}, segments[:6]
+    assert segments[2] == {"text": inserted[start + 2 : word_at], "ai": True}
+    assert segments[4] == {"text": inserted[word_at + len(word) :], "ai": True}
+    expect(marks).to_have_count(3)
+
+    staff.reload()  # as stored
+    expect(marks).to_have_count(3)
+    assert _text(marks.nth(0)) == inserted[:start]
+    assert _text(marks.nth(1)) == inserted[start + 2 : word_at]
+    share = ai_share_percent(json.loads(_stored_segments(coach_server, draft_id)))
+    # Ten letters of the user's in an outline of hundreds: close to the inserted share.
+    assert inserted_share - 3 <= share < inserted_share
+    staff.screenshot(path=artifacts_dir / "practice-ai-share-workspace.png", full_page=True)
+    _assert_accessible_at_both_widths(axe_violations, staff, "the workspace with an edited block")
+
+    _submit(staff, coach_server)
+    expect(staff.locator(".portal-lead")).to_contain_text(f"AI가 넣은 글 비율 {share}%")
+    stored = _database_rows(
+        coach_server.database,
+        "SELECT ai_share_percent FROM assistant_submissions WHERE draft_id = ?",
+        int(draft_id),
+    )
+    assert stored == [(share,)]
+    _assert_accessible_at_both_widths(axe_violations, staff, "the submission page")
+
+
+# The editor's marking rule, run in Chromium on its own: [AI text kept at the start, the
+# user's text, AI text kept at the end] after one edit of a mark.
+SPLIT_CASES = [
+    ("약 412개소 설치", "약 999개소 설치", ["약 ", "999개소", " 설치"]),  # a figure rewritten
+    ("이용율 증가", "이용률 증가", ["", "이용률", " 증가"]),  # one letter: its word
+    ("가 나 다", "가 다", ["가 ", "", "다"]),  # a word deleted: nothing of the user's
+    ("확대\n끝", "확대 방안\n끝", ["확대", " 방안", "\n끝"]),  # words added between words
+    ("확대\n끝", "확대를\n끝", ["", "확대를", "\n끝"]),  # a word extended: the user's
+    ("끝.", "끝. 이상", ["끝.", " 이상", ""]),  # typed after the end of the mark
+    ("끝.", "첨언 끝.", ["", "첨언 ", "끝."]),  # typed before its start
+    ("보고했다.", "보고했다", ["", "보고했다", ""]),  # a changed word, even by one letter
+    ("가 나 다", "", ["", "", ""]),  # all deleted
+    ("가 나 다", "가 나 다", ["가 나 다", "", ""]),  # unchanged
+]
+
+
+def test_the_editors_marking_rule(browser: Browser):
+    source = (ROOT / "portal" / "static" / "js" / "assistant.js").read_text(encoding="utf-8")
+    start = source.index("  function splitEdit(")
+    end = source.index("\n  function ", start + 1)
+    page = browser.new_page()
+    try:
+        results = page.evaluate(
+            "([source, cases]) => { const SPACE = /\\s/; "
+            "const splitEdit = new Function('SPACE', source + '; return splitEdit;')(SPACE); "
+            "return cases.map(([before, after]) => splitEdit(before, after)); }",
+            [source[start:end], [[before, after] for before, after, _ in SPLIT_CASES]],
+        )
+    finally:
+        page.close()
+    for (before, after, expected), got in zip(SPLIT_CASES, results, strict=True):
+        assert got == expected, (before, after, got)
+        assert "".join(got) == after

@@ -45,6 +45,7 @@ from portal.assistant.coach.text import (
     required_sections,
     structure_of,
 )
+from portal.assistant.content.answers import document_block
 
 COACH_LABEL = _l("[연습 코치 · AI 모델 아님]")
 
@@ -93,11 +94,14 @@ def _official_letter_outline(doctype: dict[str, Any], topic: str) -> str:
         lines[-1] += "  끝."
     else:
         lines.append("끝.")
-    return "\n".join([*lines, "", *_checklist_footer(doctype)]).strip()
+    return "\n".join(lines).strip()
 
 
 def outline(doctype: dict[str, Any], topic: str) -> str:
-    """The document type's outline for a topic, as plain text to copy into the draft."""
+    """The document type's outline for a topic: only document text, to go into the draft.
+
+    The checklist and other advice go around it in the reply (see :func:`_outline_lines`).
+    """
     topic = _clean_topic(topic)
     if is_official_letter(doctype):
         return _official_letter_outline(doctype, topic)
@@ -122,7 +126,7 @@ def outline(doctype: dict[str, Any], topic: str) -> str:
                 f"    {numbered_marker(markers[2], 0)} {_fill(_('세부 근거·수치와 출처'))}"
             )
         lines.append("")
-    return "\n".join([*lines, *_checklist_footer(doctype)]).strip()
+    return "\n".join(lines).strip()
 
 
 # --- rubric --------------------------------------------------------------------------------
@@ -331,8 +335,10 @@ def _outline_lines(doctype: dict[str, Any], topic: str) -> list[str]:
             name=doctype.get("name") or "",
         ),
         "",
-        outline(doctype, topic),
+        # The document part: "초안에 넣기" inserts this block and nothing else of the reply.
+        document_block(outline(doctype, topic)),
         "",
+        *_checklist_footer(doctype),
         _("다 쓰면 '점검'이라고 보내 주세요."),
     ]
 

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.assistant.backends import registry
+from portal.assistant.backends.specs import OFFLINE
+from portal.assistant.content.answers import insertable_text
 from portal.assistant.errors import SandboxError
 from portal.assistant.guard.events import GuardBlocked, inspect, record_guard_event
 from portal.assistant.models import (
@@ -195,6 +197,18 @@ def conversation_messages(conversation_id: int, limit: int = 200) -> list[Assist
             .limit(limit)
         )
     )
+
+
+def insert_texts(messages: list[AssistantMessage]) -> dict[int, str]:
+    """What "초안에 넣기" inserts from each answer (absent or "" when nothing)."""
+    coach_keys = {
+        key for key, spec in registry.configured().items() if spec.backend == OFFLINE.backend
+    }
+    return {
+        m.id: insertable_text(m.content, from_coach=m.model_key in coach_keys)
+        for m in messages
+        if m.role == "assistant" and m.content
+    }
 
 
 def rate_message(message: AssistantMessage, score: int, reasons: list[str]) -> MessageRating:

@@ -1,8 +1,12 @@
 """Drafts: the editor's segments, autosave with a version history, and restore.
 
-A draft is kept as segments (``{"text", "ai"}``) so text inserted from an answer stays
-marked until the user edits it. A save names the revision it was based on; one conditional
-UPDATE moves the revision on, so of two tabs saving at once exactly one wins.
+A draft is kept as segments (``{"text", "ai"}``): text inserted from an answer stays marked
+as AI text until the user rewrites it. The editor (static/js/assistant.js) unmarks only the
+words the user changed, so one corrected word leaves the rest of an inserted block marked,
+and :func:`ai_share_percent` counts what the AI wrote and nobody changed since.
+
+A save names the revision it was based on; one conditional UPDATE moves the revision on,
+so of two tabs saving at once exactly one wins.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from portal.core.templating import thousands
 from portal.db import db
 
 MAX_DRAFT_CHARS = 100_000
-MAX_SEGMENTS = 2_000
+# Every word edited inside an inserted block splits it: room for a thoroughly edited draft.
+MAX_SEGMENTS = 10_000
 # Autosaves closer together than this update the newest version instead of adding one.
 VERSION_INTERVAL = dt.timedelta(minutes=5)
 
@@ -61,11 +66,23 @@ def clean_segments(raw: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _letters(text: str) -> int:
+    return len(text) - sum(ch.isspace() for ch in text)
+
+
 def ai_share_percent(segments: list[dict[str, Any]]) -> int:
-    total = sum(len(s["text"]) for s in segments)
+    """The share of the draft's characters that the AI wrote and nobody has changed since.
+
+    White space is not counted, so the line breaks around an inserted block, indentation
+    and blank lines weigh nothing either way. Rounded, except that 0 and 100 are kept for
+    exactly none and exactly all.
+    """
+    total = sum(_letters(s["text"]) for s in segments)
     if not total:
         return 0
-    return round(100 * sum(len(s["text"]) for s in segments if s["ai"]) / total)
+    ai = sum(_letters(s["text"]) for s in segments if s["ai"])
+    # 0 and 100 mean exactly none and all: one changed word keeps 100 from showing.
+    return min(max(round(100 * ai / total), 1 if ai else 0), 99 if ai < total else 100)
 
 
 def _latest_version(draft_id: int) -> DraftVersion | None:

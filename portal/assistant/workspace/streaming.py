@@ -24,6 +24,7 @@ from portal.assistant.backends.interface import BackendError, TextDelta, Usage
 from portal.assistant.backends.registry import make_backend
 from portal.assistant.backends.usage import estimate_tokens
 from portal.assistant.coach import replies
+from portal.assistant.content.answers import insertable_text
 from portal.assistant.content.context import doc_type_dict, exercise_dict
 from portal.assistant.models import (
     AssistantMessage,
@@ -38,6 +39,13 @@ from portal.core.clock import utcnow
 from portal.db import db
 
 HISTORY_MESSAGES = 20
+# Asks a model to set the document part of its answer apart, as the offline coach does, so
+# that "초안에 넣기" inserts the document and not the talk around it (content/answers.py).
+DOCUMENT_INSTRUCTION = (
+    "문서에 들어갈 글(개요, 초안, 고친 문장)은 '```문서' 줄로 시작해 '```' 줄로 끝나는 블록 "
+    "안에 쓰세요. 인사, 설명, 점검 의견, 질문은 블록 밖에 쓰세요. 사용자가 '초안에 넣기'를 "
+    "누르면 블록 안의 글만 초안에 들어갑니다."
+)
 HISTORY_CHARS = 24_000
 
 
@@ -53,6 +61,7 @@ def system_prompt(doc_type: dict[str, Any], exercise: dict[str, Any] | None) -> 
         "개인정보는 [주민등록번호] 같은 표시로 가려져 있습니다. 가려진 값을 추측하거나 되살리지 "
         "말고, 확인이 필요한 사실과 수치에는 '(확인 필요)'라고 표시하세요."
     )
+    parts.append(DOCUMENT_INSTRUCTION)
     return "\n\n".join(p for p in parts if p)
 
 
@@ -235,12 +244,14 @@ def generate(
                     yield sse("delta", {"text": event.text})
                 elif isinstance(event, Usage):
                     usage = event
-        final = _finish(prepared, "".join(received), usage, MessageStatus.COMPLETE, None)
+        text = "".join(received)
+        final = _finish(prepared, text, usage, MessageStatus.COMPLETE, None)
         finished = True
         yield sse(
             "done",
             {
                 "message_id": prepared.message_id,
+                "insert": insertable_text(text, from_coach=prepared.is_offline),
                 "prompt_tokens": final.prompt_tokens,
                 "completion_tokens": final.completion_tokens,
                 "estimated": final.estimated,
@@ -257,6 +268,7 @@ def generate(
                 "message": str(exc.user_message),
                 "retry_after": exc.retry_after,
                 "partial": bool(text),
+                "insert": insertable_text(text, from_coach=prepared.is_offline),
             },
         )
     except GeneratorExit:
@@ -273,6 +285,7 @@ def generate(
                 "message": _("답변을 처리하다 오류가 났습니다. 받은 부분까지 저장했습니다."),
                 "retry_after": None,
                 "partial": bool(text),
+                "insert": insertable_text(text, from_coach=prepared.is_offline),
             },
         )
     finally:

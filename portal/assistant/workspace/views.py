@@ -227,6 +227,7 @@ def workspace(draft_id: int):
         conversation=conversation,
         messages=messages,
         ratings=ratings,
+        inserts=conversations.insert_texts(messages),
         doc_type=doc_type,
         exercise=exercise,
         model=choice,

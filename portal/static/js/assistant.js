@@ -1,5 +1,6 @@
 /* The practice workspace: guard check and masking, streamed answers (SSE over fetch),
-   the draft editor with AI-inserted text marked until edited, autosave, ratings.
+   the draft editor with AI-inserted text marked until the user rewrites it (word by word),
+   autosave, ratings.
    No inline script: everything is wired here from data attributes (strict CSP). */
 (function () {
   "use strict";
@@ -64,6 +65,133 @@
   var dirty = false;
   var saving = false;
 
+  /* AI marking. Each <mark class="practice-ai"> remembers the AI text it held when last
+     checked. After an edit its text is compared with that: the unchanged start and end stay
+     AI text and what lies between is the user's. A word the user changed inside becomes the
+     user's as a whole (words end at white space); text typed at the very start or end of a
+     mark takes no AI text with it. So editing one word unmarks that word, not the block,
+     and the share of AI text counts only what the AI wrote and nobody changed since. */
+  var aiText = new WeakMap();
+  var SPACE = /\s/;
+
+  function isAiMark(node) {
+    return node.nodeName === "MARK" && node.classList.contains("practice-ai");
+  }
+
+  function textOf(node) {
+    var out = "";
+    node.childNodes.forEach(function (child) {
+      if (child.nodeType === Node.TEXT_NODE) {
+        out += child.nodeValue;
+      } else if (child.nodeName === "BR") {
+        out += "\n";
+      } else if (child.nodeType === Node.ELEMENT_NODE) {
+        var block = child.nodeName === "DIV" || child.nodeName === "P";
+        if (block && out && !/\n$/.test(out)) { out += "\n"; }
+        out += textOf(child);
+      }
+    });
+    return out;
+  }
+
+  // [AI text kept at the start, the user's text, AI text kept at the end] of a mark that
+  // held `before` and now holds `after`; the three join to `after`.
+  function splitEdit(before, after) {
+    if (before === after) { return [after, "", ""]; }
+    var shorter = Math.min(before.length, after.length);
+    var start = 0;
+    while (start < shorter && before.charAt(start) === after.charAt(start)) { start += 1; }
+    var tail = 0;
+    while (tail < shorter - start &&
+           before.charAt(before.length - 1 - tail) === after.charAt(after.length - 1 - tail)) { tail += 1; }
+    var end = after.length - tail;
+    var removed = before.slice(start, before.length - tail);
+    var added = after.slice(start, end);
+    var pureInsert = removed === "";
+    // The word left of the edit changed if the edit touches it (it lost or gained letters),
+    // unless the user only typed after the end of the mark.
+    var firstTouched = (removed || added).charAt(0);
+    var lastTouched = removed ? removed.charAt(removed.length - 1) : added.charAt(added.length - 1);
+    if (start > 0 && !SPACE.test(after.charAt(start - 1)) && firstTouched && !SPACE.test(firstTouched) &&
+        !(pureInsert && start === before.length)) {
+      while (start > 0 && !SPACE.test(after.charAt(start - 1))) { start -= 1; }
+    }
+    if (end < after.length && !SPACE.test(after.charAt(end)) && lastTouched && !SPACE.test(lastTouched) &&
+        !(pureInsert && tail === before.length)) {
+      while (end < after.length && !SPACE.test(after.charAt(end))) { end += 1; }
+    }
+    return [after.slice(0, start), after.slice(start, end), after.slice(end)];
+  }
+
+  function markParts(mark) {
+    var known = aiText.get(mark);
+    var now = textOf(mark);
+    return known === undefined ? ["", now, ""] : splitEdit(known, now);
+  }
+
+  function newMark(text) {
+    var mark = document.createElement("mark");
+    mark.className = "practice-ai";
+    mark.title = T.aiMark;
+    mark.textContent = text;
+    aiText.set(mark, text);
+    return mark;
+  }
+
+  function caretIn(mark) {
+    var selection = window.getSelection();
+    if (!selection.rangeCount || !mark.contains(selection.focusNode)) { return null; }
+    var range = document.createRange();
+    range.selectNodeContents(mark);
+    range.setEnd(selection.focusNode, selection.focusOffset);
+    return range.toString().length;
+  }
+
+  function placeCaret(node, offset) {
+    var range = document.createRange();
+    range.setStart(node, Math.min(offset, node.nodeValue.length));
+    range.collapse(true);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  // Show in the editor what segments() saves: a mark whose text changed is split into the
+  // AI text that is left (still marked) and the user's (plain).
+  function reconcileMarks() {
+    editor.querySelectorAll("mark.practice-ai").forEach(function (mark) {
+      if (!mark.isConnected) { return; }
+      var outer = mark.parentNode.closest ? mark.parentNode.closest("mark.practice-ai") : null;
+      if (outer && editor.contains(outer)) {  // a mark inside a mark: its text is the outer's
+        while (mark.firstChild) { mark.parentNode.insertBefore(mark.firstChild, mark); }
+        mark.parentNode.removeChild(mark);
+        return;
+      }
+      var known = aiText.get(mark);
+      var now = textOf(mark);
+      if (known === now) { return; }
+      var parts = markParts(mark);
+      var caret = caretIn(mark);
+      var nodes = [
+        parts[0] ? newMark(parts[0]) : null,
+        document.createTextNode(parts[1]),
+        parts[2] ? newMark(parts[2]) : null
+      ];
+      nodes.forEach(function (node) { if (node) { mark.parentNode.insertBefore(node, mark); } });
+      mark.parentNode.removeChild(mark);
+      if (caret === null) { return; }
+      var first = parts[0].length;
+      var middle = parts[1].length;
+      if (nodes[0] && (caret < first || (caret === first && !middle))) {
+        placeCaret(nodes[0].firstChild, caret);
+      } else if (caret <= first + middle || !nodes[2]) {
+        placeCaret(nodes[1], caret - first);
+      } else {
+        placeCaret(nodes[2].firstChild, caret - first - middle);
+      }
+    });
+  }
+
   function segments() {
     var result = [];
     function push(text, ai) {
@@ -71,65 +199,29 @@
       var last = result[result.length - 1];
       if (last && last.ai === ai) { last.text += text; } else { result.push({ text: text, ai: ai }); }
     }
-    function walk(node, ai) {
+    function walk(node) {
       node.childNodes.forEach(function (child) {
         if (child.nodeType === Node.TEXT_NODE) {
-          push(child.nodeValue, ai);
+          push(child.nodeValue, false);
         } else if (child.nodeName === "BR") {
-          push("\n", ai);
+          push("\n", false);
         } else if (child.nodeType === Node.ELEMENT_NODE) {
-          var isAi = ai || (child.nodeName === "MARK" && child.classList.contains("practice-ai"));
           var block = child.nodeName === "DIV" || child.nodeName === "P";
-          if (block && result.length && !/\n$/.test(result[result.length - 1].text)) { push("\n", isAi); }
-          walk(child, isAi);
+          if (block && result.length && !/\n$/.test(result[result.length - 1].text)) { push("\n", false); }
+          if (isAiMark(child)) {
+            // Worked out from the text, so a save during an IME composition is right too.
+            var parts = markParts(child);
+            push(parts[0], true);
+            push(parts[1], false);
+            push(parts[2], true);
+          } else {
+            walk(child);
+          }
         }
       });
     }
-    walk(editor, false);
+    walk(editor);
     return result;
-  }
-
-  // inputType → the text it inserts (null: the event's own data).
-  var INSERT_TYPES = { insertText: null, insertReplacementText: null, insertFromPaste: null, insertLineBreak: "\n", insertParagraph: "\n" };
-
-  function markEndingAt(range) {
-    if (!range.collapsed) { return null; }
-    var node = range.startContainer;
-    var offset = range.startOffset;
-    var mark = node.nodeType === Node.TEXT_NODE ? node.parentNode : node;
-    if (!mark || mark.nodeName !== "MARK" || !mark.classList.contains("practice-ai")) { return null; }
-    if (node.nodeType === Node.TEXT_NODE) {
-      return node === mark.lastChild && offset === node.nodeValue.length ? mark : null;
-    }
-    return offset === mark.childNodes.length ? mark : null;
-  }
-
-  function typeAfter(mark, text) {
-    var next = mark.nextSibling;
-    var target;
-    var position;
-    if (next && next.nodeType === Node.TEXT_NODE) {
-      next.nodeValue = text + next.nodeValue;
-      target = next;
-      position = text.length;
-    } else {
-      target = document.createTextNode(text);
-      mark.parentNode.insertBefore(target, next);
-      position = text.length;
-    }
-    var selection = window.getSelection();
-    var range = document.createRange();
-    range.setStart(target, position);
-    range.collapse(true);
-    selection.removeAllRanges();
-    selection.addRange(range);
-  }
-
-  function unwrap(mark) {
-    var parent = mark.parentNode;
-    while (mark.firstChild) { parent.insertBefore(mark.firstChild, mark); }
-    parent.removeChild(mark);
-    parent.normalize();
   }
 
   function save(reason) {
@@ -160,34 +252,11 @@
     saveTimer = window.setTimeout(function () { saveTimer = null; save(reason); }, 1200);
   }
 
+  if (editor) {
+    editor.querySelectorAll("mark.practice-ai").forEach(function (mark) { aiText.set(mark, textOf(mark)); });
+  }
+
   if (editor && !readonly) {
-    editor.addEventListener("beforeinput", function (event) {
-      var ranges = event.getTargetRanges ? event.getTargetRanges() : [];
-      // Typing with the caret at the very end of an AI mark adds the user's own text after
-      // it (browsers would put it inside); the AI text itself stays marked.
-      var caret = ranges.length ? ranges[0] : (window.getSelection().rangeCount ? window.getSelection().getRangeAt(0) : null);
-      var ending = caret ? markEndingAt(caret) : null;
-      var inserted = INSERT_TYPES[event.inputType];
-      if (ending && inserted !== undefined) {
-        event.preventDefault();
-        typeAfter(ending, inserted === null ? (event.data || "") : inserted);
-        scheduleSave("autosave");
-        return;
-      }
-      var marks = editor.querySelectorAll("mark.practice-ai");
-      ranges.forEach(function (staticRange) {
-        var range = document.createRange();
-        range.setStart(staticRange.startContainer, staticRange.startOffset);
-        range.setEnd(staticRange.endContainer, staticRange.endOffset);
-        marks.forEach(function (mark) {
-          // Text typed right after a mark is the user's own; only edits inside it unmark it.
-          if (mark.isConnected && range.intersectsNode(mark) && !(range.collapsed && range.startContainer === editor)) {
-            var inside = mark.contains(range.startContainer) || mark.contains(range.endContainer) || !range.collapsed;
-            if (inside) { unwrap(mark); }
-          }
-        });
-      });
-    });
     editor.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.isComposing) {
         event.preventDefault();
@@ -199,7 +268,12 @@
       var text = (event.clipboardData || window.clipboardData).getData("text/plain");
       document.execCommand("insertText", false, text);
     });
-    editor.addEventListener("input", function () { scheduleSave("autosave"); });
+    editor.addEventListener("input", function (event) {
+      // Not while an IME is composing a syllable (Korean): moving its text would break it.
+      if (!event.isComposing) { reconcileMarks(); }
+      scheduleSave("autosave");
+    });
+    editor.addEventListener("compositionend", function () { reconcileMarks(); scheduleSave("autosave"); });
     editor.addEventListener("blur", function () { if (dirty && !saveTimer) { save("autosave"); } });
     window.addEventListener("beforeunload", function (event) {
       if (dirty || saving) { event.preventDefault(); event.returnValue = ""; }
@@ -207,14 +281,10 @@
   }
 
   function insertIntoDraft(text) {
-    if (!editor || readonly) { return; }
+    if (!editor || readonly || !text) { return; }
     var existing = editor.textContent;
     if (existing && !/\n$/.test(existing)) { editor.appendChild(document.createTextNode("\n")); }
-    var mark = document.createElement("mark");
-    mark.className = "practice-ai";
-    mark.title = T.aiMark;
-    mark.textContent = text;
-    editor.appendChild(mark);
+    editor.appendChild(newMark(text));
     editor.appendChild(document.createTextNode("\n"));
     if (saveTimer) { window.clearTimeout(saveTimer); saveTimer = null; }
     save("insert");
@@ -358,6 +428,15 @@
     return rest;
   }
 
+  // The server sends the answer's document part with its last event: "초안에 넣기" inserts
+  // that and no label, notes or checklist (the button stays hidden when there is none).
+  function setInsertable(item, text) {
+    var button = item.querySelector(".practice-insert");
+    if (!button) { return; }
+    button.dataset.insert = text || "";
+    button.hidden = !text;
+  }
+
   var resendable = (root.dataset.resendable || "").split(" ");
 
   function finishAnswer(item, note, failedCode) {
@@ -407,10 +486,12 @@
                 log.scrollTop = log.scrollHeight;
               } else if (name === "done") {
                 finished = true;
+                setInsertable(item, data.insert);
                 finishAnswer(item, data.estimated ? T.estimated : null);
                 announce(chatStatus, afterNote ? T.done + " " + afterNote : T.done);
               } else if (name === "error") {
                 finished = true;
+                setInsertable(item, data.insert);
                 finishAnswer(item, data.message, data.code);
                 announce(chatStatus, data.message);
               }
@@ -473,7 +554,7 @@
     var insert = item.querySelector(".practice-insert");
     if (insert) {
       insert.addEventListener("click", function () {
-        insertIntoDraft(item.querySelector(".practice-msg-text").textContent);
+        insertIntoDraft(insert.dataset.insert || "");
       });
     }
     var form = item.querySelector(".practice-rating");

@@ -12,6 +12,7 @@ import pytest
 from portal.assistant.coach import checks
 from portal.assistant.coach.checks import CheckResult, check_draft
 from portal.assistant.coach.replies import outline, respond, rubric_feedback
+from portal.assistant.content.answers import insertable_text
 
 LABEL = "[연습 코치 · AI 모델 아님]"
 
@@ -211,7 +212,8 @@ def test_planning_outline_has_topic_title_summary_box_and_every_section_in_hiera
     background = lines.index("□ 추진배경")
     assert lines[background + 1] == "  ○ [작성] 추진 필요성과 계기"
     assert lines[background + 2].startswith("    - [작성]")
-    assert "※ 점검 목록: 결론을 첫머리에 / 사실과 수치를 자료와 대조 / 저작권 확인" in lines
+    # The checklist is advice for the writer, not document text: the reply carries it.
+    assert not any(ln.startswith("※") for ln in lines)
     assert "<" not in text
 
 
@@ -678,6 +680,37 @@ def test_outline_requests_get_the_outline_for_the_topic(message, topic):
 
     assert f"[기획보고서] {topic}\n" in reply
     assert "□ 추진배경" in reply
+
+
+def test_an_outline_reply_sets_the_document_apart_from_its_advice():
+    reply = respond(plan(), EXERCISE, user("개요: 청사 주차난 해소 방안"))
+    document = insertable_text(reply, from_coach=True)
+
+    assert document == outline(plan(), "청사 주차난 해소 방안")
+    assert document.startswith("[기획보고서] 청사 주차난 해소 방안\n")
+    # The label, the checklist and the coach's closing words stay in the reply only.
+    assert "※ 점검 목록: 결론을 첫머리에 / 사실과 수치를 자료와 대조 / 저작권 확인" in reply
+    assert "다 쓰면 '점검'이라고 보내 주세요." in reply
+    for chatter in ("연습 코치", "AI 모델 아님", "점검 목록", "다 쓰면", "[작성] 부분을 채우세요"):
+        assert chatter not in document
+
+
+@pytest.mark.parametrize("message", ["점검", "채점", "개인정보", "안녕하세요"])
+def test_replies_without_an_outline_have_nothing_to_insert(message):
+    reply = respond(plan(), EXERCISE, user(message), GOOD_PLAN_DRAFT)
+    assert insertable_text(reply, from_coach=True) == ""
+
+
+def test_help_with_an_outline_inserts_only_the_outline():
+    reply = respond(plan(), EXERCISE, user("청사 에너지 절약 대책"))
+    assert insertable_text(reply, from_coach=True) == outline(plan(), "청사 에너지 절약 대책")
+
+
+def test_an_official_letter_outline_is_inserted_up_to_its_closing_mark():
+    reply = respond(letter(), None, user("개요: 교육 참가 협조 요청"))
+    document = insertable_text(reply, from_coach=True)
+    assert document.splitlines()[-1].endswith("끝.")
+    assert "점검" not in document
 
 
 def test_outline_request_without_a_topic_uses_the_exercise_title():
