@@ -14,6 +14,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from portal.core import inputs
+
 MAX_COMMENT_CHARS = 1000
 # How much of a bad answer to quote back to the model when asking it to retry.
 _QUOTE_CHARS = 40
@@ -119,6 +121,9 @@ def parse_scoring(raw: str, ex: dict[str, Any]) -> dict[str, Any]:
     body = _json_body(raw)
     if not body:
         raise ValueError("답변이 비어 있습니다.")
+    if inputs.too_deep(body):
+        # json.loads recurses per level: a deeply nested answer would be a RecursionError.
+        raise ValueError("답변의 JSON이 너무 깊게 중첩되어 있습니다.")
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
