@@ -67,7 +67,9 @@ class DatabaseInt:
         values = field.data if isinstance(field.data, list | tuple) else [field.data]
         for value in values:
             if isinstance(value, int) and not DB_INT_MIN <= value <= inputs.MAX_DB_INT:
-                raise ValidationError(_l("숫자가 너무 큽니다. 올바른 값을 입력해 주세요."))
+                raise ValidationError(
+                    _l("숫자가 허용 범위를 벗어났습니다. 올바른 값을 입력해 주세요.")
+                )
 
 
 def policy_validators(field: Field) -> list:

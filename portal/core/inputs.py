@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -81,8 +82,7 @@ def has_line_breaks(text: str) -> bool:
 def _refuse_text() -> InputRefused:
     return InputRefused(
         _(
-            "보낸 내용에 쓸 수 없는 문자(제어 문자)가 들어 있습니다. "
-            "다른 프로그램에서 붙여 넣은 글이라면 직접 다시 입력해 주세요."
+            "보낸 내용에 쓸 수 없는 문자(제어 문자)가 들어 있습니다. 다른 프로그램에서 붙여 넣은 글이라면 직접 다시 입력해 주세요."
         )
     )
 
@@ -189,19 +189,28 @@ def loads_limited(text: str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-def json_strings(value: Any) -> Iterable[str]:
-    """Every key and string inside parsed JSON (depth is already bounded by the scan)."""
+def json_leaves(value: Any) -> Iterable[Any]:
+    """Every key and scalar inside parsed JSON, without recursion."""
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             for key, inner in item.items():
                 yield key
                 stack.append(inner)
         elif isinstance(item, list):
             stack.extend(item)
+        else:
+            yield item
+
+
+def _check_json_values(payload: Any) -> None:
+    for leaf in json_leaves(payload):
+        if isinstance(leaf, str) and has_forbidden_characters(leaf):
+            raise _refuse_text()
+        # 1e999, NaN and Infinity parse to floats that int() cannot take (OverflowError).
+        if isinstance(leaf, float) and not math.isfinite(leaf):
+            raise InputRefused(_("보낸 숫자가 올바르지 않습니다. 다시 입력해 주세요."))
 
 
 def _check_json_body() -> None:
@@ -217,7 +226,7 @@ def _check_json_body() -> None:
         )
     # Safe to parse now; Flask caches the result, so the view's get_json() reuses it.
     payload = request.get_json(silent=True)
-    _check_texts(json_strings(payload))
+    _check_json_values(payload)
 
 
 # --- the edge --------------------------------------------------------------------------------
@@ -256,7 +265,9 @@ class PortalRequest(Request):
 
 
 def check_request() -> None:
-    """before_request: refuse control characters anywhere in the query string, form or JSON."""
+    """before_request: refuse control characters anywhere in the path, query string, form or JSON."""
+    # Path segments reach the database too (slugs, tokens): "%00" decodes to NUL.
+    _check_texts([request.path])
     for key, values in request.args.lists():
         _check_texts([key, *values])
     for key, values in request.form.lists():

@@ -506,3 +506,17 @@ def test_a_small_chunked_body_is_read_whole(client, as_role, make_workspace):
     )
     assert response.status_code == 200, _text(response)[:300]
     assert response.get_json() is not None
+
+
+@pytest.mark.parametrize("body", ['{"segments": [], "revision": 1e999}', '{"revision": NaN}'])
+def test_non_finite_json_numbers_are_refused(client, as_role, make_workspace, body):
+    # int(1e999) is an OverflowError: the view's (TypeError, ValueError) would not catch it.
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)
+    response = _json_post(client, f"/practice/w/{draft.id}/draft", body)
+    _refused(response)
+
+
+@pytest.mark.parametrize("path", ["/courses/a%00b", "/calendar/a%00b.ics", "/courses/%C2%9F"])
+def test_control_characters_in_the_path_are_refused(client, path):
+    _refused(client.get(path))
