@@ -520,3 +520,16 @@ def test_non_finite_json_numbers_are_refused(client, as_role, make_workspace, bo
 @pytest.mark.parametrize("path", ["/courses/a%00b", "/calendar/a%00b.ics", "/courses/%C2%9F"])
 def test_control_characters_in_the_path_are_refused(client, path):
     _refused(client.get(path))
+
+
+def test_a_line_break_in_a_next_path_is_not_a_500(client):
+    # A Location header cannot hold a line break: Werkzeug raised ValueError (a 500).
+    token = Auth(client).csrf("/auth/login")
+    response = client.post(
+        "/locale", data={"csrf_token": token, "locale": "en", "next": "/a\r\nSet-Cookie: x=1"}
+    )
+    assert response.status_code == 302
+    assert (
+        "\n" not in response.headers["Location"]
+        and "Set-Cookie" not in response.headers["Location"]
+    )

@@ -287,3 +287,10 @@ def test_no_view_parses_a_request_integer_by_hand():
         if _HAND_PARSED_INT.search(line)
     ]
     assert offenders == [], "use portal.core.inputs.query_int / query_page"
+
+
+@pytest.mark.parametrize("target", ["/a\r\nb", "/a\nb", "/\t/evil.example", "/a\x00b", "/a\x85"])
+def test_redirect_targets_with_line_breaks_or_controls_are_refused(target):
+    from portal.core.net import local_path
+
+    assert local_path(target) is None
