@@ -274,6 +274,9 @@ def check_request() -> None:
         _check_texts([key, *values])
     for key, storage in request.files.items(multi=True):
         _check_texts([key, storage.filename])
+        # A file name is one line; it is shown back and recorded in the audit log.
+        if storage.filename and has_line_breaks(storage.filename):
+            raise _refuse_text()
     if request.is_json:
         _check_json_body()
 

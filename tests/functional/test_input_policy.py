@@ -187,13 +187,11 @@ def test_cancel_reason_with_a_nul_leaves_the_session_scheduled(
         assert db.session.get(TrainingSession, session.id).status is SessionStatus.SCHEDULED
 
 
-def test_upload_file_names_with_control_characters_are_refused(client, auth, admin):
+@pytest.mark.parametrize("name", ["roster\x00.csv", "roster\t.csv", "ro\x1bster.csv"])
+def test_upload_file_names_with_control_characters_are_refused(client, auth, admin, name):
     response = client.post(
         "/admin/import/",
-        data={
-            "csrf_token": auth.csrf("/"),
-            "roster_file": (io.BytesIO(b"a,b\n"), "roster\x00.csv"),
-        },
+        data={"csrf_token": auth.csrf("/"), "roster_file": (io.BytesIO(b"a,b\n"), name)},
         content_type="multipart/form-data",
     )
     _refused(response)
