@@ -531,3 +531,11 @@ def test_a_line_break_in_a_next_path_is_not_a_500(client):
         "\n" not in response.headers["Location"]
         and "Set-Cookie" not in response.headers["Location"]
     )
+
+
+def test_the_refusal_speaks_english_to_english_users(client):
+    token = Auth(client).csrf("/auth/login")
+    client.post("/locale", data={"csrf_token": token, "locale": "en", "next": "/auth/login"})
+    response = client.get("/courses/?q=a%00b")
+    assert response.status_code == 400
+    assert "cannot be used (control characters)" in _text(response)
