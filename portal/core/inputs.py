@@ -129,8 +129,13 @@ def date_in_range(day: dt.date | None) -> bool:
 
 
 def datetime_in_range(moment: dt.datetime | None) -> bool:
-    """An aware or naive datetime whose date (in any time zone) is within the date range."""
-    return moment is None or MIN_DATE <= moment.date() <= MAX_DATE
+    """A datetime whose local date could be within the date range.
+
+    A day of slack either side, as an instant's date depends on the time zone: midnight of
+    2000-01-01 in Seoul is still 1999-12-31 in UTC.
+    """
+    day = dt.timedelta(days=1)
+    return moment is None or MIN_DATE - day <= moment.date() <= MAX_DATE + day
 
 
 def is_web_url(raw: str) -> bool:

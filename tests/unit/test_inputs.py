@@ -109,6 +109,15 @@ def test_the_date_range():
     assert inputs.date_in_range(None)
 
 
+def test_instants_get_a_day_of_slack_for_time_zones():
+    seoul = dt.timezone(dt.timedelta(hours=9))
+    first = dt.datetime(2000, 1, 1, 0, 0, tzinfo=seoul).astimezone(dt.UTC)
+    assert first.date() == dt.date(1999, 12, 31) and inputs.datetime_in_range(first)
+    assert inputs.datetime_in_range(dt.datetime(2100, 12, 31, 23, 59, tzinfo=seoul))
+    assert not inputs.datetime_in_range(dt.datetime(1999, 12, 30, 12, tzinfo=dt.UTC))
+    assert not inputs.datetime_in_range(dt.datetime(2101, 1, 2, tzinfo=dt.UTC))
+
+
 @pytest.mark.parametrize(
     ("url", "ok"),
     [
