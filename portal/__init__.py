@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.config import load_config
+from portal.core.inputs import MAX_DB_INT
 from portal.paths import ROOT
 
 
@@ -60,7 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
 
 
 class DatabaseIntConverter(IntegerConverter):
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -81,11 +82,13 @@ def _select_locale() -> str:
 def _init_extensions(app: Flask) -> None:
     from portal.auth import sessions
     from portal.auth.access import enforce_declared_access
-    from portal.core import errors, headers, logging, templating
+    from portal.core import errors, headers, inputs, logging, templating
     from portal.db import db
     from portal.extensions import babel, csrf, limiter
 
     logging.init_app(app)
+    # The input policy runs before CSRF and every other hook that reads the request.
+    inputs.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

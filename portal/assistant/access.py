@@ -17,13 +17,14 @@ from sqlalchemy import select
 from portal.assistant.models import AssistantMessage, Conversation, Draft
 from portal.assistant.workspace.conversations import conversation_for
 from portal.assistant.workspace.policy import has_accepted_policy
+from portal.core import inputs
 from portal.db import db
 from portal.users.models import User
 
 
 def page_number() -> int:
     """The ?page= of a paginated list, at least 1."""
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return inputs.query_page()
 
 
 def me() -> User:

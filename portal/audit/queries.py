@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, select
 
 from portal.audit.models import AuditEntry
+from portal.core import inputs
 from portal.core.clock import SEOUL
 from portal.core.pagination import Page, paginate
 from portal.db import db, set_write_intent
@@ -23,9 +24,9 @@ from portal.users.models import User
 
 PER_PAGE = 50
 EXPORT_BATCH = 1000
-# Dates outside these years are typing mistakes (and would overflow datetime arithmetic).
-_EARLIEST_YEAR = 2000
-_LATEST_YEAR = 2100
+# Dates outside the portal's range are typing mistakes (and would overflow datetime arithmetic).
+_EARLIEST_YEAR = inputs.MIN_DATE.year
+_LATEST_YEAR = inputs.MAX_DATE.year
 
 
 @dataclass(frozen=True)

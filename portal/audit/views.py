@@ -20,6 +20,7 @@ from flask import (
 from portal.audit import queries
 from portal.audit.operations import record
 from portal.auth.access import role_required
+from portal.core import inputs
 from portal.core.clock import SEOUL, today_in_seoul
 from portal.users.models import Role
 
@@ -47,7 +48,7 @@ def search():
     actions = queries.known_actions()
     page = None
     if not errors:
-        page = queries.search(filters, request.args.get("page", 1, type=int))
+        page = queries.search(filters, inputs.query_page())
     return render_template(
         "admin/audit/search.html",
         filters=filters,

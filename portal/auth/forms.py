@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.core.forms import PortalForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(PortalForm):
     login = StringField(
         _l("사번 또는 이메일"),
         validators=[DataRequired(_l("사번 또는 이메일을 입력해 주세요.")), Length(max=254)],
@@ -16,7 +17,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(
         _l("현재 비밀번호"), validators=[DataRequired(_l("현재 비밀번호를 입력해 주세요."))]
     )

@@ -12,6 +12,7 @@ from portal.auth.access import login_required
 from portal.catalog import queries
 from portal.catalog.markdown import render_markdown
 from portal.catalog.models import Category, Format, Level
+from portal.core import inputs
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -53,7 +54,7 @@ def _labels() -> dict[str, object]:
 @login_required
 def index():
     filters, errors = queries.parse_filters(request.args)
-    page = queries.catalog_page(filters, request.args.get("page", 1, type=int))
+    page = queries.catalog_page(filters, inputs.query_page())
     return render_template(
         "catalog/index.html", filters=filters, errors=errors, page=page, args=filters.as_args()
     )

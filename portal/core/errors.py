@@ -79,7 +79,8 @@ def init_app(app: Flask) -> None:
     def _http(err: HTTPException):
         if err.code is None or err.code < 400:
             return err
-        return _render(err.code)
+        # portal.core.inputs.InputRefused carries a message for the person.
+        return _render(err.code, getattr(err, "user_message", None))
 
     @app.errorhandler(OperationalError)
     def _db_down(err):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal.core.forms import PortalForm
 from portal.core.templating import seoul_datetime
 from portal.enrollment import bulk_operations as bulk_ops
 from portal.enrollment.bulk_operations import BulkMode, BulkSelection
@@ -24,7 +24,7 @@ MODE_LABELS = {
 }
 
 
-class AddPersonForm(FlaskForm):
+class AddPersonForm(PortalForm):
     employee_number = StringField(
         _l("사번"),
         validators=[
@@ -34,7 +34,7 @@ class AddPersonForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PortalForm):
     # Rendered as a <select> of the course's other upcoming sessions; the operation
     # checks the chosen one again (same course, not started, not cancelled).
     target_session_id = IntegerField(
@@ -42,7 +42,7 @@ class MoveForm(FlaskForm):
     )
 
 
-class BulkForm(FlaskForm):
+class BulkForm(PortalForm):
     session_id = SelectField(_l("신청시킬 교육 차수"), coerce=int, validate_choice=False)
     mode = RadioField(
         _l("대상을 고르는 방법"),

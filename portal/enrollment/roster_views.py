@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.access import role_required
+from portal.core import inputs
 from portal.db import db, set_write_intent
 from portal.enrollment import bulk_operations as bulk_ops
 from portal.enrollment import roster_operations as ops
@@ -201,7 +202,7 @@ def bulk():
     form = BulkForm()
     form.set_choices()
     if not form.is_submitted():
-        form.session_id.data = request.args.get("session_id", 0, type=int)
+        form.session_id.data = inputs.query_int("session_id", 0)
         return _render_bulk(form)
     if not form.validate():
         return _render_bulk(form), INVALID

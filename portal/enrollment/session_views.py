@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 
 from portal.auth.access import role_required
+from portal.core import inputs
 from portal.db import db
 from portal.enrollment import queries, session_operations
 from portal.scheduling import operations
@@ -40,7 +41,7 @@ def list_sessions():
     form = SessionFilterForm(formdata=request.args)
     form.set_course_choices()
     filters, args = form.cleaned()
-    page = queries.list_sessions(filters, request.args.get("page", 1, type=int), per_page=PER_PAGE)
+    page = queries.list_sessions(filters, inputs.query_page(), per_page=PER_PAGE)
     return render_template(
         "scheduling/list.html",
         form=form,
@@ -57,7 +58,7 @@ def create_session():
     form = SessionForm()
     form.set_choices()
     if not form.is_submitted():
-        course_id = request.args.get("course_id", type=int)
+        course_id = inputs.query_int("course_id")
         if course_id:
             form.course_id.data = course_id
             form.round_number.data = next_round_number(course_id)

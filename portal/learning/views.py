@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.access import login_required, public
 from portal.catalog.urls import course_url
+from portal.core import inputs
 from portal.db import db
 from portal.enrollment.models import EnrollmentStatus
 from portal.learning import operations, queries
@@ -25,7 +26,7 @@ ICS_MIMETYPE = "text/calendar"
 
 
 def _page_number() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return inputs.query_page()
 
 
 def _no_store(response: Response) -> Response:

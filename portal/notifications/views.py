@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.audit.operations import record
 from portal.auth.access import login_required, role_required
+from portal.core import inputs
 from portal.db import db
 from portal.notifications import queries, sender
 from portal.notifications.models import OutboxMessage, OutboxStatus
@@ -75,7 +76,7 @@ def _unread_notifications() -> dict[str, int | None]:
 @role_required(Role.ADMIN)
 def outbox():
     filters = queries.OutboxFilters.parse(request.args)
-    page = queries.outbox_page(filters, request.args.get("page", 1, type=int))
+    page = queries.outbox_page(filters, inputs.query_page())
     return render_template(
         "notifications/outbox.html",
         page=page,
@@ -128,7 +129,7 @@ def retry(message_id: int):
 @bp.route("/notifications/")
 @login_required
 def inbox():
-    page = queries.inbox_page(current_user.id, request.args.get("page", 1, type=int))
+    page = queries.inbox_page(current_user.id, inputs.query_page())
     return render_template(
         "notifications/inbox.html",
         page=page,
@@ -138,7 +139,7 @@ def inbox():
 
 
 def _back_to_inbox():
-    page = request.form.get("page", 1, type=int)
+    page = inputs.form_page()
     return redirect(url_for(".inbox", page=page if page > 1 else None), code=303)
 
 

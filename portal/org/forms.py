@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from portal.core.forms import PortalForm
 from portal.org.models import DepartmentKind
 from portal.org.operations import DepartmentInput, department_choices
 
@@ -20,7 +20,7 @@ KIND_LABELS = {
 }
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(PortalForm):
     code = StringField(
         _l("부서 코드"),
         validators=[DataRequired(_l("부서 코드를 입력해 주세요.")), Length(max=20)],

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.core.clock import SEOUL
+from portal.core.forms import PortalForm
 from portal.scheduling import operations
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.scheduling.operations import SessionInput
@@ -54,7 +54,7 @@ def _required(message):
     return [DataRequired(message)]
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PortalForm):
     course_id = SelectField(_l("교육과정"), coerce=int)
     round_number = IntegerField(
         _l("차수"),
@@ -158,7 +158,7 @@ class SessionForm(FlaskForm):
         )
 
 
-class CancelSessionForm(FlaskForm):
+class CancelSessionForm(PortalForm):
     reason = TextAreaField(
         _l("취소 사유"),
         validators=[
@@ -168,7 +168,7 @@ class CancelSessionForm(FlaskForm):
     )
 
 
-class SessionFilterForm(FlaskForm):
+class SessionFilterForm(PortalForm):
     """The list's search toolbar (GET, so no CSRF token)."""
 
     class Meta:

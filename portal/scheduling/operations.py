@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.operations import record
 from portal.catalog.models import Course
+from portal.core import inputs
 from portal.core.clock import utcnow
 from portal.db import db
 from portal.scheduling.models import SessionStatus, TrainingSession
@@ -64,8 +64,8 @@ def _clean_text(value: str, limit: int, message: str) -> str:
 
 def _check_url(url: str) -> None:
     # Only web links: the link is shown to staff as a clickable address.
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+    # Judged on the raw string: urlsplit drops tabs and line breaks before it parses.
+    if not inputs.is_web_url(url):
         raise SchedulingError(
             _(
                 "온라인 링크는 http:// 또는 https://로 시작하는 주소여야 합니다. 주소를 다시 확인해 주세요."
@@ -116,6 +116,21 @@ def _check_instructor(instructor_id: int | None, existing: TrainingSession | Non
 
 
 def _check_times(data: SessionInput, existing: TrainingSession | None) -> None:
+    moments = (
+        data.starts_at,
+        data.ends_at,
+        data.enrol_opens_at,
+        data.enrol_closes_at,
+        data.cancel_deadline_at,
+    )
+    if not all(inputs.datetime_in_range(moment) for moment in moments):
+        raise SchedulingError(
+            _(
+                "%(first)s부터 %(last)s 사이의 날짜를 입력해 주세요.",
+                first=inputs.MIN_DATE.isoformat(),
+                last=inputs.MAX_DATE.isoformat(),
+            )
+        )
     if data.ends_at <= data.starts_at:
         raise SchedulingError(_("종료 시각은 시작 시각보다 늦어야 합니다."))
     moved = existing is None or existing.starts_at != data.starts_at

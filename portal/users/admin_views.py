@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.auth.access import role_required
 from portal.auth.operations import login_lock_status
+from portal.core import inputs
 from portal.core.pagination import paginate
 from portal.db import db
 from portal.org.queries import subtree_ids
@@ -91,7 +92,7 @@ def list_users():
     form = UserFilterForm(formdata=request.args)
     form.set_department_choices()
     filters = form.cleaned()
-    page = paginate(_user_search(filters), request.args.get("page", 1, type=int), per_page=PER_PAGE)
+    page = paginate(_user_search(filters), inputs.query_page(), per_page=PER_PAGE)
     return render_template("admin/users/list.html", form=form, page=page, filters=filters)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from portal.core.forms import PortalForm
 from portal.core.templating import ROLE_LABELS
 from portal.org.operations import department_choices
 from portal.users.models import Role
@@ -30,7 +30,7 @@ LOCALE_CHOICES = [
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     employee_number = StringField(
         _l("사번"), validators=[DataRequired(_l("사번을 입력해 주세요.")), Length(max=20)]
     )
@@ -77,14 +77,14 @@ class CreateUserForm(UserForm):
     password = PasswordField(_l("초기 비밀번호 (선택)"), validators=[Optional(), Length(max=256)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     new_password = PasswordField(
         _l("새 비밀번호"),
         validators=[DataRequired(_l("새 비밀번호를 입력해 주세요.")), Length(max=256)],
     )
 
 
-class SetActiveForm(FlaskForm):
+class SetActiveForm(PortalForm):
     active = HiddenField(validators=[AnyOf(["0", "1"])])
 
 
@@ -95,11 +95,11 @@ STATUS_CHOICES = [
 ]
 
 
-class UnlockLoginForm(FlaskForm):
+class UnlockLoginForm(PortalForm):
     """Lift the login locks of an account (the CSRF token is its only field)."""
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(PortalForm):
     """The search toolbar of the user list (GET, so no CSRF token)."""
 
     class Meta:

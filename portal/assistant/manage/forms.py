@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -11,9 +10,10 @@ from wtforms import (
 from wtforms.validators import InputRequired
 
 from portal.assistant.manage.operations import LIMIT_LABELS
+from portal.core.forms import PortalForm
 
 
-class ModelSettingForm(FlaskForm):
+class ModelSettingForm(PortalForm):
     enabled = BooleanField(_l("사용"))
 
 
@@ -24,7 +24,7 @@ def _limit_field(name: str):
     )
 
 
-class LimitsForm(FlaskForm):
+class LimitsForm(PortalForm):
     daily_messages = _limit_field("daily_messages")
     daily_tokens = _limit_field("daily_tokens")
     department_monthly_tokens = _limit_field("department_monthly_tokens")

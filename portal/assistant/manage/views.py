@@ -18,6 +18,7 @@ from portal.assistant.manage import operations, queries
 from portal.assistant.manage.forms import LimitsForm, ModelSettingForm
 from portal.assistant.workspace import policy, quotas
 from portal.auth.access import role_required
+from portal.core import inputs
 from portal.db import db, set_write_intent
 from portal.org.models import Department
 from portal.users.models import Role
@@ -43,7 +44,7 @@ def figures():
 @manage_bp.route("/acceptances")
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def acceptances():
-    department_id = request.args.get("department", type=int)
+    department_id = inputs.query_int("department")
     departments = list(db.session.scalars(select(Department).order_by(Department.name)))
     return render_template(
         "assistant/acceptances.html",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -11,15 +10,17 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from portal.core.forms import PortalForm
 
-class SubmitForm(FlaskForm):
+
+class SubmitForm(PortalForm):
     confirm = BooleanField(
         _l("제출하면 초안을 더 고칠 수 없고, 강사가 제출한 초안을 읽는다는 것을 이해했습니다."),
         validators=[DataRequired(message=_l("제출하려면 확인란에 표시하세요."))],
     )
 
 
-class TimeForm(FlaskForm):
+class TimeForm(PortalForm):
     minutes_without_ai = IntegerField(
         _l("AI 없이 썼다면 몇 분이 걸렸을까요?"),
         validators=[
@@ -36,14 +37,14 @@ class TimeForm(FlaskForm):
     )
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PortalForm):
     facts = BooleanField(_l("사실관계를 확인했습니다 (AI가 지어낸 내용이 없습니다)."))
     figures = BooleanField(_l("모든 수치를 원 자료와 대조했습니다."))
     copyright = BooleanField(_l("인용한 자료의 저작권과 출처를 확인했습니다."))
     disclosure = BooleanField(_l("AI를 활용했다는 사실을 문서에 밝힙니다."))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(PortalForm):
     """The fields every review has; :func:`review_form_for` adds one score per criterion."""
 
     comment = TextAreaField(

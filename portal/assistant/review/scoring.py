@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from portal.assistant.coach import figures
+from portal.core import inputs
 
 MAX_COMMENT_CHARS = 1000
 # The figures the model could not trace to the source: how many, and how long each part.
@@ -171,6 +172,9 @@ def parse_scoring(raw: str, ex: dict[str, Any]) -> dict[str, Any]:
     body = _json_body(raw)
     if not body:
         raise ValueError("답변이 비어 있습니다.")
+    if inputs.too_deep(body):
+        # json.loads recurses per level: a deeply nested answer would be a RecursionError.
+        raise ValueError("답변의 JSON이 너무 깊게 중첩되어 있습니다.")
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:

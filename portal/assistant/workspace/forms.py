@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.assistant.models import DataGrade
+from portal.core.forms import PortalForm
 
 GRADE_LABELS = {
     DataGrade.PUBLIC: _l("공개: 공개된 자료나 가상의 연습 자료만 씁니다"),
@@ -23,7 +23,7 @@ GRADE_LABELS = {
 }
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(PortalForm):
     no_personal_data = BooleanField(
         _l("개인정보와 비공개·기밀 자료를 입력하지 않겠습니다."),
         validators=[DataRequired(message=_l("이 항목에 동의해야 실습 공간을 쓸 수 있습니다."))],
@@ -34,7 +34,7 @@ class PolicyForm(FlaskForm):
     )
 
 
-class WorkspaceForm(FlaskForm):
+class WorkspaceForm(PortalForm):
     title = StringField(
         _l("문서 제목"),
         validators=[

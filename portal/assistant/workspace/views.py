@@ -59,7 +59,11 @@ def _bad_request() -> None:
 
 
 def _json_body() -> dict:
-    """The request's JSON object; anything else is answered with 400 before any work."""
+    """The request's JSON object; anything else is answered with 400 before any work.
+
+    Size, nesting depth and control characters were already checked at the edge
+    (portal.core.inputs.check_request), so parsing here cannot recurse out of bounds.
+    """
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         _bad_request()
