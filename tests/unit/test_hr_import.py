@@ -344,7 +344,7 @@ def test_missing_optional_columns_keep_existing_values(request_ctx, department, 
     rows = [KO_HEADER[:4], staff_row(1, department.code)[:4]]
     plan = _plan(rows)
     assert plan.rows[0].action is Action.UNCHANGED
-    assert [c.value for c in plan.absent_columns] == ["grade", "appointed_on"]
+    assert [c.value for c in plan.absent_columns] == ["grade", "appointed_on", "department_head"]
 
 
 @pytest.mark.parametrize(
@@ -484,12 +484,15 @@ def test_reimporting_the_same_file_reports_everything_unchanged(request_ctx, dep
     assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
 
 
-def test_apply_reports_progress_once_per_row(request_ctx, department, make_user):
+def test_apply_reports_progress_for_every_row_in_groups(
+    request_ctx, department, make_user, monkeypatch
+):
     make_user(Role.STAFF, employee_number="R00001", email="import1@sejong.example.kr")
-    rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(1, 5)]
+    monkeypatch.setattr("portal.users.hr_import.APPLY_BATCH_ROWS", 3)
+    rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(1, 8)]
     ticks: list[int] = []
     apply_import(_plan(rows), actor_id=None, progress=ticks.append)
-    assert ticks == [1, 1, 1, 1]
+    assert ticks == [3, 3, 1]
 
 
 def test_an_xlsx_roster_is_applied_like_a_csv_one(request_ctx, department):
