@@ -39,8 +39,9 @@ from portal.users.models import Role, RosterUpload, User
 MAX_DATA_ROWS = 20_000
 # Columns read from an XLSX row (Excel 97-2003's limit): HR exports carry a few dozen.
 MAX_COLUMNS = 256
-# Uncompressed size of an XLSX's parts: a 5 MB upload must not expand into gigabytes of XML.
-MAX_XLSX_EXPANDED_BYTES = 200 * 1024 * 1024
+# Uncompressed size of an XLSX's parts: a 5 MB upload must not expand into gigabytes of XML
+# (20,000 rows of 50 filled columns take about 40 MB).
+MAX_XLSX_EXPANDED_BYTES = 100 * 1024 * 1024
 # Cells are single-line: no control characters at all (tabs and line breaks included).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -279,21 +280,71 @@ def _unreadable_xlsx() -> HRImportError:
     )
 
 
-def _check_expanded_size(content: bytes) -> None:
-    """Refuse an XLSX whose parts would expand past MAX_XLSX_EXPANDED_BYTES (a zip bomb)."""
+_XML_NAME = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_ROW_TAG = re.compile(_XML_NAME + rb"row[\s/>]")
+_DIMENSION_TAG = re.compile(_XML_NAME + rb"dimension[\s/>]")
+_SHEET_DATA_TAG = re.compile(_XML_NAME + rb"sheetData[\s/>]")
+_SCAN_CHUNK = 1024 * 1024
+
+
+def _sheet_declares_size(part) -> tuple[bool, bytes]:
+    first = part.read(_SCAN_CHUNK)
+    data_at = _SHEET_DATA_TAG.search(first)
+    dimension_at = _DIMENSION_TAG.search(first)
+    declared = dimension_at is not None and (
+        data_at is None or dimension_at.start() < data_at.start()
+    )
+    return declared, first
+
+
+def _count_rows_up_to(part, first: bytes, cap: int) -> int:
+    """<row> elements in a sheet part, streamed; stops as soon as there are more than cap."""
+    rows, pending, chunk = 0, b"", first
+    while True:
+        data = pending + chunk
+        more = len(chunk) == _SCAN_CHUNK
+        limit = len(data) - 64 if more else len(data)  # a tag cut at the end waits
+        rows += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < limit)
+        if rows > cap or not more:
+            return rows
+        pending = data[limit:]
+        chunk = part.read(_SCAN_CHUNK)
+
+
+def _check_xlsx_size(content: bytes) -> None:
+    """Cheap checks on the raw parts before openpyxl reads anything.
+
+    openpyxl looks for each sheet's declared size when it opens the workbook; a sheet that
+    declares none is parsed to its end right there. So: the parts must not expand past
+    MAX_XLSX_EXPANDED_BYTES (a zip bomb), and a sheet without a declared size is refused
+    when it holds more <row> elements than the cap (counted on the raw XML, streamed,
+    stopping at the cap). Sheets with a declared size are checked by _xlsx_rows.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            parts = archive.infolist()
+            if sum(info.file_size for info in parts) > MAX_XLSX_EXPANDED_BYTES:
+                raise HRImportError(
+                    _(
+                        "XLSX 파일의 압축을 풀면 너무 큽니다(%(mb)d MB 초과). 쓰지 않는 시트와 "
+                        "행을 지우거나 CSV로 저장해 주세요.",
+                        mb=MAX_XLSX_EXPANDED_BYTES // (1024 * 1024),
+                    )
+                )
+            for info in parts:
+                name = info.filename
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue
+                with archive.open(info) as part:
+                    declared, first = _sheet_declares_size(part)
+                    if not declared and _count_rows_up_to(part, first, MAX_DATA_ROWS + 1) > (
+                        MAX_DATA_ROWS + 1
+                    ):
+                        raise _too_many_rows()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        if isinstance(err, HRImportError):
+            raise
         raise _unreadable_xlsx() from None
-    if expanded > MAX_XLSX_EXPANDED_BYTES:
-        raise HRImportError(
-            _(
-                "XLSX 파일의 압축을 풀면 너무 큽니다(%(mb)d MB 초과). 쓰지 않는 시트와 행을 "
-                "지우거나 CSV로 저장해 주세요.",
-                mb=MAX_XLSX_EXPANDED_BYTES // (1024 * 1024),
-            )
-        )
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
@@ -301,7 +352,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    _check_expanded_size(content)
+    _check_xlsx_size(content)
     try:
         with warnings.catch_warnings():
             # Real-world files often lack default styles; openpyxl only warns about it.
@@ -331,6 +382,8 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
             width = max(len(header), 1)
             for row in sheet.iter_rows(min_row=2, max_col=width, values_only=True):
                 yield list(row)
+    except HRImportError:
+        raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise _unreadable_xlsx() from None
     finally:

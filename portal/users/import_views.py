@@ -75,7 +75,9 @@ def upload():
     recent = db.session.scalars(
         select(RosterUpload).order_by(RosterUpload.id.desc()).limit(RECENT_UPLOADS)
     ).all()
-    return render_template("admin/import/upload.html", form=form, recent=recent)
+    return render_template(
+        "admin/import/upload.html", form=form, recent=recent, max_rows=hr_import.MAX_DATA_ROWS
+    )
 
 
 @bp.route("/<int:upload_id>")
