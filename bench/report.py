@@ -67,15 +67,17 @@ class Result:
     skipped: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "measured": self.measured,
             "unit": self.unit,
             "target": str(self.target),
             "passed": self.passed,
-            "skipped": self.skipped,
             "details": self.details,
         }
+        if self.skipped:
+            data["skipped"] = True
+        return data
 
 
 def judge(
