@@ -15,6 +15,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -285,6 +286,19 @@ _ROW_TAG = re.compile(_XML_NAME + rb"row[\s/>]")
 _DIMENSION_TAG = re.compile(_XML_NAME + rb"dimension[\s/>]")
 _SHEET_DATA_TAG = re.compile(_XML_NAME + rb"sheetData[\s/>]")
 _SCAN_CHUNK = 1024 * 1024
+# What a damaged or unusual XLSX raises while it is read: a bad or encrypted archive, a
+# compression method zipfile lacks, broken deflate data, XML that does not parse.
+_BROKEN_XLSX = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    SyntaxError,
+    zlib.error,
+)
 
 
 def _sheet_declares_size(part) -> tuple[bool, bytes]:
@@ -341,9 +355,9 @@ def _check_xlsx_size(content: bytes) -> None:
                         MAX_DATA_ROWS + 1
                     ):
                         raise _too_many_rows()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        if isinstance(err, HRImportError):
-            raise
+    except HRImportError:
+        raise
+    except _BROKEN_XLSX:
         raise _unreadable_xlsx() from None
 
 
@@ -358,7 +372,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
             # Real-world files often lack default styles; openpyxl only warns about it.
             warnings.simplefilter("ignore")
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+    except (InvalidFileException, *_BROKEN_XLSX):
         raise _unreadable_xlsx() from None
     try:
         if not workbook.worksheets:
@@ -384,7 +398,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
                 yield list(row)
     except HRImportError:
         raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except _BROKEN_XLSX:
         raise _unreadable_xlsx() from None
     finally:
         workbook.close()

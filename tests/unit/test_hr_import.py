@@ -799,3 +799,17 @@ def test_twenty_thousand_rows_with_one_bad_row_at_the_end_write_nothing(
     with pytest.raises(HRImportError, match=f"{MAX_DATA_ROWS + 1}번째 줄"):
         apply_import(plan, actor_id=None)
     assert (row_count(User), row_count(AuditEntry)) == (users + 1, entries)
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        b"<worksheet><sheetData><row r='1'><c r='A1' t='inlineStr'><is><t>x",  # cut short
+        b"\x00\x01 not xml at all",
+    ],
+)
+def test_a_damaged_xlsx_sheet_gets_a_clear_message(request_ctx, sheet):
+    parsed = parse_file("broken.xlsx", xlsx_with_sheet(sheet))
+    assert [e.message for e in parsed.errors] == [
+        "XLSX 파일을 열 수 없습니다. 엑셀에서 XLSX 형식으로 다시 저장해 주세요."
+    ]
