@@ -3,6 +3,12 @@
 The import is all-or-nothing: ``plan_import`` checks the whole file against the database
 with a fixed number of queries, and ``apply_import`` refuses a plan that has any error.
 Operations flush and never commit; the request or the CLI command commits once.
+
+Reading is bounded before it starts: at most MAX_DATA_ROWS rows below the header, blank
+ones included; an XLSX is streamed (openpyxl read-only) after its declared size and its
+raw size are checked. Cells holding control characters are refused. The apply writes in
+bulk (portal.core.bulk), a fixed number of statements per 1,000 rows, so the cap applies in
+seconds inside the web request; ``flask users import`` runs the same code outside one.
 """
 
 from __future__ import annotations
