@@ -184,7 +184,7 @@ def _measure_database(
 class ScratchPostgres:
     """A throwaway database on the shared PostgreSQL server, dropped at the end."""
 
-    def __init__(self, admin_url: str) -> None:
+    def __init__(self, admin_url: str, label: str = "enrol burst") -> None:
         from sqlalchemy.engine import make_url
 
         url = make_url(admin_url)
@@ -194,6 +194,7 @@ class ScratchPostgres:
         self._admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.app_url = url.set(database=self.name).render_as_string(hide_password=False)
         self._created = False
+        self._label = label
 
     def _execute(self, sql: str) -> None:
         import psycopg
@@ -202,14 +203,14 @@ class ScratchPostgres:
             conn.execute(sql)
 
     def create(self) -> None:
-        progress(f"enrol burst (postgresql): CREATE DATABASE {self.name}")
+        progress(f"{self._label} (postgresql): CREATE DATABASE {self.name}")
         self._execute(f'CREATE DATABASE "{self.name}"')
         self._created = True
 
     def drop(self) -> None:
         if not self._created:
             return
-        progress(f"enrol burst (postgresql): DROP DATABASE {self.name} WITH (FORCE)")
+        progress(f"{self._label} (postgresql): DROP DATABASE {self.name} WITH (FORCE)")
         self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self._created = False
 

@@ -64,9 +64,10 @@ class Result:
     target: Target
     passed: bool
     details: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "measured": self.measured,
             "unit": self.unit,
@@ -74,6 +75,9 @@ class Result:
             "passed": self.passed,
             "details": self.details,
         }
+        if self.skipped:
+            data["skipped"] = True
+        return data
 
 
 def judge(
@@ -92,6 +96,12 @@ def judge(
         details["problems"] = problems
     passed = target.met_by(measured) and not problems
     return Result(name, measured, unit, target, passed, details)
+
+
+def skipped(name: str, unit: str, target: Target, reason: str) -> Result:
+    """A benchmark that could not run here for a reason outside the portal (no PostgreSQL
+    server, say): SKIP in the table, with the reason; it does not fail the run."""
+    return Result(name, None, unit, target, True, {"skipped": reason}, skipped=True)
 
 
 def _format_value(value: float | None) -> str:
@@ -116,7 +126,7 @@ _VERDICTS = {
 
 
 def format_line(result: Result, name_width: int = 0) -> str:
-    verdict = _VERDICTS[(result.passed, result.target.informational)]
+    verdict = "SKIP" if result.skipped else _VERDICTS[(result.passed, result.target.informational)]
     line = (
         f"{result.name:<{name_width}}  {_format_value(result.measured):>8} {result.unit:<6}"
         f"  target {str(result.target):<8}  {verdict}"
@@ -124,6 +134,8 @@ def format_line(result: Result, name_width: int = 0) -> str:
     problems = result.details.get("problems")
     if problems:
         line += f"  ({'; '.join(problems)})"
+    elif result.skipped:
+        line += f"  ({result.details.get('skipped')})"
     return line
 
 
@@ -140,5 +152,5 @@ def write_json(results: list[Result], path: Path) -> None:
 
 
 def exit_code(results: list[Result]) -> int:
-    """1 when any benchmark failed (or none ran), 0 otherwise."""
+    """1 when any benchmark failed (or none ran), 0 otherwise; a skipped one is no failure."""
     return 0 if results and all(r.passed for r in results) else 1

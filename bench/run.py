@@ -4,7 +4,8 @@ Prints one line per benchmark on stdout (progress goes to stderr), writes
 bench/results.json and exits 1 when any benchmark fails. Every figure is measured
 side by side in this one run, because the machine is shared and noisy: throughput is
 a ratio to a bare Flask route served the same way at the same time. The enrolment burst
-(bench/enrol_burst.py) runs on its own SQLite and PostgreSQL databases, then the
+(bench/enrol_burst.py) and the HR roster import at its 20,000-row cap
+(bench/import_bench.py) run on their own SQLite and PostgreSQL databases, then the
 streaming assistant (bench/stream_bench.py) on its own SQLite database, with the
 committed worker class and the other one side by side. `--only streams` runs just the
 streaming benchmarks. See bench/README.md.
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: `python bench/run.py`
     sys.path.insert(0, str(ROOT))
 
-from bench import enrol_burst, harness, report, stream_bench  # noqa: E402
+from bench import enrol_burst, harness, import_bench, report, stream_bench  # noqa: E402
 from bench.harness import progress  # noqa: E402
 from bench.report import Result, Target  # noqa: E402
 
@@ -373,8 +374,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="The portal's benchmarks (bench/README.md).")
     parser.add_argument(
         "--only",
-        choices=("streams",),
-        help="run only the streaming assistant benchmarks (bench/stream_bench.py)",
+        choices=("streams", "import"),
+        help="run only the streaming assistant benchmarks (bench/stream_bench.py) or only "
+        "the HR roster import benchmarks (bench/import_bench.py)",
     )
     parser.add_argument(
         "--variants",
@@ -404,6 +406,15 @@ def streams_only(arguments: argparse.Namespace) -> int:
     return _finish(results, started)
 
 
+def import_only() -> int:
+    """`--only import`: the HR roster import benchmarks alone."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        results = import_bench.benchmarks(server_environment(tmp), tmp)
+    return _finish(results, started)
+
+
 def _finish(results: list[Result], started: float) -> int:
     report.write_json(results, RESULTS_PATH)
     progress(
@@ -417,11 +428,14 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     if arguments.only == "streams":
         return streams_only(arguments)
+    if arguments.only == "import":
+        return import_only()
     started = time.perf_counter()
     home: Outcome | None = None
     burst: tuple[dict[str, Any], list[str]] | None = None
     verified: Outcome | None = None
     enrolment: list[Result] = []
+    importing: list[Result] = []
     streaming: list[Result] = []
     home_problems: list[str] = []
     login_problems: list[str] = []
@@ -457,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         # On their own databases and servers, so they load nothing measured above.
         enrolment = enrol_burst.benchmarks(env, tmp)
+        importing = import_bench.benchmarks(env, tmp)
         streaming = stream_bench.benchmarks(env, tmp, arguments.variants, arguments.database)
 
     home_measured, home_details = None, {}
@@ -476,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         HOME.result(home_measured, home_details, home_problems),
         LOGIN.result(login_measured, login_details, login_problems),
         *enrolment,
+        *importing,
         *streaming,
     ]
     return _finish(results, started)

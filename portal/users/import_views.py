@@ -58,7 +58,11 @@ def upload():
     form = RosterUploadForm()
     if form.validate_on_submit():
         limit = current_app.config["ROSTER_IMPORT_MAX_BYTES"]
-        content = form.roster_file.data.read(limit + 1)
+        upload_file = form.roster_file.data
+        try:
+            content = upload_file.read(limit + 1)
+        finally:
+            upload_file.close()  # a large upload is spooled to a temporary file
         if len(content) > limit:
             form.roster_file.errors.append(
                 _("파일이 너무 큽니다. %(mb).1f MB 이하로 올려 주세요.", mb=limit / 1024 / 1024)
@@ -67,7 +71,7 @@ def upload():
             form.roster_file.errors.append(_("빈 파일입니다. 내용을 확인해 주세요."))
         else:
             stored = hr_import.store_upload(
-                form.roster_file.data.filename or "roster.csv",
+                upload_file.filename or "roster.csv",
                 content,
                 uploaded_by_id=current_user.id,
             )
@@ -75,7 +79,9 @@ def upload():
     recent = db.session.scalars(
         select(RosterUpload).order_by(RosterUpload.id.desc()).limit(RECENT_UPLOADS)
     ).all()
-    return render_template("admin/import/upload.html", form=form, recent=recent)
+    return render_template(
+        "admin/import/upload.html", form=form, recent=recent, max_rows=hr_import.MAX_DATA_ROWS
+    )
 
 
 @bp.route("/<int:upload_id>")

@@ -6,13 +6,26 @@ import datetime as dt
 import hashlib
 import io
 import re
+import time
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from portal.db import db
+from portal.users.hr_import import MAX_DATA_ROWS
 from portal.users.models import Role, RosterUpload, User
-from tests.fixtures.hr_import_samples import EN_HEADER, KO_HEADER, csv_bytes, staff_row, xlsx_bytes
+from tests.fixtures.hr_import_samples import (
+    EN_HEADER,
+    KO_HEADER,
+    csv_bytes,
+    roster_rows,
+    sheet_xml,
+    staff_row,
+    xlsx_bytes,
+    xlsx_with_sheet,
+)
 
 
 def _user(app, employee_number: str) -> User | None:
@@ -22,10 +35,15 @@ def _user(app, employee_number: str) -> User | None:
 
 def _upload(client, auth, content: bytes, filename: str = "명단.csv"):
     token = auth.csrf("/admin/import/")
+    # Encoded here in memory: for a body over 500 KB the test client would spool it to a
+    # temporary file that it never closes.
+    boundary, body = encode_multipart(
+        {"csrf_token": token, "roster_file": FileStorage(io.BytesIO(content), filename)}
+    )
     return client.post(
         "/admin/import/",
-        data={"csrf_token": token, "roster_file": (io.BytesIO(content), filename)},
-        content_type="multipart/form-data",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
 
 
@@ -37,7 +55,7 @@ def _upload_id(response) -> int:
 
 
 def _apply(client, auth, upload_id: int):
-    token = auth.csrf(f"/admin/import/{upload_id}")
+    token = auth.csrf("/admin/import/")  # the session's token; the preview re-plans the file
     return client.post(f"/admin/import/{upload_id}/apply", data={"csrf_token": token})
 
 
@@ -320,3 +338,80 @@ def test_the_upload_page_explains_the_rules_and_lists_recent_uploads(
     assert "/admin/import/template.csv" in html
     assert "로그인할 수 없습니다" in html
     assert "3월명단.csv" in html and "반영 전" in html
+
+
+def test_a_two_million_blank_row_xlsx_is_refused_quickly_on_upload_and_preview(
+    app, client, auth, admin
+):
+    content = xlsx_with_sheet(sheet_xml([KO_HEADER], blank_rows=2_000_000))
+    started = time.perf_counter()
+    upload_id = _upload_id(_upload(client, auth, content, "빈행.xlsx"))
+    page = client.get(f"/admin/import/{upload_id}")
+    assert time.perf_counter() - started < 3.0
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "행이 너무 많습니다" in html and "빈 행을 포함해" in html
+    assert "이대로 반영하기" not in html
+
+
+def test_the_preview_shows_department_head_changes_and_applying_audits_them(
+    app, client, auth, admin, department, make_user, audit_entries
+):
+    existing = make_user(
+        Role.STAFF,
+        employee_number="R00002",
+        email="import2@sejong.example.kr",
+        name="가져온직원2",
+        department_id=department.id,
+        appointed_on=dt.date(2024, 3, 2),
+        is_department_head=True,
+    )
+    rows = [
+        [*KO_HEADER, "부서장"],
+        [*staff_row(1, department.code), "예"],
+        [*staff_row(2, department.code), "아니오"],
+    ]
+    upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
+    html = client.get(f"/admin/import/{upload_id}").get_data(as_text=True)
+    assert "부서장으로 지정" in html and "부서장 지정 해제" in html
+
+    assert _apply(client, auth, upload_id).status_code == 302
+    assert _user(app, "R00001").is_department_head is True
+    assert _user(app, "R00002").is_department_head is False
+    entries = {e.target_id: e for e in audit_entries("user.department_head_changed")}
+    assert entries[str(existing.id)].details == {"is_department_head": False}
+    assert entries[str(existing.id)].actor_id == admin.id
+    assert entries[str(_user(app, "R00001").id)].details == {"is_department_head": True}
+
+
+def test_a_nul_byte_in_an_uploaded_roster_is_refused_and_nothing_is_written(
+    app, client, auth, admin, department, row_count
+):
+    users = row_count(User)
+    rows = [KO_HEADER, staff_row(1, department.code, name="김\x00철수")]
+    upload_id = _upload_id(_upload(client, auth, csv_bytes(rows), "널.csv"))
+    html = client.get(f"/admin/import/{upload_id}").get_data(as_text=True)
+    assert "널.csv 파일 2번째 줄의 성명 칸에 제어 문자" in html
+    response = _apply(client, auth, upload_id)
+    assert response.status_code == 302
+    assert row_count(User) == users
+
+
+def test_twenty_thousand_rows_are_applied_through_the_screens_and_a_bad_last_row_stops_all(
+    app, client, auth, admin, department, row_count
+):
+    users = row_count(User)
+    rows = roster_rows(MAX_DATA_ROWS, department.code)
+    rows[-1] = staff_row(MAX_DATA_ROWS, department.code, email="not-an-email")
+    bad_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
+    _apply(client, auth, bad_id)
+    assert row_count(User) == users
+
+    rows[-1] = staff_row(MAX_DATA_ROWS, department.code)
+    upload_id = _upload_id(_upload(client, auth, csv_bytes(rows)))
+    started = time.perf_counter()
+    assert _apply(client, auth, upload_id).status_code == 302
+    seconds = time.perf_counter() - started
+    assert row_count(User) == users + MAX_DATA_ROWS
+    assert _user(app, f"R{MAX_DATA_ROWS:05d}") is not None
+    assert seconds < 30  # far below gunicorn's timeout even on a busy shared machine

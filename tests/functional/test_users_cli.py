@@ -11,7 +11,14 @@ from portal.audit.models import AuditEntry
 from portal.auth.passwords import verify_password
 from portal.db import db
 from portal.users.models import Role, User
-from tests.fixtures.hr_import_samples import KO_HEADER, csv_bytes, staff_row, xlsx_bytes
+from tests.fixtures.hr_import_samples import (
+    KO_HEADER,
+    csv_bytes,
+    sheet_xml,
+    staff_row,
+    xlsx_bytes,
+    xlsx_with_sheet,
+)
 
 ADMIN_PASSWORD = "Tiger!river-77-moon"
 
@@ -175,3 +182,42 @@ def test_import_refuses_a_file_over_the_size_limit(app, run, roster_file, depart
         app.config["ROSTER_IMPORT_MAX_BYTES"] = 5 * 1024 * 1024
     assert result.exit_code != 0
     assert "ROSTER_IMPORT_MAX_BYTES" in result.output
+
+
+def test_import_with_apply_shows_its_stages_and_applies(app, run, roster_file, department):
+    path = roster_file([KO_HEADER, staff_row(1, department.code)])
+    result = run("import", path, "--apply")
+    assert result.exit_code == 0, result.output
+    assert "1/3 파일 읽는 중" in result.stderr
+    assert "2/3 검사하는 중: 1행" in result.stderr
+    assert "3/3 반영하는 중" in result.stderr
+    assert _user(app, "R00001") is not None
+
+
+def test_import_refuses_dry_run_and_apply_together(app, run, roster_file, department):
+    result = run(
+        "import", roster_file([KO_HEADER, staff_row(1, department.code)]), "--dry-run", "--apply"
+    )
+    assert result.exit_code == 2
+    assert _user(app, "R00001") is None
+
+
+def test_import_of_a_blank_row_bomb_fails_cleanly_in_korean(app, run, tmp_path, row_count):
+    path = tmp_path / "빈행.xlsx"
+    path.write_bytes(xlsx_with_sheet(sheet_xml([KO_HEADER], blank_rows=2_000_000)))
+    users = row_count(User)
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "행이 너무 많습니다" in result.stderr
+    assert "아무것도 반영하지 않았습니다" in result.stderr
+    assert row_count(User) == users
+
+
+def test_import_of_a_nul_byte_names_the_line_and_field(app, run, roster_file, department):
+    path = roster_file([KO_HEADER, staff_row(1, department.code, grade="7\x00급")])
+    result = run("import", path)
+    assert result.exit_code == 1
+    assert "line 2: [직급]" in result.stderr and "제어 문자" in result.stderr
+    assert _user(app, "R00001") is None

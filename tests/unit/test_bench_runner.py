@@ -243,3 +243,18 @@ def test_a_request_carries_its_length_and_headers():
     assert raw.startswith(b"POST /x HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n")
     assert b"X-CSRFToken: t\r\n" in raw
     assert raw.endswith(b"Content-Length: 2\r\n\r\n{}")
+
+
+def test_a_skipped_benchmark_shows_its_reason_and_does_not_fail_the_run():
+    results = [
+        report.judge("import_preview_20000_sqlite_s", 1.9, "s", Target("<=", 5)),
+        report.skipped(
+            "import_preview_20000_postgresql_s", "s", Target("<=", 5), "PostgreSQL unreachable"
+        ),
+    ]
+    lines = report.format_table(results).splitlines()
+    assert "SKIP" in lines[1] and "PostgreSQL unreachable" in lines[1]
+    assert "FAIL" not in lines[1]
+    assert report.exit_code(results) == 0
+    assert results[1].as_json()["skipped"] is True
+    assert "skipped" not in results[0].as_json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from portal.db import db
 from portal.org.models import Department, DepartmentKind
 from portal.users import operations
 from portal.users.hr_import import (
+    MAX_DATA_ROWS,
     Action,
     HRImportError,
     apply_import,
@@ -25,8 +27,11 @@ from tests.fixtures.hr_import_samples import (
     EN_HEADER,
     KO_HEADER,
     csv_bytes,
+    roster_rows,
+    sheet_xml,
     staff_row,
     xlsx_bytes,
+    xlsx_with_sheet,
 )
 
 
@@ -344,7 +349,7 @@ def test_missing_optional_columns_keep_existing_values(request_ctx, department, 
     rows = [KO_HEADER[:4], staff_row(1, department.code)[:4]]
     plan = _plan(rows)
     assert plan.rows[0].action is Action.UNCHANGED
-    assert [c.value for c in plan.absent_columns] == ["grade", "appointed_on"]
+    assert [c.value for c in plan.absent_columns] == ["grade", "appointed_on", "department_head"]
 
 
 @pytest.mark.parametrize(
@@ -484,12 +489,15 @@ def test_reimporting_the_same_file_reports_everything_unchanged(request_ctx, dep
     assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
 
 
-def test_apply_reports_progress_once_per_row(request_ctx, department, make_user):
+def test_apply_reports_progress_for_every_row_in_groups(
+    request_ctx, department, make_user, monkeypatch
+):
     make_user(Role.STAFF, employee_number="R00001", email="import1@sejong.example.kr")
-    rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(1, 5)]
+    monkeypatch.setattr("portal.users.hr_import.APPLY_BATCH_ROWS", 3)
+    rows = [KO_HEADER] + [staff_row(i, department.code) for i in range(1, 8)]
     ticks: list[int] = []
     apply_import(_plan(rows), actor_id=None, progress=ticks.append)
-    assert ticks == [1, 1, 1, 1]
+    assert ticks == [3, 3, 1]
 
 
 def test_an_xlsx_roster_is_applied_like_a_csv_one(request_ctx, department):
@@ -501,3 +509,307 @@ def test_an_xlsx_roster_is_applied_like_a_csv_one(request_ctx, department):
     user = db.session.scalar(select(User).where(User.employee_number == "X-77"))
     assert user.appointed_on == dt.date(2023, 1, 2)
     assert user.grade == ""
+
+
+# ---------------------------------------------------------------- size limits
+
+
+def _timed_parse(filename: str, content: bytes):
+    started = time.perf_counter()
+    parsed = parse_file(filename, content)
+    return parsed, time.perf_counter() - started
+
+
+def _refused_for_size(parsed) -> bool:
+    return [e.line for e in parsed.errors] == [None] and "행이 너무 많습니다" in (
+        parsed.errors[0].message
+    )
+
+
+def test_an_xlsx_of_two_million_blank_rows_is_refused_at_once(request_ctx):
+    content = xlsx_with_sheet(sheet_xml([KO_HEADER], blank_rows=2_000_000))
+    assert len(content) < 300_000
+    parsed, seconds = _timed_parse("blank.xlsx", content)
+    assert _refused_for_size(parsed), parsed.errors
+    assert "빈 행을 포함해" in parsed.errors[0].message
+    assert parsed.rows == []
+    assert seconds < 1.0
+
+
+def test_an_xlsx_declaring_more_rows_than_the_cap_is_refused_before_reading_them(request_ctx):
+    rows = [KO_HEADER, staff_row(1, "D1")]
+    content = xlsx_with_sheet(sheet_xml(rows, dimension="A1:F2000001", blank_rows=2_000_000))
+    parsed, seconds = _timed_parse("declared.xlsx", content)
+    assert _refused_for_size(parsed), parsed.errors
+    assert seconds < 1.0
+
+
+def test_blank_rows_implied_by_a_far_row_number_count_towards_the_cap(request_ctx):
+    far = '<row r="2000001"><c r="A2000001" t="inlineStr"><is><t>x</t></is></c></row>'
+    content = xlsx_with_sheet(
+        sheet_xml([KO_HEADER]).replace(b"</sheetData>", far.encode() + b"</sheetData>")
+    )
+    parsed, seconds = _timed_parse("far.xlsx", content)
+    assert _refused_for_size(parsed), parsed.errors
+    assert seconds < 1.0
+
+
+def test_blank_csv_lines_count_towards_the_cap(request_ctx, department):
+    content = csv_bytes([KO_HEADER, staff_row(1, department.code)]) + b"\r\n" * MAX_DATA_ROWS
+    parsed = parse_file("blank.csv", content)
+    assert _refused_for_size(parsed), parsed.errors
+
+
+def test_a_sheet_declaring_too_small_a_size_is_still_read_whole(request_ctx, department):
+    rows = [KO_HEADER, staff_row(1, department.code), staff_row(2, department.code)]
+    parsed = parse_file("small.xlsx", xlsx_with_sheet(sheet_xml(rows, dimension="A1")))
+    assert parsed.errors == []
+    assert [r.email for r in parsed.rows] == [
+        "import1@sejong.example.kr",
+        "import2@sejong.example.kr",
+    ]
+    assert parsed.rows[1].grade == "행정7급"
+
+
+# ---------------------------------------------------------------- encodings and characters
+
+
+def test_an_euc_kr_csv_is_read(request_ctx, department):
+    rows = [KO_HEADER, staff_row(1, department.code, name="김철수")]
+    parsed = parse_file("euc.csv", csv_bytes(rows, encoding="euc-kr"))
+    assert parsed.errors == []
+    assert parsed.rows[0].name == "김철수"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-8", True), ("utf-8", False), ("cp949", False), ("euc-kr", False)]
+)
+def test_every_supported_encoding_plans_the_same_rows(request_ctx, department, encoding, bom):
+    rows = [KO_HEADER, staff_row(1, department.code, name="이영희", grade="행정주사")]
+    plan = _plan(rows, encoding=encoding, bom=bom)
+    assert plan.errors == []
+    assert (plan.rows[0].data.name, plan.rows[0].data.grade) == ("이영희", "행정주사")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "김\x00철수"),
+        ("name", "김\t철수"),
+        ("email", "a\x07@sejong.example.kr"),
+        ("grade", "행정\r\n7급"),
+        ("number", "R\x1b0001"),
+    ],
+)
+def test_a_control_character_in_a_csv_cell_is_refused_naming_file_line_and_field(
+    request_ctx, department, row_count, field, value
+):
+    rows = [
+        KO_HEADER,
+        staff_row(1, department.code),
+        staff_row(2, department.code, **{field: value}),
+    ]
+    plan = _plan(rows, filename="명단.csv")
+    header = {"name": "성명", "email": "이메일", "grade": "직급", "number": "사번"}[field]
+    (error,) = [e for e in plan.errors if "제어 문자" in e.message]
+    assert (error.line, error.column) == (3, header)
+    assert "명단.csv" in error.message and "3번째 줄" in error.message and header in error.message
+    before = row_count(User)
+    with pytest.raises(HRImportError):
+        apply_import(plan, actor_id=None)
+    assert row_count(User) == before
+
+
+def test_a_control_character_in_an_xlsx_cell_is_refused(request_ctx, department):
+    rows = [KO_HEADER, staff_row(1, department.code, name="김&#10;철수")]
+    parsed = parse_file("명단.xlsx", xlsx_with_sheet(sheet_xml(rows)))
+    (error,) = parsed.errors
+    assert (error.line, error.column) == (2, "성명")
+    assert "제어 문자" in error.message
+
+
+def test_the_stored_file_name_loses_control_characters(request_ctx, make_user):
+    from portal.users.hr_import import store_upload
+
+    admin = make_user(Role.ADMIN)
+    upload = store_upload("명\x00단\n.csv", csv_bytes([KO_HEADER]), uploaded_by_id=admin.id)
+    assert upload.filename == "명단.csv"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Kim.Chul-su+hr@Sejong.Example.KR",
+        "a@b.c",
+        "x@localhost",
+        "x@example.test",
+        "x@sejong..kr",
+        ".x@sejong.kr",
+        "x.@sejong.kr",
+        "x@-sejong.kr",
+        "x@sejong.kr-",
+        "한글@sejong.kr",
+        "x@세종.kr",
+        "a" * 65 + "@sejong.kr",
+        "x@" + "a" * 250 + ".kr",
+        "x@123.45",
+        "x@@sejong.kr",
+    ],
+)
+def test_the_roster_email_check_agrees_with_validate_account(request_ctx, address):
+    from portal.users.hr_import import _EmailNormaliser
+
+    def outcome(check):
+        try:
+            return check(address)
+        except operations.AccountError as err:
+            return f"error: {err}"
+
+    assert outcome(_EmailNormaliser()) == outcome(operations.normalise_email)
+
+
+# ---------------------------------------------------------------- department heads
+
+HEAD_HEADER = [*KO_HEADER, "부서장"]
+
+
+def _head_rows(department, *flags: str):
+    return [HEAD_HEADER] + [
+        [*staff_row(n, department.code), flag] for n, flag in enumerate(flags, start=1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Y", True), ("y", True), ("예", True), ("1", True), ("TRUE", True), ("N", False),
+     ("아니오", False), ("0", False), ("false", False), ("", False)],
+)  # fmt: skip
+def test_department_head_values(request_ctx, department, value, expected):
+    plan = _plan(_head_rows(department, value))
+    assert plan.errors == []
+    assert plan.rows[0].is_department_head is expected
+
+
+def test_an_unknown_department_head_value_names_the_row_and_field(request_ctx, department):
+    plan = _plan(_head_rows(department, "Y", "maybe"))
+    (error,) = plan.errors
+    assert (error.line, error.column) == (3, "부서장")
+    assert "3번째 줄" in error.message and "maybe" in error.message
+
+
+def test_english_department_head_header_is_read(request_ctx, department):
+    rows = [[*EN_HEADER, "Department_Head"], [*staff_row(1, department.code), "yes"]]
+    assert _plan(rows).rows[0].is_department_head is True
+
+
+def test_setting_and_unsetting_department_heads_is_applied_and_audited(
+    request_ctx, department, make_user
+):
+    admin = make_user(Role.ADMIN)
+    head = make_user(
+        Role.STAFF,
+        employee_number="R00002",
+        email="import2@sejong.example.kr",
+        name="가져온직원2",
+        department_id=department.id,
+        appointed_on=dt.date(2024, 3, 2),
+    )
+    rows = _head_rows(department, "Y", "Y")
+    plan = _plan(rows)
+    assert [(r.action, r.changed) for r in plan.rows] == [
+        (Action.CREATE, ()),
+        (Action.UPDATE, ("is_department_head",)),
+    ]
+    apply_import(plan, actor_id=admin.id)
+    created = db.session.scalar(select(User).where(User.employee_number == "R00001"))
+    assert created.is_department_head is True
+    assert db.session.get(User, head.id).is_department_head is True
+
+    def head_entries():
+        return [
+            (e.target_id, e.details, e.actor_id)
+            for e in db.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "user.department_head_changed")
+                .order_by(AuditEntry.id)
+            )
+        ]
+
+    assert sorted(head_entries()) == sorted(
+        [
+            (str(created.id), {"is_department_head": True}, admin.id),
+            (str(head.id), {"is_department_head": True}, admin.id),
+        ]
+    )
+    # Only the flag changed: no user.updated entry for the existing person.
+    updated = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "user.updated")
+    ).all()
+    assert updated == []
+
+    apply_import(_plan(_head_rows(department, "Y", "N")), actor_id=admin.id)
+    assert db.session.get(User, head.id).is_department_head is False
+    assert head_entries()[-1] == (str(head.id), {"is_department_head": False}, admin.id)
+
+
+def test_without_the_department_head_column_the_flag_is_kept(request_ctx, department, make_user):
+    make_user(
+        Role.STAFF,
+        employee_number="R00001",
+        email="import1@sejong.example.kr",
+        is_department_head=True,
+        department_id=department.id,
+    )
+    plan = _plan([KO_HEADER, staff_row(1, department.code)])
+    assert plan.rows[0].is_department_head is True
+    assert "is_department_head" not in plan.rows[0].changed
+    apply_import(plan, actor_id=None)
+    user = db.session.scalar(select(User).where(User.employee_number == "R00001"))
+    assert user.is_department_head is True
+
+
+# ---------------------------------------------------------------- the cap, all or nothing
+
+
+def test_twenty_thousand_rows_with_one_bad_row_at_the_end_write_nothing(
+    request_ctx, department, row_count
+):
+    users, entries = row_count(User), row_count(AuditEntry)
+    rows = roster_rows(MAX_DATA_ROWS, department.code)
+    rows[-1] = staff_row(MAX_DATA_ROWS, "없는부서")
+    plan = _plan(rows)
+    assert [(e.line, e.column) for e in plan.errors] == [(MAX_DATA_ROWS + 1, "부서")]
+    with pytest.raises(HRImportError, match="1개 행"):
+        apply_import(plan, actor_id=None)
+    assert (row_count(User), row_count(AuditEntry)) == (users, entries)
+
+    # A valid plan whose last row clashes with a change made after the dry run.
+    rows[-1] = staff_row(MAX_DATA_ROWS, department.code)
+    plan = _plan(rows)
+    assert plan.is_valid and plan.count(Action.CREATE) == MAX_DATA_ROWS
+    db.session.add(
+        User(
+            employee_number="Z99999",
+            name="먼저온사람",
+            email=f"import{MAX_DATA_ROWS}@sejong.example.kr",
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    db.session.flush()
+    with pytest.raises(HRImportError, match=f"{MAX_DATA_ROWS + 1}번째 줄"):
+        apply_import(plan, actor_id=None)
+    assert (row_count(User), row_count(AuditEntry)) == (users + 1, entries)
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        b"<worksheet><sheetData><row r='1'><c r='A1' t='inlineStr'><is><t>x",  # cut short
+        b"\x00\x01 not xml at all",
+    ],
+)
+def test_a_damaged_xlsx_sheet_gets_a_clear_message(request_ctx, sheet):
+    parsed = parse_file("broken.xlsx", xlsx_with_sheet(sheet))
+    assert [e.message for e in parsed.errors] == [
+        "XLSX 파일을 열 수 없습니다. 엑셀에서 XLSX 형식으로 다시 저장해 주세요."
+    ]
