@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.models import AuditEntry
 from portal.audit.operations import record, record_many
-from portal.core import bulk
+from portal.core import bulk, inputs
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
 from portal.org.models import Department
@@ -231,11 +231,17 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+class DateOutOfRange(ValueError):
+    """A real date outside the portal's range (portal.core.inputs.MIN_DATE..MAX_DATE)."""
+
+
 def parse_date(value: object) -> dt.date | None:
     """A date from an Excel date cell or YYYY-MM-DD, YYYY.MM.DD, YYYY/MM/DD, YYYYMMDD text."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, dt.date):
+        if not inputs.date_in_range(value):
+            raise DateOutOfRange(value.isoformat())
         return value
     text = _MIDNIGHT.sub("", _cell_text(value))
     if not text:
@@ -244,7 +250,10 @@ def parse_date(value: object) -> dt.date | None:
     if not match:
         raise ValueError(text)
     year, month, day = (int(part) for part in match.groups())
-    return dt.date(year, month, day)
+    day_value = dt.date(year, month, day)
+    if not inputs.date_in_range(day_value):
+        raise DateOutOfRange(text)
+    return day_value
 
 
 def _decode(content: bytes) -> str:
@@ -504,6 +513,19 @@ def _read_row(line: int, cells: list[object], positions: dict[Column, int], pars
     appointed_on = None
     try:
         appointed_on = parse_date(raw_date)
+    except DateOutOfRange:
+        parsed.errors.append(
+            RowError(
+                line,
+                parsed.header(Column.APPOINTED_ON),
+                _(
+                    "날짜는 %(first)s부터 %(last)s 사이여야 합니다: %(value)s",
+                    first=inputs.MIN_DATE.isoformat(),
+                    last=inputs.MAX_DATE.isoformat(),
+                    value=_cell_text(raw_date),
+                ),
+            )
+        )
     except ValueError:
         parsed.errors.append(
             RowError(

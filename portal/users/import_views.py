@@ -10,17 +10,17 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 
 from portal.auth.access import role_required
+from portal.core import inputs
+from portal.core.forms import PortalForm
 from portal.core.pagination import Page
 from portal.db import db
 from portal.users import hr_import
@@ -33,7 +33,7 @@ ERRORS_SHOWN = 500
 RECENT_UPLOADS = 10
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(PortalForm):
     roster_file = FileField(
         _l("인사 명단 파일 (CSV 또는 XLSX)"),
         validators=[
@@ -44,12 +44,12 @@ class RosterUploadForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """Only the CSRF token: the file to apply is the one stored at upload."""
 
 
 def _page_number() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return inputs.query_page()
 
 
 @bp.route("/", methods=["GET", "POST"])

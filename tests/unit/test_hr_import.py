@@ -175,6 +175,14 @@ def test_a_bad_date_is_reported_with_its_line_and_column(request_ctx, department
     assert "3/2/24" in error.message
 
 
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", dt.datetime(1900, 1, 1)])
+def test_a_date_outside_the_portal_range_is_refused_with_the_range(request_ctx, department, value):
+    rows = [KO_HEADER, staff_row(1, department.code, appointed_on=value)]
+    (error,) = parse_file("r.csv", csv_bytes(rows)).errors
+    assert (error.line, error.column) == (2, "임용일")
+    assert "2000-01-01부터 2100-12-31 사이" in error.message
+
+
 def test_old_xls_files_and_other_formats_get_a_clear_message(request_ctx):
     xls = parse_file("명단.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100)
     assert "XLS" in xls.errors[0].message

@@ -277,19 +277,12 @@ def _subclasses(cls: type) -> set[type]:
     return found
 
 
-# Forms of modules another helper is rewriting (HR import, helper C): to be moved onto
-# PortalForm when that work is merged; the edge hook already covers their input.
-_NOT_YET_ON_PORTAL_FORM = {"portal.users.import_views"}
-
-
 def test_every_portal_form_derives_from_portal_form():
     _all_portal_modules()
     offenders = sorted(
         f"{form.__module__}.{form.__qualname__}"
         for form in _subclasses(FlaskForm)
-        if form.__module__.startswith("portal.")
-        and form.__module__ not in _NOT_YET_ON_PORTAL_FORM
-        and not issubclass(form, PortalForm)
+        if form.__module__.startswith("portal.") and not issubclass(form, PortalForm)
     )
     assert offenders == [], "derive these forms from portal.core.forms.PortalForm"
 
@@ -301,8 +294,6 @@ def test_no_view_parses_a_request_integer_by_hand():
     offenders = [
         f"{path.relative_to(PORTAL.parent)}:{number}"
         for path in sorted(PORTAL.rglob("*.py"))
-        if path.relative_to(PORTAL.parent).with_suffix("").as_posix().replace("/", ".")
-        not in _NOT_YET_ON_PORTAL_FORM
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if _HAND_PARSED_INT.search(line)
     ]
