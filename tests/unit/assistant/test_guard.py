@@ -140,7 +140,7 @@ TABLE = [
     pytest.param(
         fullwidth("M12345678"), [("passport", fullwidth("M12345678"), None)], id="passport-fw"
     ),
-    pytest.param("m12345678", [], id="passport-lower-case"),
+    pytest.param("m12345678", [("passport", "m12345678", None)], id="passport-lower-case"),
     pytest.param("X12345678", [], id="passport-other-letter"),
     pytest.param("AM12345678", [], id="passport-inside-word"),
     pytest.param("M123456789", [], id="passport-nine-digits"),
