@@ -39,11 +39,11 @@ Choices worth knowing:
   or digits.
 * 운전면허번호: region code 11–28 or region name, then 2-6-2 digits separated by '-' or spaces;
   a plain 12-digit run only within 15 characters after "면허".
-* Phone numbers come from ``phonenumbers`` (region KR, leniency VALID), run only on the stretches
-  of the text that hold digits, plus a regex for mobile and landline numbers that the library
-  misses (``HP010-…``, ``010.1234.5678``, ``(02)123-4567``, ``02)123-4567``). Public service
-  numbers (080 toll-free, 1588-style 대표번호, premium and shared-cost) are not personal data and
-  are not reported.
+* Phone numbers come from a regex for mobile and landline numbers (``010-…``, ``HP010-…``,
+  ``010.1234.5678``, ``(02)123-4567``, ``02)123-4567``, ``+82 …``) and, for what it misses,
+  from ``phonenumbers`` (region KR, leniency VALID), run only on short windows around the other
+  candidates that start with 0 or +. Public service numbers (080 toll-free, 1588-style
+  대표번호, premium and shared-cost) are not personal data and are not reported.
 * No identifier is reported when it is part of a longer run of digits.
 * Classification markers (never masked): 대외비 and 기밀 (not 기밀성) are "secret"; 비공개,
   내부용 are "sensitive" wherever they appear. 민감 and 보안 are ordinary words, so they count
@@ -64,7 +64,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -297,9 +297,11 @@ _INTERNATIONAL_RE = re.compile(
     r"\+(?<![0-9+]\+)82[ -]?(?:\(0\)[ -]?)?(?:1[016789]|2|[3-6][1-5]|70)[-. ]?[0-9]{3,4}[-. ]?[0-9]{4}"
     + _NO_DIGIT_AFTER
 )
-# Stretches of the text that could hold a phone number: only these go to phonenumbers.
-_PHONE_STRETCH = re.compile(r"[+(0-9][0-9()+.\- ]*[0-9]")
-_PHONE_STRETCH_MARGIN = 4
+# What could be a phone number (at most 20 characters): only windows around these, with a
+# small margin, go to phonenumbers.
+_PHONE_CANDIDATE = re.compile(r"[+(0-9][0-9()+.\- ]{5,18}[0-9]")
+_PHONE_WINDOW_MARGIN = 4
+_DIGIT_GROUP = re.compile(r"[0-9]+")
 _PHONE_MIN_DIGITS = 7
 
 _EN_MARKER = (
@@ -458,19 +460,22 @@ def _trim_brackets(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _phone_stretches(folded: str) -> Iterator[tuple[int, int]]:
-    """Windows of the text around runs that could be a phone number, merged when they meet."""
+def _phone_windows(folded: str) -> Iterator[tuple[int, int]]:
+    """Short windows of the text around what could be a phone number (merged when they meet)."""
     window: list[int] | None = None
-    for m in _PHONE_STRETCH.finditer(folded):
-        stretch = m.group()
+    for m in _PHONE_CANDIDATE.finditer(folded):
+        candidate = m.group()
         # Korean numbers are dialled with a leading 0 (or +82): dates, amounts and document
         # numbers, which start otherwise, need not go through the library.
-        if not stretch.startswith(("+", "0", "(0")):
+        if not candidate.startswith(("+", "0", "(0")):
             continue
-        if sum(ch.isdigit() for ch in stretch) < _PHONE_MIN_DIGITS:
+        groups = _DIGIT_GROUP.findall(candidate)
+        # At least 7 digits, and a group three long or more: "0 0 0 0 0 0 0" would only cost
+        # the library time. (A candidate may hold the start of a second number.)
+        if sum(map(len, groups)) < _PHONE_MIN_DIGITS or max(map(len, groups)) < 3:
             continue
-        start = max(0, m.start() - _PHONE_STRETCH_MARGIN)
-        end = min(len(folded), m.end() + _PHONE_STRETCH_MARGIN)
+        start = max(0, m.start() - _PHONE_WINDOW_MARGIN)
+        end = min(len(folded), m.end() + _PHONE_WINDOW_MARGIN)
         if window is not None and start <= window[1]:
             window[1] = end
             continue
@@ -482,15 +487,22 @@ def _phone_stretches(folded: str) -> Iterator[tuple[int, int]]:
 
 
 def _phone_spans(folded: str) -> Iterator[tuple[int, int]]:
-    # phonenumbers is slow on long texts: it only sees the stretches that hold digits.
-    for w_start, w_end in _phone_stretches(folded):
-        for match in PhoneNumberMatcher(folded[w_start:w_end], "KR", leniency=Leniency.VALID):
+    found = [
+        m.span()
+        for pattern in (_MOBILE_RE, _LANDLINE_RE, _INTERNATIONAL_RE)
+        for m in pattern.finditer(folded)
+    ]
+    yield from found
+    # phonenumbers is slow (about a millisecond a number): it sees only short windows around
+    # the candidates that the regexes above did not already find, blanked out here.
+    rest = folded
+    for start, end in found:
+        rest = rest[:start] + " " * (end - start) + rest[end:]
+    for w_start, w_end in _phone_windows(rest):
+        for match in PhoneNumberMatcher(rest[w_start:w_end], "KR", leniency=Leniency.VALID):
             if phonenumbers.number_type(match.number) in _PUBLIC_PHONE_TYPES:
                 continue
             yield _trim_brackets(folded, w_start + match.start, w_start + match.end)
-    for pattern in (_MOBILE_RE, _LANDLINE_RE, _INTERNATIONAL_RE):
-        for m in pattern.finditer(folded):
-            yield m.start(), m.end()
 
 
 def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
@@ -511,11 +523,18 @@ def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
             -finding.start,
         )
 
+    # Kept spans, sorted and disjoint: a new finding is checked against its neighbours only.
+    starts: list[int] = []
     chosen: list[Finding] = []
     for finding in sorted(by_span.values(), key=rank, reverse=True):
-        if all(finding.end <= other.start or other.end <= finding.start for other in chosen):
-            chosen.append(finding)
-    return sorted(chosen, key=lambda f: f.start)
+        k = bisect_right(starts, finding.start)
+        if k > 0 and chosen[k - 1].end > finding.start:
+            continue
+        if k < len(chosen) and chosen[k].start < finding.end:
+            continue
+        starts.insert(k, finding.start)
+        chosen.insert(k, finding)
+    return chosen
 
 
 # --------------------------------------------------------------------------- public API
