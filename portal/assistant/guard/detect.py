@@ -302,6 +302,22 @@ _INTERNATIONAL_RE = re.compile(
 _PHONE_CANDIDATE = re.compile(r"[+(0-9][0-9()+.\- ]{5,18}[0-9]")
 _PHONE_WINDOW_MARGIN = 4
 _DIGIT_GROUP = re.compile(r"[0-9]+")
+_DATE_SHAPE = re.compile(
+    r"(?<![0-9])(?:[0-9]{1,2}[./] ?[0-9]{1,2}[./] ?(?:19|20)?[0-9]{2}"
+    r"|(?:19|20)?[0-9]{2}[./] ?[0-9]{1,2}[./] ?[0-9]{1,2})(?![0-9])"
+)
+# A phone-shaped match that goes on from, or into, a dotted or slashed number is part of a
+# date or a longer number ("01.02.1990 1990.01.01" holds "02.1990 1990").
+_NUMBER_BEFORE = re.compile(r"[0-9][./]?\Z")
+_NUMBER_AFTER = re.compile(r"[./][0-9]")
+
+
+def _inside_longer_number(folded: str, start: int, end: int) -> bool:
+    return bool(
+        _NUMBER_BEFORE.search(folded, max(0, start - 2), start) or _NUMBER_AFTER.match(folded, end)
+    )
+
+
 _PHONE_MIN_DIGITS = 7
 
 _EN_MARKER = (
@@ -491,6 +507,7 @@ def _phone_spans(folded: str) -> Iterator[tuple[int, int]]:
         m.span()
         for pattern in (_MOBILE_RE, _LANDLINE_RE, _INTERNATIONAL_RE)
         for m in pattern.finditer(folded)
+        if not _inside_longer_number(folded, *m.span())
     ]
     yield from found
     # phonenumbers is slow (about a millisecond a number): it sees only short windows around
@@ -502,7 +519,11 @@ def _phone_spans(folded: str) -> Iterator[tuple[int, int]]:
         for match in PhoneNumberMatcher(rest[w_start:w_end], "KR", leniency=Leniency.VALID):
             if phonenumbers.number_type(match.number) in _PUBLIC_PHONE_TYPES:
                 continue
-            yield _trim_brackets(folded, w_start + match.start, w_start + match.end)
+            start, end = _trim_brackets(folded, w_start + match.start, w_start + match.end)
+            # "01.01.1990 10" is a date, and "1990/01/01 …" goes on from one: not a number.
+            if _DATE_SHAPE.search(folded, start, end) or _inside_longer_number(folded, start, end):
+                continue
+            yield start, end
 
 
 def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
