@@ -5,7 +5,8 @@ The detectors run on a normalised copy of the text, in which
 * every character is in NFKC form (full-width ``０-９ Ａ-Ｚ``, ideographic and no-break spaces,
   circled digits and the like become their plain forms);
 * format characters (Unicode category Cf: zero-width space and joiners, soft hyphen, BOM,
-  bidirectional marks...) are dropped, so ``761221\\u200b2607131`` reads as 13 digits;
+  bidirectional marks...) and the invisible Hangul fillers are dropped, so
+  ``761221\\u200b2607131`` reads as 13 digits;
 * every dash and minus sign (category Pd, U+2212 and its kin) is an ASCII ``-``.
 
 A :class:`Normalised` remembers where each normalised character came from, so a match found in
@@ -27,6 +28,9 @@ from functools import lru_cache
 
 # Dashes and minus signs that are not in category Pd (those are all caught by category).
 _EXTRA_DASHES = frozenset("\u2212\u2796\u02d7\u2043\ufe63\uff0d\u207b\u208b")
+
+# Invisible Hangul fillers, dropped like format characters (NFKC maps U+3164 to U+1160).
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 # Characters that may need work: anything but ASCII and precomposed Hangul syllables.
 _SPECIAL = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")
@@ -51,7 +55,7 @@ def _attaches_to_previous(char: str) -> bool:
 def _normal_form(cluster: str) -> str:
     out = []
     for char in unicodedata.normalize("NFKC", cluster):
-        if unicodedata.category(char) == "Cf":
+        if char in _FILLERS or unicodedata.category(char) == "Cf":
             continue
         out.append("-" if _is_dash(char) else char)
     return "".join(out)

@@ -488,3 +488,61 @@ if __name__ == "__main__":  # the figures for the closing note
     for text in NEAR_MISSES:
         if scan(text):
             print("  flagged:", repr(text), [(f.kind, f.text) for f in scan(text)])
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def test_the_normalised_text_maps_back_to_what_was_typed() -> None:
+    from portal.assistant.guard.normalise import normalise
+
+    typed = "번호：７６１２２１\u00ad\u2013２６０７１３１\u200b끝"
+    norm = normalise(typed)
+    assert norm.text == "번호:761221-2607131끝"
+    start = norm.text.index("7")
+    start_o, end_o = norm.original_span(start, start + 14)
+    assert typed[start_o:end_o] == "７６１２２１\u00ad\u2013２６０７１３１"
+    plain = normalise("그대로 둡니다 123")
+    assert plain.text == "그대로 둡니다 123" and plain.original_span(4, 7) == (4, 7)
+
+
+def test_hangul_fillers_are_dropped_like_format_characters() -> None:
+    [finding] = scan(f"{_A}\u3164{_B}")
+    assert finding.kind == "rrn" and finding.text == f"{_A}\u3164{_B}"
+
+
+# --------------------------------------------------------------------------- defence in depth
+
+
+def test_screen_outgoing_stops_user_turns_masks_model_turns_and_skips_our_prompt(app) -> None:
+    from portal.assistant.guard.events import outgoing_refusal, screen_outgoing
+    from portal.assistant.models import DataGrade
+
+    system = {"role": "system", "content": "문의 010-2345-6789 (원 자료, 포털의 것)"}
+    answer = {"role": "assistant", "content": "담당자 연락처 010-2345-6789"}
+    clean = {"role": "user", "content": "개요를 써 주세요"}
+    screened = screen_outgoing([system, answer, clean], DataGrade.PUBLIC)
+    assert not screened.blocked
+    assert screened.messages[0] == system
+    assert screened.messages[1]["content"] == "담당자 연락처 [휴대전화번호]"
+
+    leaked = {"role": "user", "content": f"제 번호는 {_A}/{_B}"}
+    screened = screen_outgoing([system, clean, leaked, clean], DataGrade.PUBLIC)
+    assert screened.blocked and screened.text == leaked["content"]
+    assert [f.kind for f in screened.report.personal] == ["rrn"]
+    with app.test_request_context():
+        assert "주민등록번호" in outgoing_refusal(screened)
+
+
+def test_screen_outgoing_lets_our_own_content_through_once_only(app) -> None:
+    from portal.assistant.guard.events import screen_outgoing
+    from portal.assistant.models import DataGrade
+
+    ours = {"checklist": [{"text": "대외비·비공개 자료를 넣지 않았는가"}]}
+    prompt = "## 점검 목록\n- 대외비·비공개 자료를 넣지 않았는가\n## 초안\n"
+    with app.test_request_context():
+        ok = [{"role": "user", "content": prompt + "정류장 교체"}]
+        assert not screen_outgoing(ok, DataGrade.PUBLIC, ours=(ours,)).blocked
+        again = [{"role": "user", "content": prompt + "[대외비] 정류장 교체"}]
+        assert screen_outgoing(again, DataGrade.PUBLIC, ours=(ours,)).blocked
+        assert screen_outgoing(ok, DataGrade.PUBLIC).blocked  # without ours: a marker
