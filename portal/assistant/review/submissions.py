@@ -18,7 +18,13 @@ from portal.assistant.coach import replies
 from portal.assistant.content.context import doc_type_dict, exercise_dict
 from portal.assistant.errors import SandboxError
 from portal.assistant.guard import detect
-from portal.assistant.guard.events import inspect, record_guard_event
+from portal.assistant.guard.events import (
+    Screened,
+    inspect,
+    record_guard_event,
+    record_outgoing_block,
+    screen_outgoing,
+)
 from portal.assistant.models import (
     Conversation,
     DataGrade,
@@ -122,6 +128,7 @@ class ScoringJob:
     timeout: float
     day: str
     month: str
+    grade: DataGrade = DataGrade.PUBLIC
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,13 @@ class ScoringOutcome:
     status: str  # "scored" or "failed"
     result: dict[str, Any]
     usage: list[Usage]
+    guard: Screened | None = None  # the guard stopped a call
+
+
+class _OutgoingBlocked(Exception):
+    def __init__(self, screened: Screened) -> None:
+        super().__init__("guard")
+        self.screened = screened
 
 
 def start_scoring(submission: Submission) -> ScoringJob | None:
@@ -183,6 +197,7 @@ def start_scoring(submission: Submission) -> ScoringJob | None:
         timeout=float(current_app.config["ASSISTANT_TIMEOUT_SECONDS"]),
         day=day,
         month=month,
+        grade=_grade(conversation),
     )
 
 
@@ -193,7 +208,11 @@ def run_scoring(job: ScoringJob) -> ScoringOutcome:
     spent: list[Usage] = []
 
     def complete(messages: list[dict[str, str]]) -> str:
-        text, usage = backend.complete(messages, timeout=job.timeout, json_mode=True)
+        # Defence in depth: the guard again, over exactly what would be sent.
+        screened = screen_outgoing(messages, job.grade, ours=(job.exercise, job.doc_type))
+        if screened.blocked:
+            raise _OutgoingBlocked(screened)
+        text, usage = backend.complete(screened.messages, timeout=job.timeout, json_mode=True)
         spent.append(usage)
         return text
 
@@ -203,12 +222,23 @@ def run_scoring(job: ScoringJob) -> ScoringOutcome:
         return ScoringOutcome("failed", {"error": str(exc.reason)}, spent)
     except BackendError as exc:
         return ScoringOutcome("failed", {"error": str(exc.user_message)}, spent)
+    except _OutgoingBlocked as exc:
+        report = exc.screened.report
+        reason = (report.refusal if report else None) or _(
+            "제출한 초안에 개인정보로 보이는 항목이 있어 모델 채점을 하지 않았습니다."
+        )
+        return ScoringOutcome("failed", {"error": reason}, spent, guard=exc.screened)
     return ScoringOutcome("scored", result, spent)
 
 
 def finish_scoring(job: ScoringJob, outcome: ScoringOutcome) -> Submission:
     """Store the outcome and settle the quota: tokens spent, or the message given back."""
     submission = db.session.get(Submission, job.submission_id)
+    if outcome.guard is not None:
+        conversation = db.session.scalar(
+            select(Conversation).where(Conversation.draft_id == submission.draft_id)
+        )
+        record_outgoing_block(db.session.get(User, job.user_id), conversation, outcome.guard)
     submission.rubric_status = outcome.status
     submission.rubric_result = outcome.result
     tokens = sum(u.prompt_tokens + u.completion_tokens for u in outcome.usage)

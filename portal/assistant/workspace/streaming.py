@@ -26,6 +26,7 @@ from portal.assistant.backends.usage import estimate_tokens
 from portal.assistant.coach import replies
 from portal.assistant.content.answers import insertable_text
 from portal.assistant.content.context import doc_type_dict, exercise_dict
+from portal.assistant.guard import events as guard
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
@@ -37,6 +38,7 @@ from portal.assistant.models import (
 from portal.assistant.workspace import quotas
 from portal.core.clock import utcnow
 from portal.db import db
+from portal.users.models import User
 
 HISTORY_MESSAGES = 20
 # Asks a model to set the document part of its answer apart, as the offline coach does, so
@@ -115,6 +117,7 @@ class PreparedStream:
     backend: Any
     timeout: float
     is_offline: bool
+    refusal: str | None = None  # the guard stopped the call: nothing is sent
 
 
 class ModelUnavailable(Exception):
@@ -141,6 +144,11 @@ def prepare(answer: AssistantMessage, conversation: Conversation) -> PreparedStr
         db.session.flush()
         raise ModelUnavailable(conversation.model_key)
     draft_text = draft.body if draft else ""
+    # Defence in depth: the guard again, over exactly what would be sent (history included).
+    screened = guard.screen_outgoing(messages, conversation.data_grade)
+    if screened.blocked:
+        user = db.session.get(User, conversation.user_id)
+        guard.record_outgoing_block(user, conversation, screened)
 
     def responder(msgs: list[dict[str, str]]) -> str:
         return replies.respond(dt_data, ex_data, msgs, draft_text)
@@ -163,10 +171,11 @@ def prepare(answer: AssistantMessage, conversation: Conversation) -> PreparedStr
         department_id=conversation.department_id,
         day=day,
         month=month,
-        messages=messages,
+        messages=screened.messages,
         backend=backend,
         timeout=float(current_app.config["ASSISTANT_TIMEOUT_SECONDS"]),
         is_offline=choice.is_offline,
+        refusal=guard.outgoing_refusal(screened) if screened.blocked else None,
     )
 
 
@@ -234,6 +243,19 @@ def generate(
     finished = False
     try:
         yield sse("start", {"message_id": prepared.message_id})
+        if prepared.refusal is not None:  # the guard stopped it: no request is made
+            _finish(prepared, "", None, MessageStatus.FAILED, "guard_blocked")
+            finished = True
+            yield sse(
+                "error",
+                {
+                    "code": "guard_blocked",
+                    "message": prepared.refusal,
+                    "retry_after": None,
+                    "partial": False,
+                },
+            )
+            return
         db.ensure_idle()
         with prepared.backend.stream_chat(prepared.messages, timeout=prepared.timeout) as stream:
             for event in stream:

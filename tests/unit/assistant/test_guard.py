@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -140,7 +141,7 @@ TABLE = [
     pytest.param(
         fullwidth("M12345678"), [("passport", fullwidth("M12345678"), None)], id="passport-fw"
     ),
-    pytest.param("m12345678", [], id="passport-lower-case"),
+    pytest.param("m12345678", [("passport", "m12345678", None)], id="passport-lower-case"),
     pytest.param("X12345678", [], id="passport-other-letter"),
     pytest.param("AM12345678", [], id="passport-inside-word"),
     pytest.param("M123456789", [], id="passport-nine-digits"),
@@ -476,11 +477,19 @@ def test_excerpt_never_cuts_a_token() -> None:
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None)
 
+
 # Surrounding text: anything printable except digits (which would lengthen the identifier's
-# digit run) and '@' (which could form e-mail addresses); Hangul is drawn often.
+# digit run) and '@' (which could form e-mail addresses), also after NFKC (the guard reads
+# "①" as "1"); Hangul is drawn often.
+def _stays_without_digits(char: str) -> bool:
+    return not any(c.isdigit() or c == "@" for c in unicodedata.normalize("NFKC", char))
+
+
 _filler_chars = st.one_of(
     st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3),
-    st.characters(exclude_categories=("Nd", "Cs", "Co", "Cn"), exclude_characters="@＠"),
+    st.characters(exclude_categories=("Nd", "Cs", "Co", "Cn"), exclude_characters="@＠").filter(
+        _stays_without_digits
+    ),
     st.sampled_from(list(" \n.,:-()[]")),
 )
 filler = st.text(alphabet=_filler_chars, max_size=40)
