@@ -210,6 +210,11 @@ def test_stored_history_with_an_identifier_cannot_reach_the_model(
         assert A not in event.masked_excerpt and B not in event.masked_excerpt
         counter = db.session.scalar(select(UsageCounter).where(UsageCounter.scope == "user_day"))
         assert counter.messages == 0 and counter.tokens == 0  # the message was given back
+    # After a reload the answer says why, and offers no "다시 보내기" (it would fail again).
+    page = client.get(f"/practice/w/{draft.id}").get_data(as_text=True)
+    assert "보내기 직전 점검에서 대화에 개인정보가 있어 모델에 보내지 않았습니다." in page
+    answers = page.split('id="tpl-answer"')[0]
+    assert "practice-resend" in answers and 'practice-resend" hidden' in answers
 
 
 def test_a_model_answer_in_history_is_masked_before_it_goes_back(

@@ -30,6 +30,10 @@ def _reason(code: str | None) -> str:
         "model_unavailable": _("관리자가 이 도우미를 끄거나 바꿔서 답변을 받지 못했습니다."),
         "disconnected": _("화면과의 연결이 끊겨 답변이 중단되었습니다."),
         "internal": _("포털 내부 오류로 답변을 받지 못했습니다."),
+        "guard_blocked": _(
+            "보내기 직전 점검에서 대화에 개인정보가 있어 모델에 보내지 않았습니다. "
+            "새 작업에서 가린 글로 다시 시작해 주세요."
+        ),
     }
     return reasons.get(code or "", _("답변을 받지 못했습니다."))
 
