@@ -58,7 +58,7 @@ SETTINGS: dict[str, Setting] = {
     ),
     "LOGIN_RATE_LIMIT_IP": Setting("30 per minute", "Login attempts allowed per client IP."),
     "LOGIN_RATE_LIMIT_ACCOUNT": Setting(
-        "10 per minute", "Login attempts allowed per account identifier."
+        "10 per minute", "Login attempts allowed per account identifier from one client address."
     ),
     "LOGIN_MAX_FAILURES": Setting(
         5,

@@ -34,9 +34,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _account_key() -> str:
-    # A keyed hash, so the rate-limit store never holds an employee number or e-mail.
+    # Per account AND client address: a limit keyed by the account alone would let anyone
+    # keep a colleague's login answering 429. Guessing spread over many addresses is the
+    # account-wide lock's job (LOGIN_ACCOUNT_MAX_FAILURES). A keyed hash, so the rate-limit
+    # store never holds an employee number, e-mail or address.
     login = (request.form.get("login") or "").strip().lower()
-    return "acct:" + pseudonym(login, "rate-limit-account")
+    return "acct:" + pseudonym(f"{login}\0{client_address()}", "rate-limit-account")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -82,12 +82,15 @@ def test_per_account_limit_is_shared_by_two_workers(make_app, tmp_path):
     }
     worker_a, worker_b = make_app(settings), make_app(settings)
     login = "NOBODY" + uuid.uuid4().hex[:8]
+    guesser = _address()
     statuses = [
-        _attempt(worker_a if n % 2 == 0 else worker_b, login, "x", _address()).status_code
+        _attempt(worker_a if n % 2 == 0 else worker_b, login, "x", guesser).status_code
         for n in range(6)
     ]
-    # Four attempts on that identifier in total, from any address, through any worker.
+    # Four attempts on that identifier from that address, through any worker...
     assert statuses == [200, 200, 200, 200, 429, 429]
+    # ...while the same identifier from another address is still answered.
+    assert _attempt(worker_b, login, "x", _address()).status_code == 200
 
 
 def test_an_address_lock_holds_on_every_worker_but_not_for_the_real_user(workers):
