@@ -68,7 +68,23 @@ class FuzzWorld:
     app: Flask
     targets: dict[str, Any]
     make_user: Callable[..., User]
+    make_session: Callable[..., Any]
+    make_course: Callable[..., Any]
     department_id: int
+
+    def approval_request(self) -> int:
+        """A request awaiting the department head: from a member of their department for
+        a course that needs approval (the matrix's enrolment is nobody's to approve)."""
+        from portal.enrollment import operations as ops
+
+        course = self.make_course(requires_approval=True)
+        session = self.make_session(course_id=course.id)
+        requester = self.make_user(Role.STAFF, department_id=self.department_id)
+        with self.app.app_context():
+            user = db.session.get(User, requester.id)
+            enrollment_id = ops.enrol(session.id, user, ops.Actor(user.id)).enrollment.id
+            db.session.commit()
+        return enrollment_id
 
     def caller(self, who: str | Role | None):
         """A client logged in as ``who`` and a function that logs it in again."""
@@ -96,7 +112,10 @@ class FuzzWorld:
         view = self.app.view_functions[case.endpoint]
         who = caller_for(view)
         client, relogin = self.caller(who)
-        values = path_values(self.app, case, self.targets)
+        targets = self.targets
+        if who == "department head":
+            targets = dict(targets, enrollment_id=self.approval_request())
+        values = path_values(self.app, case, targets)
         rule = find_rule(self.app, case)
         adapter = self.app.url_map.bind("localhost")
         path = adapter.build(case.endpoint, values, method=case.method)
@@ -146,10 +165,17 @@ class FuzzWorld:
 
 
 @pytest.fixture
-def fuzz_world(app, targets, make_user, make_workspace) -> FuzzWorld:
+def fuzz_world(app, targets, make_user, make_workspace, make_session, make_course) -> FuzzWorld:
     """The targets, with the draft swapped for one still being written (the matrix's is
     submitted, which freezes it: its draft routes would refuse before reading a field)."""
     with app.app_context():
         user = db.session.get(User, targets["user_id"])
     draft = make_workspace(user)
-    return FuzzWorld(app, dict(targets, draft_id=draft.id), make_user, targets["dept_id"])
+    return FuzzWorld(
+        app,
+        dict(targets, draft_id=draft.id),
+        make_user,
+        make_session,
+        make_course,
+        targets["dept_id"],
+    )

@@ -819,7 +819,10 @@ class RouteFuzzer:
         if form is not None:
             for f in form.fields:
                 if f.tag == "select":
-                    choice = f.selected or [next((o for o in f.options if o), "")]
+                    # The chosen option, else the first real one ("" and "0" are placeholders).
+                    real = [o for o in f.options if o not in ("", "0")]
+                    chosen = [o for o in f.selected if o not in ("", "0")]
+                    choice = chosen or real[:1] or f.selected or f.options[:1] or [""]
                     pairs.extend((f.name, v) for v in choice[:1] if f.name)
                 elif f.tag == "textarea":
                     pairs.append(
@@ -844,10 +847,14 @@ class RouteFuzzer:
                     continue
                 elif f.name == "csrf_token":
                     pairs.append((f.name, TOKEN))
-                elif f.value:
+                elif f.value or f.type == "hidden":
                     pairs.append((f.name, f.value))
-                else:
+                elif "required" in f.attrs or f.type == "password":
                     pairs.append((f.name, text_baseline(f.name, f.type, f.attrs, self.password)))
+                else:
+                    # An optional field left empty stays empty: a made-up value could clash
+                    # with the others (an enrolment window after the session's start).
+                    pairs.append((f.name, ""))
         names = {k for k, _v in pairs}
         for name, kind in self.reads.form_fields.items():
             if name not in names and name != "csrf_token" and kind not in ("SubmitField",):
