@@ -678,6 +678,22 @@ _WTFORMS_BASELINE = {
 }
 
 
+# Free-text fields get every string class but only one number and one date: the others are
+# just short strings to a text field (a field parsed as a number or date gets them all).
+TEXT_FIELD_LABELS = {
+    "NUL byte",
+    "control characters",
+    "100k characters",
+    "invalid UTF-8 (percent-encoded)",
+    "invalid UTF-8 (raw bytes)",
+    "CR/LF",
+    "int 10**20",
+    "malformed date 2026-13-45",
+}
+_TEXT_INPUTS = {"text", "textarea", "search", "email", "password", "tel", "url"}
+_TEXT_WTFORMS = {"StringField", "TextAreaField", "PasswordField", "EmailField", "SearchField"}
+
+
 JSON_BASELINE: dict[str, Any] = {
     "text": "추진배경을 두괄식으로 정리해 주세요",
     "segments": [{"text": "□ 추진배경", "ai": False}],
@@ -713,6 +729,7 @@ class Plan:
     form_fields: list[str]
     file_fields: set[str]
     multipart: bool
+    text_fields: set[str]  # free-text inputs: one huge int and one bad date are enough there
     json_keys: list[str] | None
     json_base: dict[str, Any]
     notes: list[str] = field(default_factory=list)
@@ -874,14 +891,16 @@ class RouteFuzzer:
             specific = list(dict.fromkeys(reads.query + bound + self._query_names_from_page()))
             specific = [k for k in specific if k != "csrf_token"]
             every = list(dict.fromkeys(specific + list(GENERIC_QUERY_KEYS)))
-            return Plan(specific, every, None, [], set(), False, None, {}, notes)
+            return Plan(specific, every, None, [], set(), False, set(), None, {}, notes)
         json_keys = reads.json_keys
         if json_keys is not None:
             base = {}
             for key in json_keys:
                 value = self.target.json_baseline.get(key, JSON_BASELINE.get(key, "퍼즈"))
                 base[key] = value
-            return Plan(reads.query, reads.query, None, [], set(), False, json_keys, base, notes)
+            return Plan(
+                reads.query, reads.query, None, [], set(), False, set(), json_keys, base, notes
+            )
         form = self._host_form()
         if form is None:
             notes.append("no HTML form posts here; fields from the view's code only")
@@ -893,7 +912,12 @@ class RouteFuzzer:
         if "csrf_token" not in {k for k, _v in pairs}:
             pairs.append(("csrf_token", TOKEN))
         fields = list(dict.fromkeys(k for k, _v in pairs))
-        return Plan(reads.query, reads.query, pairs, fields, files, multipart, None, {}, notes)
+        text = {name for name, kind in self.reads.form_fields.items() if kind in _TEXT_WTFORMS} | {
+            f.name for f in (form.fields if form else []) if f.type in _TEXT_INPUTS
+        }
+        return Plan(
+            reads.query, reads.query, pairs, fields, files, multipart, text, None, {}, notes
+        )
 
     # -- sending ---------------------------------------------------------------------
 
@@ -1055,6 +1079,8 @@ class RouteFuzzer:
                 if name == "csrf_token":
                     continue  # any damage there is a CSRF refusal; hypothesis mixes try it
                 for nasty in FORM_VALUES:
+                    if name in plan.text_fields and nasty.label not in TEXT_FIELD_LABELS:
+                        continue
                     pairs = self._replace(plan.form_pairs, name, nasty.value)
                     self._record(
                         "form",
