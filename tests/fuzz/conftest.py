@@ -102,6 +102,8 @@ class FuzzWorld:
             login = self.make_user(who).employee_number
 
         def relogin() -> None:
+            if client.get("/auth/login").status_code != 200:
+                return  # still logged in: the request did not end the session
             response = Auth(client).login(login, PASSWORD)
             assert response.status_code == 302, f"could not log {who} in again"
 

@@ -614,6 +614,21 @@ class _Token:
 
 
 TOKEN: Any = _Token()  # stands for the client's CSRF token until the request is sent
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """A made-up baseline value, made anew for each request: codes, names and e-mails stay
+    unique, so a record created by one request does not make the next a duplicate."""
+
+    name: str
+    kind: str
+    attrs: tuple[tuple[str, str], ...] = ()
+
+    def make(self, password: str) -> str:
+        return text_baseline(self.name, self.kind, dict(self.attrs), password)
+
+
 BASE_DAY = dt.date(2027, 3, 2)
 
 
@@ -733,6 +748,8 @@ class Plan:
     json_keys: list[str] | None
     json_base: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    # Options as the page shows them chosen: the baseline when the first real options fail.
+    alternative_pairs: list[tuple[str, Any]] | None = None
 
 
 class RouteFuzzer:
@@ -828,7 +845,9 @@ class RouteFuzzer:
                 names.extend(k for k, _v in urllib.parse.parse_qsl(parts.query))
         return names
 
-    def _baseline(self, form: HtmlForm | None) -> tuple[list[tuple[str, Any]], set[str], bool]:
+    def _baseline(
+        self, form: HtmlForm | None, *, as_shown: bool = False
+    ) -> tuple[list[tuple[str, Any]], set[str], bool]:
         pairs: list[tuple[str, Any]] = []
         files: set[str] = set()
         seen_radio: set[str] = set()
@@ -840,10 +859,12 @@ class RouteFuzzer:
                     real = [o for o in f.options if o not in ("", "0")]
                     chosen = [o for o in f.selected if o not in ("", "0")]
                     choice = chosen or real[:1] or f.selected or f.options[:1] or [""]
+                    if as_shown:  # the option the page shows chosen, placeholder or not
+                        choice = f.selected or f.options[:1] or [""]
                     pairs.extend((f.name, v) for v in choice[:1] if f.name)
                 elif f.tag == "textarea":
                     pairs.append(
-                        (f.name, f.value.strip() or text_baseline(f.name, "text", f.attrs, ""))
+                        (f.name, f.value.strip() or Fresh(f.name, "text", tuple(f.attrs.items())))
                     )
                 elif f.tag == "button":
                     if not seen_button:
@@ -866,11 +887,11 @@ class RouteFuzzer:
                     pairs.append((f.name, TOKEN))
                 elif f.value or f.type == "hidden":
                     pairs.append((f.name, f.value))
-                elif "required" in f.attrs or f.type == "password":
-                    pairs.append((f.name, text_baseline(f.name, f.type, f.attrs, self.password)))
+                elif "required" in f.attrs or f.type in _TEXT_INPUTS:
+                    pairs.append((f.name, Fresh(f.name, f.type, tuple(f.attrs.items()))))
                 else:
-                    # An optional field left empty stays empty: a made-up value could clash
-                    # with the others (an enrolment window after the session's start).
+                    # An optional date, time or number left empty stays empty: a made-up
+                    # one could clash with the others (an enrolment window after the start).
                     pairs.append((f.name, ""))
         names = {k for k, _v in pairs}
         for name, kind in self.reads.form_fields.items():
@@ -879,7 +900,7 @@ class RouteFuzzer:
                     if _WTFORMS_BASELINE[kind]:
                         pairs.append((name, _WTFORMS_BASELINE[kind]))
                 elif kind != "FileField":
-                    pairs.append((name, text_baseline(name, "text", {}, self.password)))
+                    pairs.append((name, Fresh(name, "text")))
         multipart = form is not None and "multipart" in form.enctype
         return pairs, files, multipart
 
@@ -905,19 +926,24 @@ class RouteFuzzer:
         if form is None:
             notes.append("no HTML form posts here; fields from the view's code only")
         pairs, files, multipart = self._baseline(form)
-        names = {k for k, _v in pairs}
-        for name in reads.form:
-            if name not in names:
-                pairs.append((name, text_baseline(name, "text", {}, self.password)))
-        if "csrf_token" not in {k for k, _v in pairs}:
-            pairs.append(("csrf_token", TOKEN))
+        alternative = self._baseline(form, as_shown=True)[0]
+        for found in (pairs, alternative):
+            names = {k for k, _v in found}
+            for name in reads.form:
+                if name not in names:
+                    found.append((name, Fresh(name, "text")))
+            if "csrf_token" not in {k for k, _v in found}:
+                found.append(("csrf_token", TOKEN))
         fields = list(dict.fromkeys(k for k, _v in pairs))
         text = {name for name, kind in self.reads.form_fields.items() if kind in _TEXT_WTFORMS} | {
             f.name for f in (form.fields if form else []) if f.type in _TEXT_INPUTS
         }
-        return Plan(
+        plan = Plan(
             reads.query, reads.query, pairs, fields, files, multipart, text, None, {}, notes
         )
+        if alternative != pairs:
+            plan.alternative_pairs = alternative
+        return plan
 
     # -- sending ---------------------------------------------------------------------
 
@@ -987,12 +1013,35 @@ class RouteFuzzer:
             return path
         return path + "?" + encode_pairs(pairs).decode("latin-1")
 
+    def _last_status(self) -> int:
+        return self.statuses[-1][3] if self.statuses else 500
+
+    def _environ(self) -> dict[str, Any]:
+        # A new client address per request: per-IP throttles (login) would otherwise answer
+        # most of the sweep with 429 before the view reads a field.
+        n = self.sent
+        return {"REMOTE_ADDR": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
+
     def _get(self, pairs: list[tuple[str, Any]], path: str | None = None):
         path = path or self.target.path
-        return self.target.client.get(path, query_string=encode_pairs(pairs).decode("latin-1"))
+        return self.target.client.get(
+            path,
+            query_string=encode_pairs(pairs).decode("latin-1"),
+            environ_overrides=self._environ(),
+        )
 
     def _post_form(self, plan: Plan, pairs: list[tuple[str, Any]], *, chunked: bool = False):
-        pairs = [(k, self._csrf() if v is TOKEN else v) for k, v in pairs]
+        pairs = [
+            (
+                k,
+                self._csrf()
+                if v is TOKEN
+                else v.make(self.password)
+                if isinstance(v, Fresh)
+                else v,
+            )
+            for k, v in pairs
+        ]
         if plan.multipart:
             body, content_type = encode_multipart(pairs, plan.file_fields)
         else:
@@ -1003,9 +1052,14 @@ class RouteFuzzer:
                 input_stream=io.BytesIO(body),
                 content_type=content_type,
                 headers={"Transfer-Encoding": "chunked"},
-                environ_overrides={"wsgi.input_terminated": True},
+                environ_overrides={"wsgi.input_terminated": True, **self._environ()},
             )
-        return self.target.client.post(self.target.path, data=body, content_type=content_type)
+        return self.target.client.post(
+            self.target.path,
+            data=body,
+            content_type=content_type,
+            environ_overrides=self._environ(),
+        )
 
     def _post_json(self, body: bytes, query: list[tuple[str, Any]] | None = None):
         return self.target.client.post(
@@ -1014,6 +1068,7 @@ class RouteFuzzer:
             data=body,
             content_type="application/json",
             headers={"X-CSRFToken": self._csrf(), "Accept": "application/json"},
+            environ_overrides=self._environ(),
         )
 
     def _json_base(self, plan: Plan) -> dict[str, Any]:
@@ -1075,6 +1130,18 @@ class RouteFuzzer:
                 "",
                 lambda: self._post_form(plan, plan.form_pairs),
             )
+            if plan.alternative_pairs is not None and self._last_status() >= 400:
+                alternative = plan.alternative_pairs
+                self._record(
+                    "form",
+                    "<baseline>",
+                    "options as shown",
+                    "",
+                    lambda: self._post_form(plan, alternative),
+                )
+                if self._last_status() < 400:
+                    plan.form_pairs = alternative
+                    plan.notes.append("baseline: options as the page shows them")
             for name in plan.form_fields:
                 if name == "csrf_token":
                     continue  # any damage there is a CSRF refusal; hypothesis mixes try it
