@@ -978,9 +978,15 @@ class RouteFuzzer:
                         value,
                         None,
                         "exception escaped the app",
-                        describe_exception(exc),
+                        # The 500 handler logs the first error, then may fail itself (a
+                        # session left broken by a failed flush): show both.
+                        (_logged(capture.records) + "\n  then, while answering: ")
+                        * bool(capture.records)
+                        + describe_exception(exc),
                     )
                 )
+                if self.target.ends_session:
+                    self.relogin()
                 return
         status = response.status_code
         self.statuses.append((where, name, label, status, time.perf_counter() - started))
