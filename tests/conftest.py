@@ -32,7 +32,7 @@ from portal.users.models import Role, User
 
 # Shared look-up fixtures (statements, row counts, audit entries); pytest only honours
 # pytest_plugins in the top-level conftest, so they are registered here.
-pytest_plugins = ["tests.fixtures.db_helpers"]
+pytest_plugins = ["tests.fixtures.db_helpers", "tests.fixtures.targets"]
 
 PASSWORD = "Test!pass2026"
 _PASSWORD_HASH = hash_password(PASSWORD)

@@ -4,14 +4,15 @@ Every route in the app must appear in the matrix with who may call it: each feat
 lists its routes in tests/access/<feature>.py. A route missing there fails
 `test_every_route_is_in_the_matrix`, so every new route joins automatically.
 Each entry is then exercised for the anonymous visitor and every role.
+
+The objects the paths point at come from the shared `targets` fixture
+(tests/fixtures/targets.py), which the fuzz suite (tests/fuzz/) fills paths from too.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from portal.assistant.review import submissions
-from portal.assistant.workspace import conversations, drafts
 from portal.auth.access import AUTHENTICATED, PUBLIC
 from portal.users.models import Role
 from tests.access import Expect, collect_matrix
@@ -36,72 +37,6 @@ def test_every_view_declares_the_access_the_matrix_expects(app):
         assert declared == expect.access, (
             f"{endpoint} declares {declared!r}, expected {expect.access!r}"
         )
-
-
-@pytest.fixture
-def targets(app, make_user, department, make_session, make_workspace):
-    """Objects that paths with ids point at: a staff member enrolled in a session."""
-    from sqlalchemy import select
-
-    from portal.catalog.models import Course
-    from portal.core.clock import utcnow
-    from portal.db import db
-    from portal.enrollment import operations as ops
-    from portal.notifications.models import Notification
-    from portal.scheduling.models import TrainingSession
-    from portal.users.models import RosterUpload, User
-
-    other = make_user(Role.STAFF)
-    session = make_session()
-    with app.app_context():
-        upload = RosterUpload(
-            filename="roster.csv",
-            content="사번,성명,이메일,부서\n".encode(),
-            sha256="0" * 64,
-            created_at=utcnow(),
-        )
-        db.session.add(upload)
-        enrollment = ops.enrol(
-            session.id, db.session.get(User, other.id), ops.Actor(other.id)
-        ).enrollment
-        ids = {
-            "user_id": other.id,
-            "dept_id": department.id,
-            "upload_id": upload.id,
-            "session_id": session.id,
-            "enrollment_id": enrollment.id,
-            "course_slug": db.session.scalar(
-                select(Course.slug)
-                .join(TrainingSession, TrainingSession.course_id == Course.id)
-                .where(TrainingSession.id == session.id)
-            ),
-            "notification_id": db.session.scalar(
-                select(Notification.id).where(Notification.user_id == other.id)
-            ),
-        }
-        db.session.commit()
-    ids.update(_sandbox_targets(app, other, make_workspace))
-    return ids
-
-
-def _sandbox_targets(app, owner, make_workspace) -> dict[str, int]:
-    """A submitted exercise workspace with one answered message, all owned by `owner`."""
-    from portal.assistant.models import MessageStatus
-    from portal.db import db
-    from portal.users.models import User
-
-    draft = make_workspace(owner)
-    with app.app_context():
-        user = db.session.get(User, owner.id)
-        conversation = conversations.conversation_for(draft)
-        _question, answer = conversations.post_message(user, conversation, "개요를 만들어 주세요")
-        answer.content = "□ 추진배경"
-        answer.status = MessageStatus.COMPLETE
-        draft = db.session.merge(draft)
-        drafts.save_draft(draft, [{"text": "□ 추진배경", "ai": False}], draft.revision, "manual")
-        submission = submissions.submit(user, draft)
-        db.session.commit()
-        return {"draft_id": draft.id, "answer_id": answer.id, "submission_id": submission.id}
 
 
 def _call(client, expect: Expect, targets):
