@@ -1,5 +1,5 @@
-"""The fuzz machinery catches a crash: a route planted on a separate app raises on a NUL
-byte and on an integer past 32 bits, and the same machinery the suite runs reports both
+"""The fuzz machinery catches a crash: a route planted on a separate app raises on a line
+break in a one-line value and on an integer past 32 bits, and the same machinery the suite runs reports both
 (with the route, field, value class, status and the logged exception), while a sibling
 route that handles the same input cleanly reports nothing."""
 
@@ -17,14 +17,16 @@ def _planted(fresh):
     def planted():
         title = request.values.get("title", "")
         count = request.values.get("count", "0")
-        if "\x00" in title:
-            raise ValueError("planted bug: a NUL byte reached the database layer")
+        # (A NUL byte never gets this far: the portal's input policy refuses it at the edge,
+        # so the planted text bug is one the edge lets through by design.)
+        if "\n" in title:
+            raise ValueError("planted bug: a line break reached a header")
         if count.lstrip("-").isdigit() and int(count) >= 2**31:
             raise OverflowError("planted bug: integer out of 32-bit range")
         return f"<!doctype html><html><body>{len(title)} {len(count)}</body></html>"
 
     def careful():
-        title = request.values.get("title", "").replace("\x00", "")
+        title = request.values.get("title", "").replace("\n", " ")
         count = request.values.get("count", "0")
         return f"<!doctype html><html><body>{len(title)} {count.isdigit()}</body></html>"
 
@@ -58,7 +60,7 @@ def test_the_fuzzer_reports_a_planted_500(make_app):
     found = {(f.case.method, f.where, f.field, f.label, f.status) for f in failures}
     for method in ("GET", "POST"):
         where = "query" if method == "GET" else "form"
-        assert (method, where, "title", "NUL byte", 500) in found, found
+        assert (method, where, "title", "CR/LF", 500) in found, found
         assert (method, where, "count", "int 2**31", 500) in found, found
         assert (method, where, "count", "int 10**20", 500) in found, found
     assert all(f.status == 500 for f in failures)
@@ -67,8 +69,8 @@ def test_the_fuzzer_reports_a_planted_500(make_app):
     with pytest.raises(pytest.fail.Exception) as failed:
         _assert_clean(failures)
     report = str(failed.value)
-    assert "POST /__fuzz/planted [planted] form 'title' <- NUL byte" in report
-    assert "ValueError: planted bug: a NUL byte reached the database layer" in report
+    assert "POST /__fuzz/planted [planted] form 'title' <- CR/LF" in report
+    assert "ValueError: planted bug: a line break reached a header" in report
     assert "OverflowError: planted bug: integer out of 32-bit range" in report
 
 
