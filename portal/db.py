@@ -188,6 +188,21 @@ class Database:
         if session is not None:
             session.close()
 
+    def discard_failed_work(self) -> None:
+        """The request failed with an exception: roll back now, before the error page renders.
+
+        On PostgreSQL a failed statement leaves the transaction aborted, and the error page
+        still reads (the person's locale, their session's countdown); without this it would
+        fail in turn and the person would get a bare server error instead of the portal's page.
+        """
+        session = g.get("_db_session")
+        if session is None:
+            return
+        try:
+            session.rollback()
+        except Exception:  # the database may be the thing that failed; the page must still render
+            session.close()
+
     def end_read_phase(self) -> None:
         """End a read-only stretch of a request; the writes after it begin a fresh transaction.
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from portal.core.logging import logger, request_id
+from portal.db import db
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -84,6 +85,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _db_down(err):
+        db.discard_failed_work()
         logger.error(
             "database unavailable",
             extra={"fields": {"request_id": request_id(), "error": type(err.orig).__name__}},
@@ -92,5 +94,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err):
+        db.discard_failed_work()
         logger.exception("unhandled error", extra={"fields": {"request_id": request_id()}})
         return _render(InternalServerError.code)

@@ -55,3 +55,41 @@ def test_database_outage_on_a_page_gives_503(make_app):
 
 def test_unknown_route_under_admin_is_404_not_a_crash(client):
     assert client.get("/admin/nothing-here").status_code == 404
+
+
+def test_a_failed_write_still_gets_the_portals_error_page(
+    app, client, as_role, monkeypatch
+):
+    """A failed flush leaves the session needing a rollback; the error page reads the
+    person's session and locale all the same, so the request rolls back before it renders."""
+    from portal.core import clock
+    from portal.db import db
+    from portal.home import queries
+    from portal.users.models import Role, User
+
+    person = as_role(Role.STAFF)
+
+    def broken(_user):
+        # A write that fails at flush (a duplicate employee number), as bad input once did.
+        db.session.add(
+            User(
+                employee_number=person.employee_number,
+                name="중복",
+                email="dup@sejong.example.kr",
+                role=Role.STAFF,
+                grade="행정7급",
+                created_at=clock.utcnow(),
+            )
+        )
+        db.session.flush()
+
+    monkeypatch.setattr(queries, "mandatory_due", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = client.get("/")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code in (500, 503)
+    page = response.get_data(as_text=True)
+    assert "오류 번호" in page or "서비스를 잠시" in page
+    assert "<!doctype html>" in page.lower() and "krds" in page
