@@ -57,9 +57,7 @@ def test_unknown_route_under_admin_is_404_not_a_crash(client):
     assert client.get("/admin/nothing-here").status_code == 404
 
 
-def test_a_failed_write_still_gets_the_portals_error_page(
-    app, client, as_role, monkeypatch
-):
+def test_a_failed_write_still_gets_the_portals_error_page(app, client, as_role, monkeypatch):
     """A failed flush leaves the session needing a rollback; the error page reads the
     person's session and locale all the same, so the request rolls back before it renders."""
     from portal.core import clock
