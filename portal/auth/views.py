@@ -65,7 +65,7 @@ def login():
             form.form_errors.append(
                 _(
                     "여러 곳에서 비밀번호가 잘못 입력되어 보호를 위해 계정을 잠시 잠갔습니다. "
-                    "%(until)s 이후에 다시 시도하거나, 급하면 교육 담당자에게 잠금 해제를 요청해 주세요.",
+                    "%(until)s 이후에 다시 시도하거나, 급하면 시스템 관리자에게 잠금 해제를 요청해 주세요.",
                     until=format_datetime(result.locked_until, "HH:mm"),
                 )
             )
@@ -73,7 +73,7 @@ def login():
             form.form_errors.append(
                 _(
                     "비밀번호를 %(count)d번 연속 잘못 입력하여 계정이 잠겼습니다. "
-                    "%(until)s 이후에 다시 시도하거나, 급하면 교육 담당자에게 잠금 해제를 요청해 주세요.",
+                    "%(until)s 이후에 다시 시도하거나, 급하면 시스템 관리자에게 잠금 해제를 요청해 주세요.",
                     count=current_app.config["LOGIN_MAX_FAILURES"],
                     until=format_datetime(result.locked_until, "HH:mm"),
                 )
