@@ -708,6 +708,9 @@ def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
     answer = _wait_for_complete_answer(staff)
     text = _text(answer.locator(".practice-msg-text"))
     assert text.startswith("[연습 코치 · AI 모델 아님]"), text[:80]
+    # The outline shows as a document block of its own, without the ```문서 fence lines.
+    expect(answer.locator(".practice-msg-doc")).to_have_count(1)
+    assert "```" not in text
     assert "스마트 버스정류장 확대" in text
     assert "□" in text and "추진배경" in text, text
     expect(answer.locator(".practice-msg-who")).to_have_text(COACH_LABEL)
@@ -739,6 +742,8 @@ def test_staff_drafts_with_the_offline_coach_and_gets_the_feedback_it_computes(
         _wait_for_complete_answer(staff)
     staff.reload()
     expect(_log(staff).locator(".practice-msg-answer")).to_have_count(3)
+    expect(_log(staff).locator(".practice-msg-doc")).to_have_count(2)  # as stored, reloaded
+    assert "```" not in _text(_log(staff))
     _assert_page_ends_at_footer(staff, "the workspace with three answers")
     # The brief opened on the first visit; now it is a one-line summary, closed.
     brief = staff.locator("details.practice-brief")

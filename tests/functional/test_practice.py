@@ -255,6 +255,7 @@ def test_a_model_answer_records_the_servers_usage(app, client, as_role, make_wor
         {
             "message_id": sent.get_json()["answer_id"],
             "insert": "□ 추진배경\n○ 정류장 노후화",
+            "parts": [{"document": False, "text": "□ 추진배경\n○ 정류장 노후화"}],
             "prompt_tokens": 40,
             "completion_tokens": 9,
             "estimated": False,

@@ -87,6 +87,44 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
+def display_parts(text: str) -> list[dict[str, object]]:
+    """The answer as shown in the chat: document blocks apart from the talk, fences dropped.
+
+    ``[{"document": bool, "text": str}, ...]`` in order; other fenced blocks stay as written.
+    """
+    parts: list[dict[str, object]] = []
+
+    def add(document: bool, lines: list[str]) -> None:
+        chunk = "\n".join(lines).strip("\n")
+        if chunk.strip():
+            parts.append({"document": document, "text": chunk})
+
+    lines = (text or "").split("\n")
+    talk: list[str] = []
+    index = 0
+    while index < len(lines):
+        opening = _OPEN_RE.match(lines[index])
+        if not opening or opening["info"].strip().lower() not in _DOCUMENT_INFOS:
+            talk.append(lines[index])
+            index += 1
+            continue
+        add(False, talk)
+        talk = []
+        fence = opening["fence"]
+        body: list[str] = []
+        index += 1
+        while index < len(lines):
+            line = lines[index].strip()
+            if line.startswith(fence[0] * len(fence)) and not line.strip(fence[0]):
+                break
+            body.append(lines[index])
+            index += 1
+        add(True, body)
+        index += 1
+    add(False, talk)
+    return parts
+
+
 def _paragraphs(text: str) -> list[str]:
     return [p for p in re.split(r"\n[ \t]*\n", text.strip("\n")) if p.strip()]
 

@@ -24,7 +24,7 @@ from portal.assistant.backends.interface import BackendError, TextDelta, Usage
 from portal.assistant.backends.registry import make_backend
 from portal.assistant.backends.usage import estimate_tokens
 from portal.assistant.coach import replies
-from portal.assistant.content.answers import insertable_text
+from portal.assistant.content.answers import display_parts, insertable_text
 from portal.assistant.content.context import doc_type_dict, exercise_dict
 from portal.assistant.guard import events as guard
 from portal.assistant.models import (
@@ -274,6 +274,7 @@ def generate(
             {
                 "message_id": prepared.message_id,
                 "insert": insertable_text(text, from_coach=prepared.is_offline),
+                "parts": display_parts(text),
                 "prompt_tokens": final.prompt_tokens,
                 "completion_tokens": final.completion_tokens,
                 "estimated": final.estimated,
@@ -291,6 +292,7 @@ def generate(
                 "retry_after": exc.retry_after,
                 "partial": bool(text),
                 "insert": insertable_text(text, from_coach=prepared.is_offline),
+                "parts": display_parts(text),
             },
         )
     except GeneratorExit:
@@ -308,6 +310,7 @@ def generate(
                 "retry_after": None,
                 "partial": bool(text),
                 "insert": insertable_text(text, from_coach=prepared.is_offline),
+                "parts": display_parts(text),
             },
         )
     finally:

@@ -30,6 +30,7 @@ from portal.assistant.access import (
 )
 from portal.assistant.backends import registry
 from portal.assistant.blueprint import bp
+from portal.assistant.content.answers import display_parts
 from portal.assistant.errors import SandboxError
 from portal.assistant.guard import events
 from portal.assistant.models import (
@@ -241,6 +242,7 @@ def workspace(draft_id: int):
         stale_statuses={MessageStatus.PENDING, MessageStatus.STREAMING},
         render_markdown=render_markdown,
         failure_note=failures.failure_note,
+        display_parts=display_parts,
         may_resend=failures.may_resend,
         resendable=sorted(failures.RESENDABLE),
     )

@@ -437,6 +437,20 @@
     button.hidden = !text;
   }
 
+  // Once the answer is complete, show its document part apart from the talk around it,
+  // without the ```문서 fence lines (the same parts the page shows after a reload).
+  function showParts(item, parts) {
+    if (!parts || !parts.length) { return; }
+    var textEl = item.querySelector(".practice-msg-text");
+    textEl.textContent = "";
+    parts.forEach(function (part) {
+      var el = document.createElement(part.document ? "div" : "p");
+      el.className = part.document ? "practice-msg-doc" : "practice-msg-talk";
+      el.textContent = part.text;
+      textEl.appendChild(el);
+    });
+  }
+
   var resendable = (root.dataset.resendable || "").split(" ");
 
   function finishAnswer(item, note, failedCode) {
@@ -486,11 +500,13 @@
                 log.scrollTop = log.scrollHeight;
               } else if (name === "done") {
                 finished = true;
+                showParts(item, data.parts);
                 setInsertable(item, data.insert);
                 finishAnswer(item, data.estimated ? T.estimated : null);
                 announce(chatStatus, afterNote ? T.done + " " + afterNote : T.done);
               } else if (name === "error") {
                 finished = true;
+                showParts(item, data.parts);
                 setInsertable(item, data.insert);
                 finishAnswer(item, data.message, data.code);
                 announce(chatStatus, data.message);

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from portal.assistant.content.answers import document_block, fenced_blocks, insertable_text
+from portal.assistant.content.answers import (
+    display_parts,
+    document_block,
+    fenced_blocks,
+    insertable_text,
+)
 from portal.assistant.errors import SandboxError
 from portal.assistant.workspace.drafts import MAX_SEGMENTS, ai_share_percent, clean_segments
 
@@ -135,3 +140,22 @@ def test_an_edited_block_saves_as_many_segments_and_stays_valid():
     assert ai_share_percent(cleaned) == round(100 * ai / (ai + 2 * 2_500))
     with pytest.raises(SandboxError):
         clean_segments([{"text": "가", "ai": i % 2 == 0} for i in range(MAX_SEGMENTS + 1)])
+
+
+def test_the_chat_shows_the_document_apart_from_the_talk_without_fences():
+    answer = (
+        "'주차' 주제로 개요를 만들었습니다.\n\n"
+        + document_block("□ 추진배경\n○ 필요성")
+        + "\n\n다 쓰면 '점검'이라고 보내 주세요."
+    )
+    assert display_parts(answer) == [
+        {"document": False, "text": "'주차' 주제로 개요를 만들었습니다."},
+        {"document": True, "text": "□ 추진배경\n○ 필요성"},
+        {"document": False, "text": "다 쓰면 '점검'이라고 보내 주세요."},
+    ]
+    # Other fenced blocks, and answers without any, are shown as written.
+    assert display_parts("```python\nx = 1\n```") == [
+        {"document": False, "text": "```python\nx = 1\n```"}
+    ]
+    assert display_parts("그냥 답입니다.") == [{"document": False, "text": "그냥 답입니다."}]
+    assert display_parts("") == []
