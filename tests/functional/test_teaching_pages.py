@@ -255,3 +255,51 @@ def test_bulk_enrolment_skips_the_sessions_instructor_with_a_reason(
     assert _statuses(app, session.id) == {trainee.id: EnrollmentStatus.ENROLLED}
     [batch] = audit_entries("enrollment.bulk")
     assert batch.details["counts"] == {"enrolled": 1, "instructor": 1}
+
+
+# --- the review queue, narrowed to one session ------------------------------------------
+
+
+def _submit_practice(app, make_workspace, user: User) -> None:
+    client = _client_for(app, user)
+    draft = make_workspace(user)
+    token = Auth(client).csrf("/practice/")
+    text = "□ 추진배경\n○ 정류장 노후화(120개소)\n□ 추진계획\n○ 2027년 교체\n"
+    saved = client.post(
+        f"/practice/w/{draft.id}/draft",
+        json={"segments": [{"text": text, "ai": False}], "revision": 1},
+        headers={"X-CSRFToken": token},
+    )
+    assert saved.status_code == 200
+    submitted = client.post(
+        f"/practice/w/{draft.id}/submit", data={"csrf_token": token, "confirm": "y"}
+    )
+    assert submitted.status_code == 302
+
+
+def test_the_review_queue_can_show_one_sessions_trainees_only(
+    app, make_user, make_session, make_workspace
+):
+    from portal.assistant.models import Exercise
+
+    teacher = make_user(Role.INSTRUCTOR)
+    mine, elsewhere = make_user(name="가수강"), make_user(name="나수강")
+    for trainee in (mine, elsewhere):
+        _submit_practice(app, make_workspace, trainee)
+    with app.app_context():
+        course_id = db.session.scalar(select(Exercise.course_id))
+    first = make_session(course_id=course_id, instructor_id=teacher.id)
+    second = make_session(course_id=course_id, instructor_id=teacher.id)
+    _enrol(app, first.id, mine)
+    _enrol(app, second.id, elsewhere)
+    client = _client_for(app, teacher)
+
+    everything = client.get("/practice/manage/reviews").get_data(as_text=True)
+    assert "가수강" in everything and "나수강" in everything
+    narrowed = client.get(f"/practice/manage/reviews?session={first.id}").get_data(as_text=True)
+    assert "가수강" in narrowed and "나수강" not in narrowed
+    assert "한 교육 차수의 수강 확정자가 제출한 과제만" in narrowed
+    assert f"session={first.id}" in narrowed  # the toggle keeps the filter
+    # A nonsense filter is ignored rather than failing.
+    assert client.get("/practice/manage/reviews?session=abc").status_code == 200
+    assert f"session={first.id}" in client.get(MINE).get_data(as_text=True)
