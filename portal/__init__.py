@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.core.views import bp as core_bp
     from portal.enrollment.roster_views import bp as roster_bp
     from portal.enrollment.session_views import bp as scheduling_bp
+    from portal.enrollment.teaching_views import bp as teaching_bp
     from portal.enrollment.views import bp as enrollment_bp
     from portal.home.views import bp as home_bp
     from portal.learning.views import bp as learning_bp
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         learning_bp,
         scheduling_bp,
         roster_bp,
+        teaching_bp,
         notifications_bp,
         users_bp,
         org_bp,

@@ -31,6 +31,7 @@ _ALL = frozenset(Role)
 _ADMIN = frozenset({Role.ADMIN})
 _COORDINATION = frozenset({Role.COORDINATOR, Role.ADMIN})
 _TEACHING = frozenset({Role.INSTRUCTOR, Role.COORDINATOR, Role.ADMIN})
+_INSTRUCTORS = frozenset({Role.INSTRUCTOR, Role.COORDINATOR})
 
 # Items whose endpoint does not exist (yet) are left out, so menus show only what works.
 NAVIGATION: tuple[NavItem, ...] = (
@@ -38,6 +39,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("catalog.index", _l("교육과정"), _ALL),
     NavItem("learning.my_learning", _l("나의 학습"), _ALL),
     NavItem("assistant.index", _l("AI 실습"), _ALL),
+    NavItem("teaching.my_sessions", _l("내 강의"), _INSTRUCTORS),
     NavItem("practice_manage.reviews", _l("과제 검토"), _TEACHING),
     NavItem("practice_manage.figures", _l("AI 실습 현황"), _COORDINATION),
     NavItem("enrollment.approvals", _l("수강 승인"), _ALL, only_department_heads=True),

@@ -51,6 +51,7 @@ class Outcome(enum.StrEnum):
     # In the preview and the result
     ALREADY = "already"
     INACTIVE = "inactive"
+    INSTRUCTOR = "instructor"  # the session's own instructor: never a trainee there
     UNKNOWN = "unknown"
     # In the result
     ENROLLED = "enrolled"
@@ -283,6 +284,8 @@ def preview_bulk(selection: BulkSelection) -> BulkPlan:
         status = statuses.get(user.id)
         if not user.is_active:
             line.outcome = Outcome.INACTIVE
+        elif user.id == session.instructor_id:
+            line.outcome = Outcome.INSTRUCTOR
         elif status in ACTIVE:
             line.outcome, line.status = Outcome.ALREADY, status
         elif seats > 0:
@@ -318,6 +321,9 @@ def apply_bulk(selection: BulkSelection, expected_digest: str, actor_id: int) ->
     actor = coordinator_actor(actor_id)
     for line in plan.lines:
         if line.user is None or not line.user.is_active:
+            continue
+        if line.user.id == session.instructor_id:
+            line.outcome = Outcome.INSTRUCTOR
             continue
         current = statuses.get(line.user.id)
         if current in ACTIVE:

@@ -186,6 +186,9 @@ def enrol(
     if not user.is_active:
         raise EnrollmentError(_("사용이 중지된 계정은 신청할 수 없습니다."))
     session = lock_session(session_id)
+    # A session's own instructor is never a trainee there (nor on its waitlist).
+    if session.instructor_id == user.id:
+        raise EnrollmentError(_("이 교육 차수의 강사는 같은 차수에 수강생으로 신청할 수 없습니다."))
     _check_open_for_enrolment(session, actor)
 
     existing = db.session.scalar(

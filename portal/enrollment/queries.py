@@ -160,12 +160,18 @@ def _to_row(row) -> SessionRow:
     )
 
 
-def list_sessions(filters: SessionFilters, page: int, per_page: int = 25) -> Page:
+def list_sessions(
+    filters: SessionFilters, page: int, per_page: int = 25, *, instructor_id: int | None = None
+) -> Page:
     """Sessions matching the filters, upcoming first (soonest first) then past (latest first).
 
+    With instructor_id, only the sessions that person teaches (the instructor's 내 강의).
     One COUNT and one SELECT whatever the number of sessions or enrolments.
     """
-    stmt = filter_listing(_rows_stmt(), filters, utcnow())
+    stmt = _rows_stmt()
+    if instructor_id is not None:
+        stmt = stmt.where(TrainingSession.instructor_id == instructor_id)
+    stmt = filter_listing(stmt, filters, utcnow())
     result = paginate(stmt, page, per_page, scalars=False)
     return Page(
         items=[_to_row(row) for row in result.items],

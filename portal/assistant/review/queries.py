@@ -9,13 +9,24 @@ from portal.assistant.models import (
     Submission,
 )
 from portal.core.pagination import Page, paginate
+from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.org.models import Department
 from portal.scheduling.models import TrainingSession
 from portal.users.models import User
 
 
-def review_queue(page: int, *, pending_only: bool, instructor_id: int | None = None) -> Page:
-    """Submissions to review; for an instructor, only those of courses they teach."""
+def review_queue(
+    page: int,
+    *,
+    pending_only: bool,
+    instructor_id: int | None = None,
+    session_id: int | None = None,
+) -> Page:
+    """Submissions to review; for an instructor, only those of courses they teach.
+
+    With session_id, only the submissions, for that session's course, of the people
+    enrolled (confirmed) in that session.
+    """
     stmt = (
         select(Submission, Exercise.title, User.name, Department.name)
         .join(Exercise, Exercise.id == Submission.exercise_id)
@@ -31,6 +42,18 @@ def review_queue(page: int, *, pending_only: bool, instructor_id: int | None = N
             .where(
                 TrainingSession.course_id == Exercise.course_id,
                 TrainingSession.instructor_id == instructor_id,
+            )
+            .exists()
+        )
+    if session_id is not None:
+        stmt = stmt.where(
+            select(Enrollment.id)
+            .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
+            .where(
+                Enrollment.session_id == session_id,
+                Enrollment.user_id == Submission.user_id,
+                Enrollment.status == EnrollmentStatus.ENROLLED,
+                TrainingSession.course_id == Exercise.course_id,
             )
             .exists()
         )

@@ -21,6 +21,7 @@ from portal.assistant.review import queries, submissions
 from portal.assistant.review.export import download_filename
 from portal.assistant.review.forms import ExportForm, SubmitForm, TimeForm, review_form_for
 from portal.auth.access import login_required, role_required
+from portal.core.inputs import bounded_int
 from portal.db import db
 from portal.org.models import Department
 from portal.users.models import Role, User
@@ -161,14 +162,18 @@ REVIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.ADMIN)
 @role_required(*REVIEWERS)
 def reviews():
     pending_only = request.args.get("all") != "1"
+    # ?session=<id> narrows the queue to that session's trainees (linked from 내 강의).
+    session_id = bounded_int(request.args.get("session"))
     return render_template(
         "assistant/reviews.html",
         page=queries.review_queue(
             page_number(),
             pending_only=pending_only,
             instructor_id=current_user.id if current_user.role is Role.INSTRUCTOR else None,
+            session_id=session_id,
         ),
         pending_only=pending_only,
+        session_id=session_id,
     )
 
 
