@@ -58,6 +58,9 @@ def test_my_sessions_and_a_taught_roster_are_accessible_at_1280_and_360_px(
     roster_links = axe_page.get_by_role("link", name=re.compile(r"^명단 보기"))
     expect(roster_links.first).to_be_visible()
     _check_both_sizes(axe_page, axe_violations, artifacts_dir, "my-sessions")
+    # At 360 px each session is a card: its buttons sit on screen, not beyond a scroll.
+    box = roster_links.first.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
 
     axe_page.set_viewport_size(DESKTOP)
     roster_links.first.click()

@@ -91,7 +91,7 @@ def test_the_list_shows_the_queue_figures_and_links_to_reviews(
     session = make_session(capacity=1, instructor_id=me.id)
     _enrol(app, session.id, make_user(), make_user(), make_user())
     html = client.get(MINE).get_data(as_text=True)
-    cells = re.findall(r"<td>([^<]*)</td>", html)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
     assert "1 / 1" in cells and "2" in cells
     assert "/practice/manage/reviews" in html
 
