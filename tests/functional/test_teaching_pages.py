@@ -193,6 +193,23 @@ def test_an_instructor_cannot_enrol_in_the_session_they_teach(app, make_user, ma
     assert _statuses(app, other.id) == {teacher.id: EnrollmentStatus.ENROLLED}
 
 
+def test_the_course_page_offers_no_enrol_button_on_a_session_one_teaches(
+    app, make_user, make_session
+):
+    teacher = make_user(Role.INSTRUCTOR)
+    session = make_session(instructor_id=teacher.id)
+    with app.app_context():
+        from portal.catalog.models import Course
+
+        slug = db.session.get(Course, session.course_id).slug
+    page = _client_for(app, teacher).get(f"/courses/{slug}").get_data(as_text=True)
+    assert "내가 강사인 차수입니다" in page
+    assert f'action="/sessions/{session.id}/enrol"' not in page
+    # Anyone else gets the button.
+    trainee = _client_for(app, make_user(Role.STAFF)).get(f"/courses/{slug}")
+    assert f'action="/sessions/{session.id}/enrol"' in trainee.get_data(as_text=True)
+
+
 def test_a_full_session_does_not_waitlist_its_own_instructor(app, make_user, make_session):
     teacher = make_user(Role.INSTRUCTOR)
     session = make_session(capacity=1, instructor_id=teacher.id)
