@@ -27,6 +27,7 @@ without a document block (checks, scores, help) have nothing to insert.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 DOCUMENT_INFO = "문서"
 _DOCUMENT_INFOS = frozenset({"문서", "초안", "document", "draft"})
@@ -63,16 +64,19 @@ def document_block(text: str) -> str:
     return f"{fence}{DOCUMENT_INFO}\n{body}\n{fence}"
 
 
-def fenced_blocks(text: str) -> list[tuple[str, str]]:
-    """The fenced blocks of ``text`` as ``(info, body)``; an unclosed block runs to the end."""
-    blocks: list[tuple[str, str]] = []
+def _pieces(text: str) -> Iterator[tuple[str | None, list[str], list[str]]]:
+    """``text`` line by line: ``(None, [line], [line])`` outside fences, and
+    ``(info, body lines, raw lines)`` for each fenced block (an unclosed one runs to the end).
+    """
     lines = text.split("\n")
     index = 0
     while index < len(lines):
         opening = _OPEN_RE.match(lines[index])
         if not opening:
+            yield None, [lines[index]], [lines[index]]
             index += 1
             continue
+        start = index
         fence = opening["fence"]
         body: list[str] = []
         index += 1
@@ -82,9 +86,13 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
                 break
             body.append(lines[index])
             index += 1
-        blocks.append((opening["info"].strip().lower(), "\n".join(body)))
         index += 1
-    return blocks
+        yield opening["info"].strip().lower(), body, lines[start:index]
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """The fenced blocks of ``text`` as ``(info, body)``; an unclosed block runs to the end."""
+    return [(info, "\n".join(body)) for info, body, _raw in _pieces(text) if info is not None]
 
 
 def display_parts(text: str) -> list[dict[str, object]]:
@@ -99,28 +107,14 @@ def display_parts(text: str) -> list[dict[str, object]]:
         if chunk.strip():
             parts.append({"document": document, "text": chunk})
 
-    lines = (text or "").split("\n")
     talk: list[str] = []
-    index = 0
-    while index < len(lines):
-        opening = _OPEN_RE.match(lines[index])
-        if not opening or opening["info"].strip().lower() not in _DOCUMENT_INFOS:
-            talk.append(lines[index])
-            index += 1
+    for info, body, raw in _pieces(text or ""):
+        if info not in _DOCUMENT_INFOS:
+            talk.extend(raw)
             continue
         add(False, talk)
         talk = []
-        fence = opening["fence"]
-        body: list[str] = []
-        index += 1
-        while index < len(lines):
-            line = lines[index].strip()
-            if line.startswith(fence[0] * len(fence)) and not line.strip(fence[0]):
-                break
-            body.append(lines[index])
-            index += 1
         add(True, body)
-        index += 1
     add(False, talk)
     return parts
 
