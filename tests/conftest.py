@@ -11,6 +11,7 @@ import os
 import re
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -392,6 +393,38 @@ EXERCISE_DATA = {
     ],
     "model_answer": None,
 }
+
+
+@contextmanager
+def fake_model_enabled(app, fake, *, timeout: float) -> Iterator[None]:
+    """Configure and enable "fake-llm" (label 시험 모델, external) served by ``fake``."""
+    from portal.assistant.backends.specs import ModelSpec
+    from portal.assistant.models import ModelSetting
+
+    specs = app.extensions["assistant_models"]
+    saved = dict(specs)
+    specs["fake-llm"] = ModelSpec(
+        key="fake-llm",
+        backend="openai",
+        label="시험 모델",
+        model="fake-model",
+        base_url=fake.base_url,
+        api_key="test-key",
+    )
+    with app.app_context():
+        db.session.add(
+            ModelSetting(
+                key="fake-llm", is_enabled=True, is_internal=False, updated_at=clock.utcnow()
+            )
+        )
+        db.session.commit()
+    app.config["ASSISTANT_TIMEOUT_SECONDS"] = timeout
+    try:
+        yield
+    finally:
+        app.config["ASSISTANT_TIMEOUT_SECONDS"] = 60
+        specs.clear()
+        specs.update(saved)
 
 
 def build_doc_type(slug: str = "test-report"):

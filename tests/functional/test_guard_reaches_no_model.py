@@ -15,14 +15,12 @@ import unicodedata
 import pytest
 from sqlalchemy import func, select
 
-from portal.assistant.backends.specs import ModelSpec
 from portal.assistant.models import (
     AssistantLimits,
     AssistantMessage,
     Conversation,
     GuardEvent,
     MessageStatus,
-    ModelSetting,
     Submission,
     UsageCounter,
 )
@@ -30,7 +28,7 @@ from portal.assistant.review import submissions
 from portal.core import clock
 from portal.db import db
 from portal.users.models import Role
-from tests.conftest import Auth
+from tests.conftest import Auth, fake_model_enabled
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 RRN = "7612212607131"  # valid check digit
@@ -72,41 +70,24 @@ ANSWER = "요청하신 내용을 정리했습니다. 확인이 필요한 부분�
 
 @pytest.fixture
 def fake_model(app):
-    with FakeOpenAI(default=Reply.text(ANSWER)) as fake:
-        specs = app.extensions["assistant_models"]
-        saved = dict(specs)
-        specs["fake-llm"] = ModelSpec(
-            key="fake-llm",
-            backend="openai",
-            label="시험 모델",
-            model="fake-model",
-            base_url=fake.base_url,
-            api_key="test-key",
+    with app.app_context():
+        # Limits high enough that no test here stops at a quota before the guard.
+        db.session.add(
+            AssistantLimits(
+                id=1,
+                daily_messages=500,
+                daily_tokens=10_000_000,
+                department_monthly_tokens=100_000_000,
+                max_input_chars=4_000,
+                updated_at=clock.utcnow(),
+            )
         )
-        with app.app_context():
-            db.session.add(
-                ModelSetting(
-                    key="fake-llm", is_enabled=True, is_internal=False, updated_at=clock.utcnow()
-                )
-            )
-            db.session.add(
-                AssistantLimits(
-                    id=1,
-                    daily_messages=500,
-                    daily_tokens=10_000_000,
-                    department_monthly_tokens=100_000_000,
-                    max_input_chars=4_000,
-                    updated_at=clock.utcnow(),
-                )
-            )
-            db.session.commit()
-        app.config["ASSISTANT_TIMEOUT_SECONDS"] = 5
-        try:
-            yield fake
-        finally:
-            app.config["ASSISTANT_TIMEOUT_SECONDS"] = 60
-            specs.clear()
-            specs.update(saved)
+        db.session.commit()
+    with (
+        FakeOpenAI(default=Reply.text(ANSWER)) as fake,
+        fake_model_enabled(app, fake, timeout=5),
+    ):
+        yield fake
 
 
 def _post_json(client, url: str, body: dict):

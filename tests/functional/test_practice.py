@@ -34,7 +34,7 @@ from portal.audit.models import AuditEntry
 from portal.core import clock
 from portal.db import db
 from portal.users.models import Role, User
-from tests.conftest import Auth
+from tests.conftest import Auth, fake_model_enabled
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 RRN = "900101-1234568"  # a well-formed resident registration number (valid check digit)
@@ -44,31 +44,8 @@ MOBILE = "010-2345-6789"
 @pytest.fixture
 def fake_model(app):
     """An enabled OpenAI-compatible model served by the fake server, for one test."""
-    with FakeOpenAI() as fake:
-        specs = app.extensions["assistant_models"]
-        saved = dict(specs)
-        specs["fake-llm"] = ModelSpec(
-            key="fake-llm",
-            backend="openai",
-            label="시험 모델",
-            model="fake-model",
-            base_url=fake.base_url,
-            api_key="test-key",
-        )
-        with app.app_context():
-            db.session.add(
-                ModelSetting(
-                    key="fake-llm", is_enabled=True, is_internal=False, updated_at=clock.utcnow()
-                )
-            )
-            db.session.commit()
-        app.config["ASSISTANT_TIMEOUT_SECONDS"] = 2
-        try:
-            yield fake
-        finally:
-            app.config["ASSISTANT_TIMEOUT_SECONDS"] = 60
-            specs.clear()
-            specs.update(saved)
+    with FakeOpenAI() as fake, fake_model_enabled(app, fake, timeout=2):
+        yield fake
 
 
 def _token(client) -> str:
