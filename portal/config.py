@@ -93,6 +93,38 @@ SETTINGS: dict[str, Setting] = {
     "ANNUAL_LEARNING_HOURS_TARGET": Setting(
         80, "Recognised learning hours (상시학습) each person owes per year.", int
     ),
+    "COMPLETION_MIN_ATTENDANCE_PERCENT": Setting(
+        80,
+        "Share of a session's scheduled hours a person must attend to complete it.",
+        int,
+    ),
+    "COMPLETION_LATE_CREDIT_PERCENT": Setting(
+        50,
+        "How much of a day's hours a late arrival counts for (100 = like present, "
+        "0 = like absent). Excused days count as not attended.",
+        int,
+    ),
+    "CHECKIN_OPENS_MINUTES_BEFORE": Setting(
+        30, "QR self check-in opens this many minutes before a session day starts.", int
+    ),
+    "CHECKIN_LATE_AFTER_MINUTES": Setting(
+        10, "A check-in later than this many minutes after the day's start counts as late.", int
+    ),
+    "CHECKIN_CODE_SECONDS": Setting(
+        30, "How often the room screen's check-in code rotates; older codes stop working.", int
+    ),
+    "HOURS_EVIDENCE_MAX_BYTES": Setting(
+        5 * 1024 * 1024, "Largest evidence file (PDF, PNG or JPEG) for outside learning hours.", int
+    ),
+    "SURVEY_MIN_GROUP": Setting(
+        5, "Satisfaction-survey results are shown only for groups of at least this many.", int
+    ),
+    "CERTIFICATE_ISSUER": Setting(
+        "세종특별자치시장", "Issuer printed on certificates (수료증) and the verification page."
+    ),
+    "CERTIFICATE_NUMBER_PREFIX": Setting(
+        "SJ-AI", "Prefix of certificate numbers, e.g. SJ-AI-2026-000123 (docs/certificates.md)."
+    ),
     "ROSTER_IMPORT_MAX_BYTES": Setting(
         5 * 1024 * 1024, "Largest roster file accepted for import.", int
     ),

@@ -15,13 +15,22 @@ from portal.assistant.models import (
     Submission,
     UsageCounter,
 )
+from portal.attendance.models import (
+    AttendanceMark,
+    CheckinWindow,
+    Completion,
+    HoursEntry,
+    HoursEvidence,
+)
 from portal.audit.models import AuditEntry
 from portal.auth.models import LoginFailure, LoginSession
 from portal.catalog.models import Course
+from portal.certificates.models import Certificate
 from portal.enrollment.models import Enrollment
 from portal.notifications.models import Notification, OutboxMessage
 from portal.org.models import Department
 from portal.scheduling.models import TrainingSession
+from portal.surveys.models import SurveyReceipt, SurveyResponse
 from portal.users.models import RosterUpload, User
 
 __all__ = [
@@ -38,7 +47,15 @@ __all__ = [
     "PolicyAcceptance",
     "Submission",
     "UsageCounter",
+    "AttendanceMark",
     "AuditEntry",
+    "Certificate",
+    "CheckinWindow",
+    "Completion",
+    "HoursEntry",
+    "HoursEvidence",
+    "SurveyReceipt",
+    "SurveyResponse",
     "Course",
     "Department",
     "Enrollment",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ForeignKey,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,6 +74,12 @@ class Course(Base):
     mandatory_within_days: Mapped[int | None] = mapped_column(Integer)
     requires_approval: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     requires_exercise: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # Satisfaction survey: [{"key", "text", "text_en"}] rated 1–5, from course.yml.
+    survey_questions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, server_default=text("'[]'"), default=list
+    )
+    # Completion waits for the person's survey answer only when the course says so.
+    requires_survey: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     sort_order: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
     # SHA-256 of the course's source files, so `flask courses sync` can tell "unchanged".

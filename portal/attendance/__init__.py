@@ -1,0 +1,1 @@
+"""Attendance per session day, QR self check-in, completion and the learning-hours ledger."""

@@ -1,0 +1,1 @@
+"""Certificates of completion (수료증): PDF, numbering and public verification."""
