@@ -8,3 +8,12 @@ mkdir -p "$dest/krds" "$dest/htmx"
 cp -R node_modules/krds-uiux/resources/css node_modules/krds-uiux/resources/fonts \
       node_modules/krds-uiux/resources/img "$dest/krds/"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx/"
+# Korean TrueType fonts (SIL OFL 1.1) for the PDFs the portal draws: certificates and
+# sign-in sheets. fpdf2 embeds them, so nothing depends on fonts installed on the server.
+mkdir -p "$dest/fonts"
+for family in nanum-myeongjo:NanumMyeongjo nanum-gothic:NanumGothic; do
+  pkg=${family%%:*}; name=${family##*:}
+  cp "node_modules/@expo-google-fonts/$pkg/400Regular/${name}_400Regular.ttf" "$dest/fonts/$name-Regular.ttf"
+  cp "node_modules/@expo-google-fonts/$pkg/700Bold/${name}_700Bold.ttf" "$dest/fonts/$name-Bold.ttf"
+  cp "node_modules/@expo-google-fonts/$pkg/LICENSE_FONT" "$dest/fonts/$name-OFL.txt"
+done
