@@ -21,8 +21,16 @@ from portal.users.models import Role
 from tests.conftest import Auth, csrf_token_from
 
 QUESTIONS = [
-    {"key": "content", "text": "교육 내용에 만족하셨습니까?", "text_en": "Satisfied with the content?"},
-    {"key": "instructor", "text": "강사의 설명이 이해하기 쉬웠습니까?", "text_en": "Clear instructor?"},
+    {
+        "key": "content",
+        "text": "교육 내용에 만족하셨습니까?",
+        "text_en": "Satisfied with the content?",
+    },
+    {
+        "key": "instructor",
+        "text": "강사의 설명이 이해하기 쉬웠습니까?",
+        "text_en": "Clear instructor?",
+    },
     {"key": "usefulness", "text": "업무에 활용할 수 있겠습니까?", "text_en": "Useful at work?"},
 ]
 SMALL = "응답이 5명 미만이라 결과를 표시하지 않습니다."
@@ -123,7 +131,9 @@ def test_an_enrolled_person_answers_once_and_anonymously(app, client, as_role, e
     assert html.count("<fieldset") == 3 and html.count("<legend") == 3
     assert 'type="radio"' in html and "매우 그렇다" in html and "전혀 그렇지 않다" in html
 
-    data = form_data(client, session.id, comment="  실습 시간이 더 길면 좋겠습니다.\r\n감사합니다. ")
+    data = form_data(
+        client, session.id, comment="  실습 시간이 더 길면 좋겠습니다.\r\n감사합니다. "
+    )
     data.update({"q_content": "4", "q_instructor": "5", "q_usefulness": "3"})
     done = client.post(answer_path(session.id), data=data)
     assert done.status_code == 302 and done.headers["Location"].endswith("/my/learning")
@@ -160,7 +170,9 @@ def test_a_double_submission_racing_past_the_check_writes_one_answer(app, make_u
         ops.survey_for = stale
         try:
             with pytest.raises(ops.SurveyRefused) as refused:
-                ops.submit(session.id, user.id, {"content": 1, "instructor": 1, "usefulness": 1}, "")
+                ops.submit(
+                    session.id, user.id, {"content": 1, "instructor": 1, "usefulness": 1}, ""
+                )
         finally:
             ops.survey_for = real
         assert refused.value.reason is ops.Refusal.ANSWERED
