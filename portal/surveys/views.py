@@ -43,8 +43,8 @@ def answer(session_id: int):
             ops.submit(session_id, current_user.id, form.answers(), form.comment.data or "")
         except ops.NotEligible:
             abort(404)
-        except ops.SurveyRefused as refused:
-            flash(str(refused), "info")
+        except ops.SurveyRefused:
+            # Answered in another tab a moment ago: the page says so.
             return redirect(url_for(".answer", session_id=session_id))
         except ops.InvalidAnswers as invalid:
             form.comment.errors = [*form.comment.errors, str(invalid)]
@@ -55,8 +55,7 @@ def answer(session_id: int):
         )
         return redirect(url_for("learning.my_learning"))
     if target.refusal is not None and form.is_submitted():
-        # Answered in another tab, or the page was left open: say so, write nothing.
-        flash(ops.refusal_message(target.refusal), "info")
+        # Answered already, or not yet open: the page says why; nothing is written.
         return redirect(url_for(".answer", session_id=session_id))
     return _answer_page(target, form)
 
