@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.audit.operations import record
 from portal.catalog.models import Category, Course, Format, Level
+from portal.catalog.survey_source import as_stored, read_survey
 from portal.core.clock import utcnow
 from portal.core.curriculum import EXERCISES_DIR, SORT_ORDER_RANGE
 from portal.core.slugsync import Changes, apply_changes, plan_changes
@@ -44,7 +45,8 @@ MATERIALS_FILE = "materials.md"
 ALLOWED_ENTRIES = (COURSE_FILE, DESCRIPTION_FILE, MATERIALS_FILE, EXERCISES_DIR + "/")
 
 # Bump when the mapping from files to columns changes, so every course re-syncs once.
-SCHEMA_VERSION = 1
+# 2: the satisfaction survey (survey, survey_required).
+SCHEMA_VERSION = 2
 
 TITLE_MAX = 200  # Course.title and Course.title_en are VARCHAR(200)
 SUMMARY_MAX = 500
@@ -68,6 +70,8 @@ FIELDS = (
     "requires_approval",
     "requires_exercise",
     "sort_order",
+    "survey",
+    "survey_required",
 )
 
 
@@ -91,6 +95,9 @@ class CourseSource:
     requires_approval: bool
     requires_exercise: bool
     sort_order: int
+    # [{"key", "text", "text_en"}], rated 1–5 (portal/catalog/survey_source.py).
+    survey_questions: tuple[dict[str, str], ...] = ()
+    requires_survey: bool = False
 
     @property
     def source_hash(self) -> str:
@@ -224,6 +231,9 @@ class CourseReader(FieldReader):
             "requires_exercise": self.boolean("requires_exercise", default=False),
             "sort_order": self.integer("sort_order", SORT_ORDER_RANGE, default=0),
         }
+        survey = read_survey(self)
+        if survey is not None:
+            values["survey_questions"], values["requires_survey"] = survey
         return None if len(self.errors) > before else values
 
     def hours(self, name: str) -> Decimal | None:
@@ -388,6 +398,8 @@ def _assign(course: Course, source: CourseSource, now: dt.datetime) -> None:
     course.requires_approval = source.requires_approval
     course.requires_exercise = source.requires_exercise
     course.sort_order = source.sort_order
+    course.survey_questions = as_stored(source.survey_questions)
+    course.requires_survey = source.requires_survey
     course.is_active = True
     course.source_hash = source.source_hash
     course.synced_at = now
