@@ -135,6 +135,11 @@ def test_a_roster_is_marked_by_keyboard_and_accessible_at_1280_and_360_px(
         name = row.locator("th").inner_text()
         checked = row.locator("input[type=radio]:checked")
         checked.focus()
+        # The radios are visually hidden by KRDS; their pill shows where the focus is.
+        ring = row.locator(".attendance-choice:has(input:focus)").evaluate(
+            "el => getComputedStyle(el).outlineStyle"
+        )
+        assert ring == "solid", ring
         for _ in range(steps):
             page.keyboard.press("ArrowRight")
         expect(row.locator(f'input[value="{status}"]')).to_be_checked()
