@@ -64,10 +64,8 @@ def setup(app, make_user, make_session, course_day):
     people = [make_user(Role.STAFF, name=name) for name in ("가나다", "김출석", "이지각", "박대기")]
     with app.app_context():
         for person in people:
-            enrolment.enrol(
-                session.id, db.session.get(User, person.id), enrolment.Actor(person.id),
-                confirm_overlap=True,
-            )  # fmt: skip
+            user = db.session.get(User, person.id)
+            enrolment.enrol(session.id, user, enrolment.Actor(person.id), confirm_overlap=True)
         db.session.commit()
     # The first day, 10:00 in Seoul: the class is on.
     move_clock_to(seoul(course_day, 10))
@@ -363,10 +361,8 @@ def test_the_sign_in_sheet_pdf_has_the_korean_names_and_is_audited(
 def test_a_long_sign_in_sheet_repeats_its_header_on_numbered_pages(ctx):
     from portal.attendance.signin_sheet import SheetPerson, SignInSheet, render
 
-    labels = dict.fromkeys(
-        ["title", "course", "date", "time", "place", "instructor", "count", "no", "name",
-         "department", "number", "sign", "empty"], "",
-    )  # fmt: skip
+    keys = "title course date time place instructor count no name department number sign empty"
+    labels = dict.fromkeys(keys.split(), "")
     labels |= {"title": "출석부", "name": "성명", "sign": "서명"}
     people = [SheetPerson(f"수강생{n:02d}", "디지털정책과", f"E{n:05d}") for n in range(60)]
     pdf = render(
@@ -381,3 +377,60 @@ def test_a_long_sign_in_sheet_repeats_its_header_on_numbered_pages(ctx):
         assert "성명" in text and "서명" in text  # the heading row repeats
         assert f"{n} / {len(pages)}" in text
     assert "수강생59" in pages[-1].extract_text()
+
+
+# --- the operations directly ---------------------------------------------------------------
+
+
+def test_a_check_in_is_kept_by_all_present_and_can_be_overridden(app, setup, course_day):
+    from portal.attendance import marks as ops
+
+    sid = setup["session"].id
+    a, b, _c = setup["enrolled"]
+    teacher = setup["teacher"]
+    with app.app_context():
+        db.session.add(
+            AttendanceMark(
+                session_id=sid,
+                user_id=a.id,
+                day=course_day,
+                status=AttendanceStatus.LATE,
+                source=MarkSource.CHECKIN,
+                checked_in_at=clock.utcnow(),
+                marked_at=clock.utcnow(),
+            )
+        )
+        db.session.flush()
+        assert sorted(ops.mark_all_present(sid, course_day, teacher.id)) == sorted([b.id, _c.id])
+        training = db.session.get(TrainingSession, sid)
+        kept = ops.load_roster(training, ops.default_day(training)).row_for(a.id)
+        assert kept.status is AttendanceStatus.LATE and kept.mark.source is MarkSource.CHECKIN
+        # The same status from the roster takes the mark over (source roster), once.
+        first = ops.mark(sid, course_day, a.id, AttendanceStatus.LATE, teacher.id)
+        assert first.changed and first.mark.source is MarkSource.ROSTER
+        again = ops.mark(sid, course_day, a.id, AttendanceStatus.LATE, teacher.id)
+        assert not again.changed and again.mark.version == first.mark.version
+        db.session.rollback()
+
+
+def test_without_a_version_the_latest_mark_wins_and_with_one_it_is_checked(app, setup, course_day):
+    from portal.attendance import marks as ops
+
+    sid = setup["session"].id
+    a = setup["enrolled"][0]
+    teacher = setup["teacher"]
+    with app.app_context():
+        ops.mark(sid, course_day, a.id, AttendanceStatus.LATE, teacher.id)
+        second = ops.mark(sid, course_day, a.id, AttendanceStatus.ABSENT, teacher.id)
+        assert second.before is AttendanceStatus.LATE and second.mark.version == 2
+        with pytest.raises(ops.VersionConflict):
+            ops.mark(
+                sid, course_day, a.id, AttendanceStatus.PRESENT, teacher.id, expected_version=1
+            )
+        assert (
+            ops.mark(
+                sid, course_day, a.id, AttendanceStatus.PRESENT, teacher.id, expected_version=2
+            ).mark.version
+            == 3
+        )
+        db.session.rollback()
