@@ -62,8 +62,15 @@ class Client:
             self._conn.close()
             self._conn = None
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Response:
         headers = {"Host": f"{LOOPBACK}:{self.port}", "Accept-Language": "ko"}
+        headers.update(extra_headers or {})
         body = None
         if form is not None:
             body = urlencode(form).encode()

@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.assistant.manage import views as _practice_manage_views  # noqa: F401
     from portal.assistant.review import views as _practice_review_views  # noqa: F401
     from portal.assistant.workspace import views as _practice_workspace_views  # noqa: F401
+    from portal.attendance.roster_views import bp as attendance_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
         assistant_bp,
         practice_manage_bp,
         surveys_bp,
+        attendance_bp,
     ):
         app.register_blueprint(bp)
 
