@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.assistant.manage import views as _practice_manage_views  # noqa: F401
     from portal.assistant.review import views as _practice_review_views  # noqa: F401
     from portal.assistant.workspace import views as _practice_workspace_views  # noqa: F401
+    from portal.attendance.completion_views import bp as completion_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         assistant_bp,
         practice_manage_bp,
+        completion_bp,
     ):
         app.register_blueprint(bp)
 
