@@ -127,9 +127,7 @@ def test_an_instructor_judges_only_their_own_session(app, make_user, make_sessio
     _enrol_and_mark(app, mine, staff, AttendanceStatus.PRESENT)
     _enrol_and_mark(app, theirs, staff, AttendanceStatus.PRESENT)
     client = _client(app, me)
-    assert "수료 판정" in client.get(f"/teaching/sessions/{mine.id}/roster").get_data(
-        as_text=True
-    )
+    assert "수료 판정" in client.get(f"/teaching/sessions/{mine.id}/roster").get_data(as_text=True)
     response = _judge(client, mine.id, back="teaching")
     assert response.headers["Location"].endswith(f"/teaching/sessions/{mine.id}/roster")
     assert _statuses(app, mine.id) == {staff.id: CompletionStatus.COMPLETED}
@@ -212,9 +210,7 @@ def run(app):
     return invoke
 
 
-def test_the_cli_judges_sessions_that_need_it_and_then_nothing(
-    app, run, make_user, make_session
-):
+def test_the_cli_judges_sessions_that_need_it_and_then_nothing(app, run, make_user, make_session):
     session = _past(make_session)
     staff = make_user()
     _enrol_and_mark(app, session, staff, AttendanceStatus.PRESENT)
@@ -223,9 +219,12 @@ def test_the_cli_judges_sessions_that_need_it_and_then_nothing(
     assert f"차수 {session.id}" in result.output and "수료 1명" in result.output
     assert _statuses(app, session.id) == {staff.id: CompletionStatus.COMPLETED}
     with app.app_context():
-        assert db.session.scalar(
-            select(func.count(HoursEntry.id)).where(HoursEntry.user_id == staff.id)
-        ) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(HoursEntry.id)).where(HoursEntry.user_id == staff.id)
+            )
+            == 1
+        )
     again = run()
     assert again.exit_code == 0 and f"차수 {session.id} " not in again.output
 
