@@ -134,11 +134,14 @@ def is_ended(session: TrainingSession, now: dt.datetime | None = None) -> bool:
     return session.ends_at <= (now or utcnow())
 
 
-def refresh(session_id: int, user_ids: Iterable[int] | None = None) -> list[CompletionChange]:
+def refresh(
+    session_id: int, user_ids: Iterable[int] | None = None, *, notify_learners: bool = True
+) -> list[CompletionChange]:
     """Re-evaluate the enrolled people of an ended session (or only ``user_ids`` of them).
 
     Does nothing for a session that is cancelled or has not ended yet. Returns who moved
-    from what to what, so callers can issue or revoke certificates.
+    from what to what, so callers can issue or revoke certificates. ``notify_learners``
+    False skips the completion notice (demo data about long-past sessions).
     """
     now = utcnow()
     found = db.session.execute(
@@ -227,7 +230,8 @@ def refresh(session_id: int, user_ids: Iterable[int] | None = None) -> list[Comp
     ]
     _update_ledger(result, session, course, now)
     # certificates: issue/revoke for changes here
-    _notify_completed(result, session, course)
+    if notify_learners:
+        _notify_completed(result, session, course)
     if result:
         tally = Counter(change.after.value for change in result)
         record(
