@@ -399,7 +399,7 @@ def test_the_bulk_page_offers_upcoming_sessions_and_preselects_one(
     session = make_session()
     page = client.get(f"{BULK}?session_id={session.id}").get_data(as_text=True)
     assert f'<option selected value="{session.id}">' in page
-    assert "아직 이 과정을 신청하지 않은" in page
+    assert "이 과정을 아직 수료하지 않은 사람만" in page
 
 
 def test_a_bulk_preview_by_department_writes_nothing(
