@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.assistant.manage import views as _practice_manage_views  # noqa: F401
     from portal.assistant.review import views as _practice_review_views  # noqa: F401
     from portal.assistant.workspace import views as _practice_workspace_views  # noqa: F401
+    from portal.attendance.completion_views import bp as completion_bp
     from portal.attendance.roster_views import bp as attendance_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
         practice_manage_bp,
         surveys_bp,
         attendance_bp,
+        completion_bp,
     ):
         app.register_blueprint(bp)
 

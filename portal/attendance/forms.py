@@ -1,4 +1,4 @@
-"""Forms of the attendance roster (CSRF-checked like every form)."""
+"""Forms of the attendance roster and the 수료 판정 button (CSRF-checked like every form)."""
 
 from __future__ import annotations
 
@@ -36,3 +36,12 @@ class MarkForm(PortalForm):
     # The version of the mark the form was shown with (0: no mark yet).
     version = IntegerField(validators=[Optional(), NumberRange(min=0)])
     reason = _REASON
+
+
+# Where the button sits, so the answer returns there.
+BACK_ROSTER = "roster"
+BACK_TEACHING = "teaching"
+
+
+class JudgeForm(PortalForm):
+    back = HiddenField(default=BACK_ROSTER)

@@ -38,6 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
+from portal.attendance import completion
 from portal.attendance.models import AttendanceMark, AttendanceStatus, MarkSource
 from portal.attendance.schedule import SessionDay, day_of, session_days
 from portal.attendance.signin_sheet import SheetPerson, SignInSheet
@@ -466,7 +467,7 @@ def mark_all_present(
 
 def _refresh_completion(session_id: int, user_ids: list[int]) -> None:
     """A mark changed after the session ended: the completion of these people is re-evaluated."""
-    # completion: refresh(session_id, user_ids)
+    completion.refresh(session_id, user_ids)
 
 
 def local_day_label(session_day: SessionDay) -> str:

@@ -18,7 +18,12 @@ from portal.demo.seed import (
     refuse_if_populated,
     seed_demo,
 )
-from portal.demo.sessions import SessionNote, SessionsSummary, seed_sessions
+from portal.demo.sessions import (
+    SessionNote,
+    SessionsSummary,
+    judge_past_sessions,
+    seed_sessions,
+)
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 
@@ -48,6 +53,8 @@ def seed() -> None:
             sessions = seed_sessions(today=today_in_seoul())
             # After the exercises exist (courses sync): sandbox usage for the figures.
             practice = seed_practice(policy_version=current_app.config["ASSISTANT_POLICY_VERSION"])
+            # Last: completion of the finished sessions counts the practice reviews above.
+            judged = judge_past_sessions() if sessions is not None else None
     except DemoSeedRefused as refusal:
         click.echo(str(refusal), err=True)
         raise click.exceptions.Exit(1) from None
@@ -67,6 +74,11 @@ def seed() -> None:
     )
     _echo_sessions(sessions)
     _echo_practice(practice)
+    if judged is not None:
+        click.echo(
+            f"지난 교육의 수료를 판정했습니다: 수료 {judged['completed']}명, "
+            f"진행 중 {judged['pending']}명, 미수료 {judged['not_completed']}명."
+        )
 
 
 def _echo_practice(practice: PracticeSummary | None) -> None:

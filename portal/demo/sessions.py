@@ -18,11 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
+from portal.attendance import completion
+from portal.attendance.models import AttendanceMark, AttendanceStatus, MarkSource
+from portal.attendance.schedule import session_days
 from portal.audit.operations import record
 from portal.catalog.models import Category, Course, Format, Level
 from portal.core.clock import SEOUL
@@ -242,7 +246,76 @@ def _past_session(
         )
     db.session.add_all(rows)
     db.session.flush()
+    attendees = [user for position, user in enumerate(people, start=1) if position <= plan.attended]
+    _mark_attendance(session, attendees, instructor_id)
     return session
+
+
+def _day_status(rng: random.Random) -> AttendanceStatus:
+    """One person's attendance on one day: mostly present, a few late, excused or absent."""
+    draw = rng.random()
+    if draw < 0.82:
+        return AttendanceStatus.PRESENT
+    if draw < 0.90:
+        return AttendanceStatus.LATE
+    if draw < 0.94:
+        return AttendanceStatus.EXCUSED
+    return AttendanceStatus.ABSENT
+
+
+def _mark_attendance(
+    session: TrainingSession, attendees: list[User], marker_id: int | None
+) -> None:
+    """Attendance for every day of a finished session, in one INSERT: about half checked in
+    themselves by QR, the rest marked on the roster at the end of the day.
+
+    Uses its own random generator, so the rest of the demo stays as it was.
+    """
+    rng = random.Random(f"{RANDOM_SEED}-attendance-{session.course_id}")
+    rows = []
+    for user in attendees:
+        for day in session_days(session):
+            # The demo staff member, D0004, attended in full (My learning shows a 수료).
+            status = AttendanceStatus.PRESENT if user.employee_number == STAFF_NUMBER else None
+            status = status or _day_status(rng)
+            checked_in_at = None
+            if status is AttendanceStatus.PRESENT and rng.random() < 0.5:
+                checked_in_at = day.starts_at - dt.timedelta(minutes=rng.randint(1, 15))
+            elif status is AttendanceStatus.LATE and rng.random() < 0.7:
+                checked_in_at = day.starts_at + dt.timedelta(minutes=rng.randint(11, 50))
+            rows.append(
+                {
+                    "session_id": session.id,
+                    "user_id": user.id,
+                    "day": day.day,
+                    "status": status,
+                    "source": MarkSource.CHECKIN if checked_in_at else MarkSource.ROSTER,
+                    "checked_in_at": checked_in_at,
+                    "marked_by_id": None if checked_in_at else marker_id,
+                    "marked_at": checked_in_at or day.ends_at,
+                    "version": 1,
+                }
+            )
+    if rows:
+        db.session.execute(insert(AttendanceMark), rows)
+
+
+def judge_past_sessions() -> Counter[str]:
+    """Completion (수료) for the finished demo sessions, through the real rule.
+
+    Run after the practice seed, so passed exercise reviews count. Nobody is notified:
+    these sessions ended weeks ago.
+    """
+    tally: Counter[str] = Counter()
+    session_ids = db.session.scalars(
+        select(TrainingSession.id)
+        .where(TrainingSession.status == SessionStatus.FINISHED)
+        .order_by(TrainingSession.id)
+    ).all()
+    for session_id in session_ids:
+        for change in completion.refresh(session_id, notify_learners=False):
+            tally[change.after.value] += 1
+    return tally
 
 
 # --- upcoming sessions -------------------------------------------------------------

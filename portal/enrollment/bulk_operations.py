@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
+from portal.attendance.models import Completion, CompletionStatus
 from portal.audit.operations import record
 from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul, utcnow
@@ -174,14 +175,30 @@ def _by_rule(days: int, course: Course) -> list[tuple[str, User | None]]:
             )
         )
     today = today_in_seoul()
-    # "Not completed" until attendance exists: no live enrolment in any session of the course.
-    has_taken_course = exists().where(
+    # "Has not completed course X": excluded are those who completed it (or are judged
+    # PENDING, waiting only on an exercise or survey) and those who hold a place in one of
+    # its sessions not yet judged (ahead, under way, or ended and not yet judged). Someone who
+    # took a session and did not complete it is picked again.
+    completed_or_pending = exists().where(
+        Completion.user_id == User.id,
+        Completion.course_id == course.id,
+        Completion.status.in_((CompletionStatus.COMPLETED, CompletionStatus.PENDING)),
+    )
+    holds_open_place = exists().where(
         Enrollment.user_id == User.id,
         Enrollment.status.in_(ACTIVE),
         Enrollment.session_id.in_(
-            select(TrainingSession.id).where(TrainingSession.course_id == course.id)
+            select(TrainingSession.id).where(
+                TrainingSession.course_id == course.id,
+                TrainingSession.status != SessionStatus.CANCELLED,
+            )
+        ),
+        ~exists().where(
+            Completion.session_id == Enrollment.session_id,
+            Completion.user_id == Enrollment.user_id,
         ),
     )
+    has_taken_course = or_(completed_or_pending, holds_open_place)
     users = _users(
         select(User)
         .where(

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload
 
+from portal.attendance.models import Completion, CompletionStatus
 from portal.audit.models import AuditEntry
 from portal.catalog.models import Course
-from portal.core.clock import today_in_seoul
-from portal.db import db
-from portal.enrollment.models import ACTIVE, Enrollment
+from portal.core.clock import today_in_seoul, utcnow
+from portal.db import UTCDateTime, db
+from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.org.models import Department
-from portal.scheduling.models import TrainingSession
+from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import Role, User
 
 
@@ -86,46 +88,109 @@ def days_since_appointment(user: User) -> int | None:
     return (today_in_seoul() - user.appointed_on).days
 
 
+class MandatoryState(enum.StrEnum):
+    """Where a person stands with a mandatory course, as the home page shows it."""
+
+    COMPLETED = "completed"  # 수료: a completion of any session of the course
+    IN_PROGRESS = (
+        "in_progress"  # 진행 중: a session under way, ended but not yet judged, or pending
+    )
+    APPLIED = "applied"  # 신청함: a place in a session still ahead
+    NOT_COMPLETED = "not_completed"  # 미수료: took a session and did not complete it
+    TO_APPLY = "to_apply"  # 신청 필요 (or 기한 지남): nothing yet
+
+
 @dataclass(frozen=True)
 class MandatoryDue:
     course: Course
     due_on: dt.date
     is_overdue: bool
-    has_place: bool  # enrolled, waitlisted or awaiting approval in a session of the course
+    state: MandatoryState
+
+    @property
+    def has_place(self) -> bool:
+        """Enrolled, waitlisted or awaiting approval in a session still ahead or under way."""
+        return self.state in (MandatoryState.APPLIED, MandatoryState.IN_PROGRESS)
+
+
+def _completion_exists(*statuses: CompletionStatus):
+    return (
+        select(Completion.id)
+        .where(
+            Completion.user_id == bindparam("user_id"),
+            Completion.course_id == Course.id,
+            Completion.status.in_(statuses),
+        )
+        .exists()
+    )
 
 
 @functools.cache
-def _mandatory_courses() -> Select[tuple[Course, bool]]:
-    # Built once with the person as a parameter: statement construction costs more than the
-    # query on this page, which every new appointee opens.
-    has_place = (
+def _mandatory_courses() -> Select:
+    # Built once with the person and the time as parameters: statement construction costs
+    # more than the query on this page, which every new appointee opens.
+    now = bindparam("now", type_=UTCDateTime())
+    placed = (
         select(Enrollment.id)
         .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
         .where(
             TrainingSession.course_id == Course.id,
+            TrainingSession.status != SessionStatus.CANCELLED,
             Enrollment.user_id == bindparam("user_id"),
             Enrollment.status.in_(ACTIVE),
         )
-        .exists()
     )
+    ahead = placed.where(TrainingSession.starts_at > now).exists()
+    # Under way, or ended with the enrolment not yet judged.
+    under_way = placed.where(
+        TrainingSession.starts_at <= now,
+        Enrollment.status == EnrollmentStatus.ENROLLED,
+        ~select(Completion.id)
+        .where(
+            Completion.session_id == Enrollment.session_id,
+            Completion.user_id == Enrollment.user_id,
+        )
+        .exists(),
+    ).exists()
     return (
-        select(Course, has_place)
+        select(
+            Course,
+            _completion_exists(CompletionStatus.COMPLETED),
+            _completion_exists(CompletionStatus.PENDING),
+            under_way,
+            ahead,
+            _completion_exists(CompletionStatus.NOT_COMPLETED),
+        )
         .where(Course.is_active, Course.is_mandatory_for_new)
         .order_by(Course.sort_order, Course.title)
     )
 
 
+def _state(completed, pending, under_way, ahead, not_completed) -> MandatoryState:
+    if completed:
+        return MandatoryState.COMPLETED
+    if pending or under_way:
+        return MandatoryState.IN_PROGRESS
+    if ahead:
+        return MandatoryState.APPLIED
+    if not_completed:
+        return MandatoryState.NOT_COMPLETED
+    return MandatoryState.TO_APPLY
+
+
 def mandatory_due(user: User) -> list[MandatoryDue]:
-    """Courses mandatory for new appointees that this person still owes (one statement)."""
+    """Courses mandatory for new appointees and where this person stands (one statement)."""
     if user.appointed_on is None:
         return []
-    rows = db.session.execute(_mandatory_courses(), {"user_id": user.id}).all()
+    rows = db.session.execute(_mandatory_courses(), {"user_id": user.id, "now": utcnow()}).all()
     today = today_in_seoul()
     out = []
-    for course, placed in rows:
+    for course, *flags in rows:
         due_on = user.appointed_on + dt.timedelta(days=course.mandatory_within_days or 0)
         # Only people still inside (or within a year past) their new-appointee period owe it here.
         if due_on < today - dt.timedelta(days=365):
             continue
-        out.append(MandatoryDue(course, due_on, due_on < today, bool(placed)))
+        state = _state(*(bool(flag) for flag in flags))
+        overdue = due_on < today and state is not MandatoryState.COMPLETED
+        out.append(MandatoryDue(course, due_on, overdue, state))
     return out

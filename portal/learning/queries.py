@@ -8,11 +8,13 @@ loaded with joins (the relationships are lazy="raise", so a stray per-row query 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, bindparam, not_, select
 
+from portal.attendance.models import Completion, CompletionStatus
 from portal.catalog.models import Course
 from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
@@ -26,12 +28,55 @@ from portal.users.models import User
 FEED_PAST_DAYS = 90
 
 
+class Progress(enum.StrEnum):
+    """Where an enrolment stands on completion, as My learning and the home page show it."""
+
+    COMPLETED = "completed"  # 수료
+    IN_PROGRESS = "in_progress"  # 진행 중: under way, not yet judged, or a requirement open
+    NOT_COMPLETED = "not_completed"  # 미수료
+
+
 @dataclass(frozen=True)
 class LearningRow:
-    """One of the user's enrolments with its session and course (and waitlist place)."""
+    """One of the user's enrolments with its session and course (and waitlist place), and
+    its completion row once the session has been judged."""
 
     enrollment: Enrollment
     position: int | None
+    completion: Completion | None = None
+    now: dt.datetime | None = None
+
+    @property
+    def progress(self) -> Progress | None:
+        """None where completion does not apply (not enrolled, cancelled, not yet started)."""
+        session = self.enrollment.session
+        if (
+            self.enrollment.status is not EnrollmentStatus.ENROLLED
+            or session.status is SessionStatus.CANCELLED
+        ):
+            return None
+        if self.completion is not None:
+            if self.completion.status is CompletionStatus.COMPLETED:
+                return Progress.COMPLETED
+            if self.completion.status is CompletionStatus.NOT_COMPLETED:
+                return Progress.NOT_COMPLETED
+            return Progress.IN_PROGRESS
+        now = self.now or utcnow()
+        return Progress.IN_PROGRESS if session.starts_at <= now else None
+
+    @property
+    def open_requirements(self) -> list[str]:
+        """What a PENDING completion still waits for: "exercise" and/or "survey"."""
+        c = self.completion
+        if c is None or c.status is not CompletionStatus.PENDING:
+            return []
+        course = self.course
+        missing = []
+        if course.requires_exercise and not c.exercise_met:
+            missing.append("exercise")
+        if course.requires_survey and not c.survey_met:
+            missing.append("survey")
+        return missing
 
     @property
     def session(self) -> TrainingSession:
@@ -73,21 +118,30 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
     ).all()
     upcoming, awaiting = [], []
     for enrollment, position in current:
-        row = LearningRow(enrollment, position)
+        row = LearningRow(enrollment, position, now=now)
         if enrollment.status is EnrollmentStatus.REQUESTED:
             awaiting.append(row)
         else:
             upcoming.append(row)
 
+    # The completion row comes in the same SELECT (an outer join on session and person).
     past = paginate(
-        with_session_and_course(select(Enrollment))
+        with_session_and_course(select(Enrollment, Completion))
+        .outerjoin(
+            Completion,
+            and_(
+                Completion.session_id == Enrollment.session_id,
+                Completion.user_id == Enrollment.user_id,
+            ),
+        )
         .where(Enrollment.user_id == user_id, not_(_is_current(now)))
         .order_by(TrainingSession.starts_at.desc(), Enrollment.id.desc()),
         history_page,
         per_page,
+        scalars=False,
     )
     history = Page(
-        items=[LearningRow(e, None) for e in past.items],
+        items=[LearningRow(e, None, c, now) for e, c in past.items],
         number=past.number,
         per_page=past.per_page,
         total=past.total,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_babel import force_locale
@@ -25,6 +26,15 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 ICS_MIMETYPE = "text/calendar"
 
 
+@bp.app_template_filter("learning_hours")
+def learning_hours(value: Decimal | int | None) -> str:
+    """Hours without trailing zeros: 7.50 → "7.5", 36.00 → "36"."""
+    if value is None:
+        return "0"
+    text = f"{Decimal(value).quantize(Decimal('0.01')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _page_number() -> int:
     return inputs.query_page()
 
@@ -44,6 +54,8 @@ def my_learning():
         course_url=course_url,
         has_feed=current_user.ical_token_hash is not None,
         has_catalog="catalog.index" in current_app.view_functions,
+        min_percent=current_app.config["COMPLETION_MIN_ATTENDANCE_PERCENT"],
+        late_percent=current_app.config["COMPLETION_LATE_CREDIT_PERCENT"],
     )
 
 

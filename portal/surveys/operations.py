@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.assistant.guard.detect import personal_findings, scan
+from portal.attendance import completion
 from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
@@ -169,4 +170,5 @@ def submit(session_id: int, user_id: int, answers: dict[str, int], comment: str)
             db.session.add(response)
     except IntegrityError:
         raise SurveyRefused(Refusal.ANSWERED) from None
-    # completion: refresh(session_id, [user_id])
+    # A course that requires the survey may now complete this person.
+    completion.refresh(session_id, [user_id])

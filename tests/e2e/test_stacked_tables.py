@@ -127,6 +127,21 @@ def test_session_tables_are_cards_on_a_phone_with_every_action_on_screen(
     _inside_viewport(mine.get_by_role("button", name="신청 취소"), "My learning's 신청 취소")
     _no_horizontal_scroll(page)
     _keeps_korean_words_whole(mine.locator("td[data-label='장소']"))
+    # The history: D0004 completed a finished session; 수료, its hours and the hours awarded
+    # are on screen too, each with its label.
+    done = (
+        page.locator("table.portal-stack-table tbody tr")
+        .filter(has=page.locator("td[data-label='수료'] .krds-badge", has_text="수료"))
+        .first
+    )
+    _inside_viewport(done.locator("td[data-label='수료'] .krds-badge"), "the 수료 badge")
+    attended = done.locator("td[data-label='출석 / 예정 시간']")
+    _inside_viewport(attended, "the attended / scheduled hours")
+    expect(attended).to_contain_text("시간")
+    label = attended.evaluate("el => getComputedStyle(el, '::before').content")
+    assert "출석" in label, f"the hours cell shows no label: {label!r}"
+    _keeps_korean_words_whole(attended)
+    _inside_viewport(done.locator("td[data-label='인정 시간']"), "the hours awarded")
     page.screenshot(path=artifacts_dir / "stack-my-learning-360.png", full_page=True)
     _no_blocking_axe(page, axe_violations, "My learning at 360 px")
 

@@ -347,3 +347,45 @@ def test_session_seeding_is_deterministic(app):
             attempt.rollback()
     assert len(runs[0]) > 300
     assert runs[0] == runs[1]
+
+
+def test_finished_sessions_have_attendance_and_completions_from_the_real_rule(app):
+    from portal.attendance.models import AttendanceMark, Completion, CompletionStatus, HoursEntry
+
+    sync_courses(app)
+    result = seed(app)
+    assert result.exit_code == 0, result.output
+    assert "지난 교육의 수료를 판정했습니다" in result.output
+    with app.app_context():
+        finished = db.session.scalars(
+            select(TrainingSession.id).where(TrainingSession.status == SessionStatus.FINISHED)
+        ).all()
+        attendees = db.session.scalar(
+            select(func.count(Enrollment.id)).where(
+                Enrollment.session_id.in_(finished),
+                Enrollment.status == EnrollmentStatus.ENROLLED,
+            )
+        )
+        marked = db.session.scalar(
+            select(func.count()).select_from(
+                select(AttendanceMark.session_id, AttendanceMark.user_id)
+                .where(AttendanceMark.session_id.in_(finished))
+                .distinct()
+                .subquery()
+            )
+        )
+        outcomes = dict(
+            db.session.execute(
+                select(Completion.status, func.count(Completion.id)).group_by(Completion.status)
+            ).all()
+        )
+        ledger = db.session.scalar(select(func.count(HoursEntry.id)))
+        staff_id = db.session.scalar(select(User.id).where(User.employee_number == "D0004"))
+        staff_history = my_learning(staff_id).history.items
+    assert finished and attendees == marked == sum(outcomes.values())
+    done = outcomes.get(CompletionStatus.COMPLETED, 0)
+    # Most complete, some do not: a realistic mix for the dashboards.
+    assert 0.6 * attendees <= done < attendees
+    assert outcomes.get(CompletionStatus.NOT_COMPLETED, 0) > 0
+    assert ledger == done
+    assert any(row.progress == "completed" for row in staff_history)

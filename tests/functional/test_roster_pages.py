@@ -399,7 +399,7 @@ def test_the_bulk_page_offers_upcoming_sessions_and_preselects_one(
     session = make_session()
     page = client.get(f"{BULK}?session_id={session.id}").get_data(as_text=True)
     assert f'<option selected value="{session.id}">' in page
-    assert "아직 이 과정을 신청하지 않은" in page
+    assert "이 과정을 아직 수료하지 않은 사람만" in page
 
 
 def test_a_bulk_preview_by_department_writes_nothing(
@@ -548,8 +548,8 @@ def test_bulk_by_rule_picks_new_appointees_without_an_enrolment_in_the_course(
     assert newcomer.employee_number in html
     assert already_in.employee_number not in html
     assert veteran.employee_number not in html
-    assert "아직 이 과정을 신청하지 않은 사람" in html
-    assert "출석 기능이 생기면" in html
+    assert "과정을 아직 수료하지 않은 사람" in html
+    assert "미수료인 사람은 다시 포함됩니다" in html
 
 
 def test_a_bulk_form_without_a_choice_explains_what_is_missing(

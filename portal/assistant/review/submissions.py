@@ -38,6 +38,7 @@ from portal.assistant.review import scoring
 from portal.assistant.review.export import ExportMeta, build_docx
 from portal.assistant.workspace import quotas
 from portal.assistant.workspace.drafts import ai_share_percent
+from portal.attendance import completion
 from portal.audit.operations import record
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
@@ -333,6 +334,10 @@ def review(
         learner,
         lambda: review_arrived(submission, exercise, score_value, passed, changed=not first),
     )
+    if passed != bool(passed_before):
+        # The exercise requirement may now be met (or no longer): re-judge completion in the
+        # course's ended sessions for this learner.
+        completion.refresh_for_course(submission.user_id, exercise.course_id)
     return ReviewOutcome(first, score_value, passed, passed_before)
 
 

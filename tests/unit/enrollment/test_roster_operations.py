@@ -386,6 +386,59 @@ def test_the_rule_picks_recent_appointees_with_no_live_enrolment_in_the_course(
     assert plan.rule_course.id == course.id
 
 
+def test_the_rule_uses_completion_completed_out_not_completed_back_in(
+    ctx, make_user, make_course, make_session
+):
+    from decimal import Decimal
+
+    from portal.attendance.models import Completion, CompletionStatus
+
+    course = make_course()
+    target = make_session(course_id=course.id)
+    past = make_session(
+        course_id=course.id,
+        starts_at=clock.utcnow() - dt.timedelta(days=20),
+    )
+    today = clock.today_in_seoul()
+    people = {
+        name: make_user(appointed_on=today - dt.timedelta(days=15))
+        for name in ("completed", "pending", "not_completed", "unjudged", "fresh")
+    }
+    now = clock.utcnow()
+    for name, user in people.items():
+        if name == "fresh":
+            continue
+        db.session.add(
+            Enrollment(
+                session_id=past.id,
+                user_id=user.id,
+                status=EnrollmentStatus.ENROLLED,
+                queue_key=user.id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        if name == "unjudged":
+            continue
+        db.session.add(
+            Completion(
+                session_id=past.id,
+                user_id=user.id,
+                course_id=course.id,
+                status=CompletionStatus(name),
+                attended_hours=Decimal(0),
+                scheduled_hours=Decimal(3),
+                evaluated_at=now,
+            )
+        )
+    db.session.flush()
+
+    plan = bulk_ops.preview_bulk(_selection(target.id, BulkMode.RULE, appointed_within_days=30))
+
+    chosen = {line.user.id for line in plan.lines}
+    assert chosen == {people["not_completed"].id, people["fresh"].id}
+
+
 def test_the_rule_can_name_another_course(ctx, make_user, make_course, make_session):
     basics = make_course()
     target = make_session()
