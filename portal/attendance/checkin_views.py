@@ -63,6 +63,13 @@ def _person_key() -> str:
     return client_key()
 
 
+# Shared by the typed-code page and the QR page: one budget of attempts across both.
+_address_limit = limiter.shared_limit(RATE_LIMIT_ADDRESS, scope="checkin-code-ip", methods=["POST"])
+_person_limit = limiter.shared_limit(
+    RATE_LIMIT_PERSON, scope="checkin-code-person", methods=["POST"], key_func=_person_key
+)
+
+
 def _parse_day(raw: str) -> dt.date:
     if not _DAY.match(raw):
         abort(404)
@@ -137,8 +144,8 @@ def _flash_result(result: ops.CheckinResult) -> None:
 
 
 @bp.route("", methods=["GET", "POST"])
-@limiter.limit(RATE_LIMIT_ADDRESS, methods=["POST"])
-@limiter.limit(RATE_LIMIT_PERSON, methods=["POST"], key_func=_person_key)
+@_address_limit
+@_person_limit
 @login_required
 def index():
     form = CheckinCodeForm()
@@ -156,8 +163,8 @@ def index():
 
 
 @bp.route("/<int:session_id>/<day>", methods=["GET", "POST"])
-@limiter.limit(RATE_LIMIT_ADDRESS, methods=["POST"])
-@limiter.limit(RATE_LIMIT_PERSON, methods=["POST"], key_func=_person_key)
+@_address_limit
+@_person_limit
 @login_required
 def scan(session_id: int, day: str):
     meeting_day = _parse_day(day)
