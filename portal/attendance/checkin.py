@@ -331,7 +331,11 @@ def _course_title(session: TrainingSession) -> str:
     return db.session.scalar(select(Course.title).where(Course.id == session.course_id)) or ""
 
 
-def _refuse_for_window(meeting: SessionDay, window: CheckinWindow, now: dt.datetime) -> None:
+def _refuse_for_window(
+    session: TrainingSession, meeting: SessionDay, window: CheckinWindow, now: dt.datetime
+) -> None:
+    if session.status is SessionStatus.CANCELLED:
+        raise CheckinError(_("취소된 차수입니다. 출석할 수 없습니다."))
     state = window_state(meeting, window, now)
     if state is WindowState.CLOSED:
         raise CheckinError(
@@ -436,7 +440,7 @@ def check_in_at(user: User, session_id: int, day: dt.date, code: str) -> Checkin
         raise CheckinError(_("이 교육일에는 출석 체크가 열려 있지 않습니다."))
     if not _is_enrolled(session.id, user.id):
         raise _not_enrolled()
-    _refuse_for_window(meeting, window, now)
+    _refuse_for_window(session, meeting, window, now)
     if not code_is_valid(window.secret, code, now, _period()):
         raise _wrong_code()
     return _record(user, session, meeting, now)
@@ -473,7 +477,7 @@ def check_in_by_code(user: User, code: str) -> CheckinResult:
             meeting = day_of(session, window.day)
             if meeting is None:  # the session was moved after the window opened
                 continue
-            _refuse_for_window(meeting, window, now)
+            _refuse_for_window(session, meeting, window, now)
             return _record(user, session, meeting, now)
     for window, _session, _status in others:
         if window.closed_at is None and code_is_valid(window.secret, code, now, period):
