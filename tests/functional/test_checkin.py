@@ -500,3 +500,25 @@ def test_bad_paths_and_codes_never_fail(app, room, make_user):
             200,
             429,
         )
+
+
+def test_a_cancelled_session_takes_no_check_ins(app, room, make_user):
+    from portal.scheduling.models import SessionStatus, TrainingSession
+
+    staff = make_user(Role.STAFF)
+    _enrol(app, room.session.id, staff)
+    room.open()
+    with app.app_context():
+        db.session.get(TrainingSession, room.session.id).status = SessionStatus.CANCELLED
+        db.session.commit()
+    room.go_to(0)
+    client = _client_for(app, staff)
+    assert "취소된 차수입니다" in _text(_type_code(client, room.code()))
+    assert room.marks() == []
+    assert room.close().status_code == 302
+    again = room.teacher.post(
+        day_path(room.session.id, room.day, "open"),
+        data={"csrf_token": _csrf(room.teacher, manage_path(room.session.id))},
+        follow_redirects=True,
+    )
+    assert "취소된 차수에는 출석 체크를 열 수 없습니다" in _text(again)
