@@ -522,3 +522,11 @@ def test_a_cancelled_session_takes_no_check_ins(app, room, make_user):
         follow_redirects=True,
     )
     assert "취소된 차수에는 출석 체크를 열 수 없습니다" in _text(again)
+
+
+def test_the_my_learning_partial_links_to_the_code_page(app):
+    from flask import render_template
+
+    with app.test_request_context("/"):
+        html = render_template("checkin/_my_learning_link.html")
+    assert 'href="/checkin"' in html and "출석 코드 입력하기" in html
