@@ -43,6 +43,8 @@
       .catch(function () {
         showOffline(true);
         sinceFetch = 0;
+        // A code past its time would only be refused: take it off the screen.
+        if (secondsLeft <= 0) live.innerHTML = "";
       })
       .then(function () {
         fetching = false;
