@@ -44,7 +44,10 @@
         showOffline(true);
         sinceFetch = 0;
         // A code past its time would only be refused: take it off the screen.
-        if (secondsLeft <= 0) live.innerHTML = "";
+        if (secondsLeft <= 0) {
+          live.innerHTML = "";
+          active = false; // retry every few seconds, not every second
+        }
       })
       .then(function () {
         fetching = false;
