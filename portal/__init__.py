@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.assistant.manage import views as _practice_manage_views  # noqa: F401
     from portal.assistant.review import views as _practice_review_views  # noqa: F401
     from portal.assistant.workspace import views as _practice_workspace_views  # noqa: F401
+    from portal.attendance.checkin_views import bp as checkin_bp
     from portal.attendance.completion_views import bp as completion_bp
     from portal.attendance.roster_views import bp as attendance_bp
     from portal.audit.views import bp as audit_bp
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
         scheduling_bp,
         roster_bp,
         teaching_bp,
+        checkin_bp,
         notifications_bp,
         users_bp,
         org_bp,

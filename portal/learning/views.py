@@ -13,10 +13,12 @@ from flask_login import current_user
 from portal.auth.access import login_required, public
 from portal.catalog.urls import course_url
 from portal.core import inputs
+from portal.core.clock import SEOUL, today_in_seoul
 from portal.db import db
 from portal.enrollment.models import EnrollmentStatus
 from portal.learning import operations, queries
 from portal.notifications.ics import calendar_for, session_invite
+from portal.surveys import queries as survey_queries
 from portal.users.models import User
 
 bp = Blueprint("learning", __name__)
@@ -48,14 +50,29 @@ def _no_store(response: Response) -> Response:
 @bp.route("/my/learning")
 @login_required
 def my_learning():
+    data = queries.my_learning(current_user.id, _page_number())
     return render_template(
         "learning/my_learning.html",
-        data=queries.my_learning(current_user.id, _page_number()),
+        data=data,
+        in_class_today=_in_class_today(data),
+        pending_surveys=survey_queries.pending_surveys(current_user.id),
         course_url=course_url,
         has_feed=current_user.ical_token_hash is not None,
         has_catalog="catalog.index" in current_app.view_functions,
         min_percent=current_app.config["COMPLETION_MIN_ATTENDANCE_PERCENT"],
         late_percent=current_app.config["COMPLETION_LATE_CREDIT_PERCENT"],
+    )
+
+
+def _in_class_today(data: queries.MyLearning) -> bool:
+    """A confirmed session of the person's meets today (Seoul): offer the check-in entry."""
+    today = today_in_seoul()
+    return any(
+        row.enrollment.status is EnrollmentStatus.ENROLLED
+        and row.session.starts_at.astimezone(SEOUL).date()
+        <= today
+        <= row.session.ends_at.astimezone(SEOUL).date()
+        for row in data.upcoming
     )
 
 
