@@ -30,7 +30,12 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
-        MAX_CONTENT_LENGTH=config["ROSTER_IMPORT_MAX_BYTES"] + 64 * 1024,
+        # The largest upload any form takes (a roster file, an hours evidence file), plus room
+        # for the other fields; each form checks its own limit with a clear message.
+        MAX_CONTENT_LENGTH=max(
+            config["ROSTER_IMPORT_MAX_BYTES"], config["HOURS_EVIDENCE_MAX_BYTES"]
+        )
+        + 64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
         BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE="Asia/Seoul",
@@ -110,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.assistant.manage import views as _practice_manage_views  # noqa: F401
     from portal.assistant.review import views as _practice_review_views  # noqa: F401
     from portal.assistant.workspace import views as _practice_workspace_views  # noqa: F401
+    from portal.attendance.hours_views import bp as hours_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp
@@ -142,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         assistant_bp,
         practice_manage_bp,
+        hours_bp,
     ):
         app.register_blueprint(bp)
 
