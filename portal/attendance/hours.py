@@ -34,7 +34,7 @@ from portal.db import db
 from portal.notifications.operations import Message, notify
 from portal.users.models import Role, User
 
-LEDGER_PATH = "/hours"
+LEDGER_PATH = "/hours/"
 REVIEWERS = frozenset({Role.COORDINATOR, Role.ADMIN})
 
 MAX_ENTRY_HOURS = Decimal("200")
@@ -55,6 +55,7 @@ PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
+TYPE_LABELS = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG"}
 # Images larger than this many pixels are not evidence anyone needs (and could be a bomb).
 MAX_IMAGE_PIXELS = 60_000_000
 

@@ -243,6 +243,7 @@ def _render_entry(entry_id: int, form: DecisionForm, status: int = 200):
             summary=queries.year_summary(line.entry.user_id, line.entry.year),
             form=form,
             own=line.entry.user_id == current_user.id,
+            type_labels=hours.TYPE_LABELS,
             **_context_labels(),
         ),
         status,

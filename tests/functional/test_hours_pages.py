@@ -453,7 +453,7 @@ def test_a_coordinator_approves_with_audit_and_notification(
         assert entry.decision_reason == "수료증 확인" and entry.decided_at is not None
         assert year_summary(owner.id, year).approved == Decimal("6.0")
         note = db.session.scalar(select(Notification).where(Notification.user_id == owner.id))
-        assert note.kind == "hours.approved" and note.link == "/hours"
+        assert note.kind == "hours.approved" and note.link == "/hours/"
         assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == owner.id))
     (entry_audit,) = audit_entries("hours.approved")
     assert entry_audit.target_id == str(entry_id) and entry_audit.actor_id == reviewer.id
