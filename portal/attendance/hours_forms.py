@@ -9,13 +9,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.attendance import hours
 from portal.attendance.models import HoursStatus
 from portal.core.forms import PortalForm
 
 _HOURS = re.compile(r"[0-9]{1,3}(?:\.[0-9])?")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
 
 
 def provider_choices() -> list[SelectChoice]:
@@ -29,8 +33,9 @@ def provider_choices() -> list[SelectChoice]:
 class HoursEntryForm(PortalForm):
     title = StringField(
         _l("교육명"),
+        filters=[_strip],
         validators=[
-            InputRequired(_l("교육명을 입력해 주세요.")),
+            DataRequired(_l("교육명을 입력해 주세요.")),
             Length(max=hours.TITLE_MAX, message=_l("교육명이 너무 깁니다.")),
         ],
     )

@@ -319,6 +319,7 @@ def test_a_body_past_max_content_length_gets_a_clear_page_and_stores_nothing(app
         ({"provider": "other"}, "기타를 골랐다면 교육기관 이름을 입력해 주세요."),
         ({"provider": "hacker"}, "목록에서 교육기관을 골라 주세요."),
         ({"title": ""}, "교육명을 입력해 주세요."),
+        ({"title": "   "}, "교육명을 입력해 주세요."),
     ],
 )
 def test_bad_fields_are_refused_with_a_korean_message(app, client, as_role, fields, message):
