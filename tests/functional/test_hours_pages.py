@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -232,6 +233,11 @@ def test_evidence_is_stored_with_its_detected_type_and_checksum(
         assert evidence.sha256 == hashlib.sha256(content).hexdigest()
         assert evidence.filename.endswith("." + hours_ops.EXTENSIONS[detected])
     assert [e.target_id for e in audit_entries("hours.submitted")] == [str(entry.id)]
+    download = client.get(f"/hours/{entry.id}/evidence")
+    assert download.data == content and download.mimetype == detected
+    stem = filename.rsplit(".", 1)[0]
+    assert f"filename*=UTF-8''{quote(stem)}." in download.headers["Content-Disposition"]
+    assert audit_entries("hours.evidence_viewed") == []  # the owner's own look is not audited
 
 
 @pytest.mark.parametrize(
