@@ -30,7 +30,12 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
-        MAX_CONTENT_LENGTH=config["ROSTER_IMPORT_MAX_BYTES"] + 64 * 1024,
+        # The largest upload any form takes (a roster file, an hours evidence file), plus room
+        # for the other fields; each form checks its own limit with a clear message.
+        MAX_CONTENT_LENGTH=max(
+            config["ROSTER_IMPORT_MAX_BYTES"], config["HOURS_EVIDENCE_MAX_BYTES"]
+        )
+        + 64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
         BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE="Asia/Seoul",
@@ -112,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.assistant.workspace import views as _practice_workspace_views  # noqa: F401
     from portal.attendance.checkin_views import bp as checkin_bp
     from portal.attendance.completion_views import bp as completion_bp
+    from portal.attendance.hours_views import bp as hours_bp
     from portal.attendance.roster_views import bp as attendance_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
@@ -150,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
         surveys_bp,
         attendance_bp,
         completion_bp,
+        hours_bp,
     ):
         app.register_blueprint(bp)
 

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.attendance.hours_queries import year_summary
 from portal.auth.access import login_required, public
 from portal.catalog.urls import course_url
 from portal.core import inputs
@@ -56,6 +57,8 @@ def my_learning():
         data=data,
         in_class_today=_in_class_today(data),
         pending_surveys=survey_queries.pending_surveys(current_user.id),
+        hours_summary=year_summary(current_user.id, today_in_seoul().year),
+        hours_year=today_in_seoul().year,
         course_url=course_url,
         has_feed=current_user.ical_token_hash is not None,
         has_catalog="catalog.index" in current_app.view_functions,

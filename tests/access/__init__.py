@@ -1,9 +1,10 @@
 """The route x role matrix, one module per feature.
 
 Each module defines ROUTES: a dict of endpoint -> Expect. Paths may contain
-{user_id}, {dept_id}, {upload_id}, {session_id}, {course_slug}, {enrollment_id} and
-{notification_id}, filled with objects the matrix test creates (the enrollment and the
-notification belong to the staff member {user_id}, enrolled in {session_id}).
+{user_id}, {dept_id}, {upload_id}, {session_id}, {course_slug}, {enrollment_id},
+{notification_id} and {hours_entry_id}, filled with objects the matrix test creates (the
+enrollment, the notification and the pending hours entry belong to the staff member
+{user_id}, enrolled in {session_id}).
 """
 
 from __future__ import annotations
