@@ -175,15 +175,15 @@ class _Writer:
                 self.run(paragraph, block.size, bold=row_index == 0, text=value)
 
 
-def _add_borders(paragraph: DocxParagraph, *, size_eighths: int, space_pt: int) -> None:
-    """Draw a single-line box around a paragraph (w:pBdr)."""
+def _add_borders(paragraph: DocxParagraph, *, width: float, padding: float) -> None:
+    """Draw a single-line box (``width`` and ``padding`` in points) around a paragraph."""
     ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     for side in _BORDER_SIDES:
         border = OxmlElement(f"w:{side}")
         border.set(qn("w:val"), "single")
-        border.set(qn("w:sz"), str(size_eighths))
-        border.set(qn("w:space"), str(space_pt))
+        border.set(qn("w:sz"), str(round(width * 8)))  # eighths of a point
+        border.set(qn("w:space"), str(round(padding)))
         border.set(qn("w:color"), "000000")
         borders.append(border)
     ppr.insert_element_before(borders, *_PBDR_SUCCESSORS)
@@ -273,7 +273,7 @@ def _add_title(writer: _Writer, layout: ReportLayout) -> None:
     title.paragraph_format.space_before = Pt(block.title_before)
     title.paragraph_format.space_after = Pt(block.title_after)
     title.paragraph_format.line_spacing = block.title_line_spacing
-    _add_borders(title, size_eighths=12, space_pt=6)
+    _add_borders(title, width=block.border, padding=block.padding)
     writer.run(title, block.title_size, bold=True, text=block.title)
 
     stamp = writer.paragraph()
@@ -344,7 +344,7 @@ def _add_disclosure(writer: _Writer, layout: ReportLayout) -> None:
     fmt.space_before = Pt(block.before)
     fmt.line_spacing = block.line_spacing
     fmt.keep_together = True
-    _add_borders(paragraph, size_eighths=4, space_pt=4)
+    _add_borders(paragraph, width=block.border, padding=block.padding)
     writer.run(paragraph, block.size, text=block.text)
 
 

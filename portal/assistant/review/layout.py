@@ -141,6 +141,8 @@ class TitleBlock:
     title_after: float = 12
     stamp_after: float = 18
     title_line_spacing: float = 1.15
+    border: float = 1.5  # the box around the title: line width and padding, in points
+    padding: float = 6
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,8 @@ class Disclosure:
     size: float = 10
     before: float = 18
     line_spacing: float = 1.15
+    border: float = 0.5  # a thin box
+    padding: float = 4
 
 
 @dataclass(frozen=True)
