@@ -32,11 +32,11 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from xml.etree import ElementTree as ET
 
 from hwpx import HwpxDocument
 from hwpx.tools.package_validator import validate_package
 from hwpx.tools.validator import validate_document
+from lxml import etree
 
 from portal.assistant.review.layout import (
     Blank,
@@ -69,6 +69,8 @@ _REQUIRED_PARTS = (
     "Contents/section0.xml",
 )
 # Attributes of section content that point at a definition in header.xml.
+# Entities unresolved and no network: the parts are read as data, never followed.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 _HEADER_REFERENCES = {
     "charPrIDRef": "charPr",
     "paraPrIDRef": "paraPr",
@@ -283,7 +285,7 @@ def _section_names(archive: zipfile.ZipFile) -> list[str]:
     return [name for _, name in sorted(numbered)]
 
 
-def _text_of(element: ET.Element) -> str:
+def _text_of(element: etree._Element) -> str:
     """The text of ``hp:t`` elements, with tabs and line breaks."""
     parts = [element.text or ""]
     for child in element:
@@ -295,16 +297,14 @@ def _text_of(element: ET.Element) -> str:
     return "".join(parts)
 
 
-def _paragraph_text(paragraph: ET.Element) -> str:
+def _paragraph_text(paragraph: etree._Element) -> str:
     """The paragraph's own text: its runs' ``hp:t``, not text inside controls (the footer)."""
     return "".join(
-        _text_of(text)
-        for run in paragraph.findall(f"{_HP}run")
-        for text in run.findall(f"{_HP}t")
+        _text_of(text) for run in paragraph.findall(f"{_HP}run") for text in run.findall(f"{_HP}t")
     )
 
 
-def _table_rows(table: ET.Element) -> list[str]:
+def _table_rows(table: etree._Element) -> list[str]:
     rows = []
     for row in table.findall(f"{_HP}tr"):
         cells = []
@@ -324,7 +324,7 @@ def hwpx_lines(data: bytes) -> list[str]:
     lines: list[str] = []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in _section_names(archive):
-            root = ET.fromstring(archive.read(name))
+            root = etree.fromstring(archive.read(name), _PARSER)
             for paragraph in root.findall(f"{_HP}p"):
                 tables = [
                     child
@@ -361,12 +361,12 @@ def _structure_problems(data: bytes) -> list[str]:
         problems.extend(f"missing part {part}" for part in _REQUIRED_PARTS if part not in names)
         if problems:
             return problems
-        parsed: dict[str, ET.Element] = {}
+        parsed: dict[str, etree._Element] = {}
         for name in names:
             if name.endswith((".xml", ".hpf", ".rdf")):
                 try:
-                    parsed[name] = ET.fromstring(archive.read(name))
-                except ET.ParseError as exc:
+                    parsed[name] = etree.fromstring(archive.read(name), _PARSER)
+                except etree.XMLSyntaxError as exc:
                     problems.append(f"{name} is not well-formed XML: {exc}")
         manifest = archive.read("Contents/content.hpf").decode("utf-8")
         for section in _section_names(archive):
