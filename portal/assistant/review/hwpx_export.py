@@ -32,6 +32,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hwpx import HwpxDocument
 from hwpx.tools.package_validator import validate_package
@@ -112,7 +113,7 @@ class _Writer:
         self.layout = layout
         self.doc = HwpxDocument.new()
         self._char_ids: dict[tuple[float, bool], str] = {}
-        self._groups: dict[_Format, list[object]] = defaultdict(list)
+        self._groups: dict[_Format, list[Any]] = defaultdict(list)
         fonts = layout.fonts
         self.doc.styles.ensure_font(fonts.body, subst_face=fonts.fallback, subst_type="TTF")
 
@@ -133,7 +134,12 @@ class _Writer:
         self._groups[fmt].append(paragraph)
 
     def apply_formats(self) -> None:
-        """One ``paraPr`` per distinct format, applied to all its paragraphs at once."""
+        """One ``paraPr`` per distinct format, shared by all its paragraphs.
+
+        python-hwpx mints (or finds) the ``paraPr`` for the first paragraph of a group; the others
+        take its id. Formatting every paragraph through the library would search the header
+        once per paragraph, which is slow for drafts of thousands of lines.
+        """
         for fmt, paragraphs in self._groups.items():
             border = None
             if fmt.border:
@@ -142,8 +148,9 @@ class _Writer:
                     "width": _line_width(fmt.border),
                     "offset_mm": _mm(fmt.padding),
                 }
+            first, *others = paragraphs
             self.doc.styles.apply_paragraph_format(
-                paragraphs=paragraphs,
+                paragraphs=[first],
                 alignment=fmt.alignment,
                 line_spacing_percent=round(fmt.line_spacing * 100),
                 indent_left_mm=_mm(fmt.left),
@@ -154,6 +161,8 @@ class _Writer:
                 keep_lines=fmt.keep_lines,
                 border=border,
             )
+            for paragraph in others:
+                paragraph.para_pr_id_ref = first.para_pr_id_ref
 
     def page(self) -> None:
         page = self.layout.page

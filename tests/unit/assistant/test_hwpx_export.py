@@ -288,7 +288,7 @@ def test_control_characters_never_reach_the_hwpx():
     assert hwpx_lines(data)[0] == "제목" and hwpx_lines(data)[2] == "○ 항목 끝"
 
 
-def test_a_large_draft_exports_quickly_enough():
+def test_a_draft_of_thousands_of_lines_exports():
     line = "○ 생성형 AI 활용 수요 증가에 따른 교육 확대 필요\n  - 세부 내용 설명 문장\n"
     data = build_hwpx(make_meta(), [{"text": line * 1500}])
     assert len(hwpx_lines(data)) == 2 + 3000 + 1 + 1
