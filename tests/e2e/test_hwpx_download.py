@@ -14,11 +14,24 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from portal.assistant.review.hwpx_export import hwpx_lines, validate_hwpx
-from tests.e2e.conftest import PracticeServer
+from tests.e2e.conftest import PracticeServer, _serve
 
 EXERCISE_TITLE = "기획보고서: 2027년 공공자전거 이용 활성화 계획"
 LINES = ("□ 추진배경", "○ 이용 감소(191만 건)")
 BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def export_server(seeded_database, tmp_path_factory) -> Iterator[PracticeServer]:
+    """The shipped portal (offline coach) on a database copy of its own: D0004 accepts the AI
+    policy here, and the other browser tests count on meeting D0004 as a first-time user."""
+    workdir = tmp_path_factory.mktemp("e2e-export")
+    serving = _serve(seeded_database, workdir)
+    server = next(serving)
+    try:
+        yield PracticeServer(server.base_url, server.log_path, workdir / "e2e.db", None)
+    finally:
+        serving.close()
 
 
 @pytest.fixture
@@ -52,16 +65,16 @@ def _accessible(axe_violations, page: Page, where: str) -> None:
 
 
 def test_trainee_downloads_the_draft_as_hwpx(
-    page: Page, coach_server: PracticeServer, log_in, axe_violations, artifacts_dir
+    page: Page, export_server: PracticeServer, log_in, axe_violations, artifacts_dir
 ):
-    log_in(page, coach_server, "D0004")
-    page.goto(coach_server.url("/practice/policy"))
+    log_in(page, export_server, "D0004")
+    page.goto(export_server.url("/practice/policy"))
     _tick(page.get_by_label("개인정보와 비공개·기밀 자료를 입력하지 않겠습니다."))
     _tick(
         page.get_by_label("AI가 만든 내용은 사실과 수치를 원 자료와 대조해 검증한 뒤 쓰겠습니다.")
     )
     page.get_by_role("button", name="동의하고 시작하기").click()
-    expect(page).to_have_url(coach_server.url("/practice/"))
+    expect(page).to_have_url(export_server.url("/practice/"))
     page.get_by_role("link", name=f"이 과제 시작 — {EXERCISE_TITLE}").click()
     page.get_by_role("button", name="작업 시작").click()
     expect(page).to_have_url(re.compile(r"/practice/w/\d+$"))
