@@ -134,3 +134,25 @@ def test_nobody_downloads_another_users_draft_as_hwpx(
     response = _export(client, draft.id, **CHECKED, **HWPX)
     assert response.status_code == 404
     assert _exports(app) == []
+
+
+def test_a_file_the_library_refuses_to_save_is_an_explained_refusal_not_a_500(
+    app, client, as_role, make_workspace, monkeypatch
+):
+    from hwpx import HwpxDocument
+    from hwpx.opc.package import HwpxPackageError
+
+    def refuse(self, **kwargs):
+        raise HwpxPackageError("editor-open safety check failed")
+
+    monkeypatch.setattr(HwpxDocument, "to_bytes", refuse)
+    draft = make_workspace(as_role(Role.STAFF))
+    _write(client, draft.id, DRAFT)
+    response = _export(client, draft.id, **CHECKED, **HWPX)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "HWPX 파일을 만들지 못했습니다" in response.get_data(as_text=True)
+    assert _exports(app) == []
+    with app.app_context():
+        assert db.session.get(Draft, draft.id).verified_at is None
+    # The DOCX still comes.
+    assert _export(client, draft.id, **CHECKED, docx="DOCX 내려받기").mimetype.endswith("document")

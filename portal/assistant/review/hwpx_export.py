@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hwpx import HwpxDocument
+from hwpx.errors import HwpxError
+from hwpx.opc.package import HwpxPackageError
 from hwpx.tools.package_validator import validate_package
 from hwpx.tools.validator import validate_document
 from lxml import etree
@@ -49,7 +51,14 @@ from portal.assistant.review.layout import (
     row_text,
 )
 
-__all__ = ["MIMETYPE", "build_hwpx", "hwpx_lines", "validate_hwpx", "write_hwpx"]
+__all__ = [
+    "MIMETYPE",
+    "HwpxExportError",
+    "build_hwpx",
+    "hwpx_lines",
+    "validate_hwpx",
+    "write_hwpx",
+]
 
 MIMETYPE = "application/hwp+zip"
 
@@ -263,18 +272,30 @@ class _Writer:
         parts.clear_preview()
 
 
+class HwpxExportError(RuntimeError):
+    """python-hwpx refused to write the file (its save-time check found a package 한글 might not
+    open). The caller offers the DOCX instead of a broken file."""
+
+
 def write_hwpx(layout: ReportLayout) -> bytes:
-    """The HWPX file of a report layout."""
-    writer = _Writer(layout)
-    writer.page()
-    writer.title()
-    for block in layout.blocks:
-        writer.block(block)
-    writer.disclosure()
-    writer.apply_formats()
-    writer.footer()
-    writer.properties()
-    return writer.doc.to_bytes()
+    """The HWPX file of a report layout.
+
+    python-hwpx checks every package it saves (package structure and OWPML schema) and refuses
+    to save one that fails; that refusal becomes :class:`HwpxExportError`.
+    """
+    try:
+        writer = _Writer(layout)
+        writer.page()
+        writer.title()
+        for block in layout.blocks:
+            writer.block(block)
+        writer.disclosure()
+        writer.apply_formats()
+        writer.footer()
+        writer.properties()
+        return writer.doc.to_bytes()
+    except (HwpxError, HwpxPackageError) as exc:
+        raise HwpxExportError(type(exc).__name__) from exc
 
 
 def build_hwpx(meta: ExportMeta, segments: Sequence[Mapping[str, object]]) -> bytes:

@@ -36,7 +36,7 @@ from portal.assistant.models import (
 )
 from portal.assistant.review import scoring
 from portal.assistant.review.export import write_docx
-from portal.assistant.review.hwpx_export import write_hwpx
+from portal.assistant.review.hwpx_export import HwpxExportError, write_hwpx
 from portal.assistant.review.layout import ExportMeta, describe
 from portal.assistant.workspace import quotas
 from portal.assistant.workspace.drafts import ai_share_percent
@@ -419,7 +419,13 @@ def export_draft(
         helper_is_model=helper_is_model,
         ai_share_percent=ai_share_percent(draft.segments),
     )
-    data = writer(describe(meta, draft.segments))
+    try:
+        data = writer(describe(meta, draft.segments))
+    except HwpxExportError as exc:
+        current_app.logger.warning("HWPX export of draft %s failed: %s", draft.id, exc)
+        raise SandboxError(
+            _("HWPX 파일을 만들지 못했습니다. DOCX로 내려받은 뒤 한글에서 열어 주세요.")
+        ) from None
     draft.verified_at = utcnow()
     record(
         "assistant.draft_exported",
