@@ -6,7 +6,7 @@
 - ``coach/``: the offline practice coach (outlines, draft checks, rubric feedback);
 - ``content/``: document types and exercises from courses/, loading and sync;
 - ``workspace/``: policy, conversations, drafts, streaming, quotas, retention;
-- ``review/``: submissions, rubric scoring, the instructor review, DOCX export;
+- ``review/``: submissions, rubric scoring, the instructor review, DOCX and HWPX export;
 - ``manage/``: coordinator figures and admin settings.
 
 ``models.py`` holds the tables, ``errors.py`` the refusal every rule raises,

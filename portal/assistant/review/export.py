@@ -1,44 +1,20 @@
 """Export a sandbox draft to DOCX in Korean government report style (보고서 양식, DESIGN.md §3.E).
 
-``build_docx(meta, segments)`` returns the bytes of a ``.docx`` file. The module is pure: no
-database, no request, no clock (the caller passes the Asia/Seoul date of the export).
+``build_docx(meta, segments)`` returns the bytes of a ``.docx`` file; ``write_docx(layout)`` writes
+a :class:`~portal.assistant.review.layout.ReportLayout`. Every layout decision (page, fonts,
+title block, the □/○/- hierarchy and its indents, tables, footer, AI-use note) is made in
+``layout.describe``, which the HWPX export (``review/hwpx.py``) shares; this module only
+translates the description into WordprocessingML.
 
-Layout:
+DOCX specifics:
 
-* A4 portrait; margins top 20 mm, bottom 15 mm, left and right 20 mm.
-* The title centred, bold, 18 pt, inside a bordered box; below it a right-aligned line with the
-  date in ``2026. 11. 27.`` notation and the department and author.
-* Body font 휴먼명조, set on every run for ``w:ascii``/``w:hAnsi``/``w:cs`` *and* ``w:eastAsia``
+* The body font is set on every run for ``w:ascii``/``w:hAnsi``/``w:cs`` *and* ``w:eastAsia``
   (python-docx's ``font.name`` sets only the first two, and Word picks the East Asian font for
-  Hangul). Where 휴먼명조 is not installed the reader's word processor substitutes a font.
-* Each line of the draft becomes one paragraph. Lines are classified by their first mark, after
-  leading whitespace (which the paragraph indentation then replaces):
-
-  ====================  =====  ======  ====================================
-  mark                  level  size    notes
-  ====================  =====  ======  ====================================
-  □ ■                   0      15 pt   bold, kept with the next paragraph
-  ○ ◦ "ㅇ "             1      15 pt
-  "- " "– " "― " "− "   2      13 pt   a dash needs whitespace after it
-  "· " "∙ "             3      13 pt
-  ※ "* "                –      12 pt   one level deeper than the last item
-  anything else         –      13 pt   kept exactly as typed, no indentation
-  ====================  =====  ======  ====================================
-
-  Marked lines get a hanging indent, so a wrapped line aligns with the text after the mark.
-  Numbering such as ``1.``, ``가.`` or ``Ⅰ.`` stays literal text: python-docx never applies
-  automatic numbering, so nothing is renumbered. Blank lines stay as empty paragraphs.
-* The footer shows the page number as ``- 1 -`` through a ``PAGE`` field.
-* The AI-use disclosure is the last paragraph: 10 pt in a thin box, with the share of
-  unedited AI text appended when the caller knows it. A blank disclosure (and no share) is
-  left out rather than drawn as an empty box.
-* Core properties: title and subject (the document type) only. Author and "last modified by"
-  stay empty, so the file carries no personal data beyond what is visible on the page; the
+  Hangul). Where 휴먼명조 is not installed, Word substitutes a font.
+* A hanging indent is ``w:left`` = start + hang with ``w:hanging`` = hang.
+* The page number is a ``PAGE`` field; the title and disclosure boxes are paragraph borders.
+* Core properties: title and subject only. Author and "last modified by" stay empty; the
   python-docx template's comment is cleared, and created/modified are the export date.
-
-Control characters that XML 1.0 forbids (``\\x00-\\x08``, ``\\x0b``, ``\\x0c``,
-``\\x0e-\\x1f``) as well as lone surrogates and U+FFFE/U+FFFF are removed from every text, so a
-pasted control character cannot make the file unreadable.
 """
 
 from __future__ import annotations
@@ -49,19 +25,32 @@ import functools
 import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
-from docx.shared import Length, Mm, Pt
-from docx.text.paragraph import Paragraph
+from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
-from flask_babel import lazy_gettext as _l
+
+from portal.assistant.review.layout import (
+    BODY_FONT,
+    Blank,
+    ExportMeta,
+    Fonts,
+    Page,
+    Paragraph,
+    ReportLayout,
+    Table,
+    clean_text,
+    date_notation,
+    describe,
+)
 
 __all__ = [
     "BODY_FONT",
@@ -69,31 +58,15 @@ __all__ = [
     "build_docx",
     "clean_text",
     "date_notation",
+    "docx_lines",
     "download_filename",
+    "write_docx",
 ]
-
-BODY_FONT = "휴먼명조"
-
-# Appended to the disclosure when the share is known; formatted with ``% {"percent": n}``.
-# The offline coach is not an AI model, so its inserted text gets its own wording.
-_SHARE_NOTE = _l("(AI가 작성한 뒤 수정하지 않은 분량: 전체의 약 %(percent)d%%)")
-_COACH_SHARE_NOTE = _l("(연습 코치의 예시 문장을 수정 없이 넣은 분량: 전체의 약 %(percent)d%%)")
 
 # Characters Windows and macOS refuse in file names; browsers swap them for "_".
 # Separators become " - "; the rest are dropped.
 _FILENAME_SEPARATORS = re.compile(r"\s*[\\/:|]+\s*")
 _FILENAME_DROPPED = re.compile(r'[*?"<>\x00-\x1f\x7f]+')
-
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-_TITLE_SIZE = Pt(18)
-_META_SIZE = Pt(13)
-_FOOTER_SIZE = Pt(11)
-_DISCLOSURE_SIZE = Pt(10)
-_PLAIN_SIZE = Pt(13)
-_NOTE_SIZE = Pt(12)
-_LEVEL_STEP = 15.0  # points per hierarchy level: about one character of 15 pt text
-_LINE_SPACING = 1.3  # close to the 160 % line spacing of a 한글 보고서 template
 
 # Border elements in the order the schema requires inside w:pBdr.
 _BORDER_SIDES = ("top", "left", "bottom", "right")
@@ -129,99 +102,8 @@ _PBDR_SUCCESSORS = (
 )
 
 
-@dataclass(frozen=True)
-class ExportMeta:
-    """What the export shows besides the draft text."""
-
-    title: str
-    doc_type_name: str
-    department: str
-    author: str
-    date: datetime.date
-    ai_disclosure: str
-    ai_share_percent: int | None = None
-    helper_is_model: bool = True  # False when the text came from the offline coach
-
-
-@dataclass(frozen=True)
-class _Mark:
-    """One hierarchy mark: its level (``None`` for notes), size, weight and hang in ems."""
-
-    level: int | None
-    size: Length
-    bold: bool
-    hang_em: float
-    needs_space: bool
-
-
-_HEADING = _Mark(level=0, size=Pt(15), bold=True, hang_em=1.5, needs_space=False)
-_ITEM = _Mark(level=1, size=Pt(15), bold=False, hang_em=1.5, needs_space=False)
-_ITEM_JAMO = _Mark(level=1, size=Pt(15), bold=False, hang_em=1.5, needs_space=True)
-_DASH = _Mark(level=2, size=Pt(13), bold=False, hang_em=1.0, needs_space=True)
-_DOT = _Mark(level=3, size=Pt(13), bold=False, hang_em=1.0, needs_space=True)
-_NOTE = _Mark(level=None, size=_NOTE_SIZE, bold=False, hang_em=1.5, needs_space=False)
-_NOTE_STAR = _Mark(level=None, size=_NOTE_SIZE, bold=False, hang_em=1.0, needs_space=True)
-
-_MARKS: dict[str, _Mark] = {
-    "□": _HEADING,
-    "■": _HEADING,
-    "○": _ITEM,
-    "◦": _ITEM,
-    "ㅇ": _ITEM_JAMO,
-    "-": _DASH,
-    "–": _DASH,
-    "―": _DASH,
-    "−": _DASH,
-    "·": _DOT,
-    "∙": _DOT,
-    "※": _NOTE,
-    "*": _NOTE_STAR,
-}
-_MAX_LEVEL = 3
-
-
-def clean_text(text: str) -> str:
-    """Remove the characters XML 1.0 cannot hold; keep tab, line feed and carriage return."""
-    return _ILLEGAL_XML.sub("", text)
-
-
-def date_notation(day: datetime.date) -> str:
-    """The 공문서 date notation: ``2026. 11. 27.`` (no leading zeros)."""
-    return f"{day.year}. {day.month}. {day.day}."
-
-
-def _draft_text(segments: Sequence[Mapping[str, object]]) -> str:
-    """The draft as one string. The ``ai`` flag of each segment is deliberately ignored.
-
-    AI-inserted text is *not* highlighted in the export: the exported file is the finished
-    document that goes to readers, and the disclosure paragraph states the AI use (and the
-    unedited share) for the whole document instead of colouring parts of it.
-    """
-    parts: list[str] = []
-    for index, segment in enumerate(segments):
-        text = segment.get("text", "")
-        if not isinstance(text, str):
-            raise TypeError(f"segment {index}: text must be a string")
-        parts.append(text)
-    joined = "".join(parts).replace("\r\n", "\n").replace("\r", "\n")
-    return clean_text(joined)
-
-
-def _classify(line: str) -> tuple[_Mark | None, str]:
-    """The mark of a line (or ``None`` for a plain line) and the text to print."""
-    stripped = line.strip()
-    if not stripped:
-        return None, ""
-    mark = _MARKS.get(stripped[0])
-    if mark is None:
-        return None, line.rstrip()
-    if mark.needs_space and not (len(stripped) > 1 and stripped[1].isspace()):
-        return None, line.rstrip()
-    return mark, stripped
-
-
 @functools.cache
-def _run_properties_prototype(half_points: int, bold: bool) -> BaseOxmlElement:
+def _run_properties_prototype(font: str, half_points: int, bold: bool) -> BaseOxmlElement:
     """``w:rPr`` naming the body font for every script (``w:eastAsia`` included), size, weight.
 
     Built once per size and weight and copied into each run: python-docx's per-property
@@ -230,7 +112,7 @@ def _run_properties_prototype(half_points: int, bold: bool) -> BaseOxmlElement:
     properties = OxmlElement("w:rPr")
     fonts = OxmlElement("w:rFonts")
     for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attribute), BODY_FONT)
+        fonts.set(qn(attribute), font)
     properties.append(fonts)
     if bold:
         properties.append(OxmlElement("w:b"))
@@ -239,103 +121,142 @@ def _run_properties_prototype(half_points: int, bold: bool) -> BaseOxmlElement:
     return properties
 
 
-def _add_run(paragraph: Paragraph, size: Length, *, bold: bool = False, text: str = "") -> Run:
-    """Append a run in the body font with the given size and weight (and text, if any)."""
-    element = OxmlElement("w:r")
-    element.append(copy.deepcopy(_run_properties_prototype(round(size.pt * 2), bold)))
-    for index, piece in enumerate(text.split("\t")):
-        if index:
-            element.append(OxmlElement("w:tab"))
-        if piece:
-            text_element = OxmlElement("w:t", {qn("xml:space"): "preserve"})
-            text_element.text = piece
-            element.append(text_element)
-    paragraph._p.append(element)
-    return Run(element, paragraph)
+class _Writer:
+    """Appends runs and paragraphs in the layout's font, in constant time per paragraph.
+
+    ``Document.add_paragraph`` searches the whole body for the final ``w:sectPr`` on every
+    call, which makes long drafts quadratic; here the anchor is looked up once.
+    """
+
+    def __init__(self, document: DocxDocument, fonts: Fonts) -> None:
+        self.document = document
+        self.font = fonts.body
+        self._container = document._body
+        self._anchor = document.element.body.get_or_add_sectPr()
+
+    def run(
+        self, paragraph: DocxParagraph, size: float, *, bold: bool = False, text: str = ""
+    ) -> Run:
+        """Append a run in the body font with the given size and weight (and text, if any)."""
+        element = OxmlElement("w:r")
+        prototype = _run_properties_prototype(self.font, round(size * 2), bold)
+        element.append(copy.deepcopy(prototype))
+        for index, piece in enumerate(text.split("\t")):
+            if index:
+                element.append(OxmlElement("w:tab"))
+            if piece:
+                text_element = OxmlElement("w:t", {qn("xml:space"): "preserve"})
+                text_element.text = piece
+                element.append(text_element)
+        paragraph._p.append(element)
+        return Run(element, paragraph)
+
+    def paragraph(self, properties: BaseOxmlElement | None = None) -> DocxParagraph:
+        """A new last paragraph, with a copy of ``properties`` as its ``w:pPr`` if given."""
+        element = OxmlElement("w:p")
+        if properties is not None:
+            element.append(copy.deepcopy(properties))
+        self._anchor.addprevious(element)
+        return DocxParagraph(element, self._container)
+
+    def table(self, block: Table) -> None:
+        """A bordered table; the header row bold and repeated on every page."""
+        table = self.document.add_table(rows=len(block.rows), cols=block.columns)
+        table.style = self.document.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for row_index, (row, values) in enumerate(zip(table.rows, block.rows, strict=True)):
+            if row_index == 0:
+                properties = row._tr.get_or_add_trPr()
+                properties.append(OxmlElement("w:tblHeader"))
+            for cell, value in zip(row.cells, values, strict=True):
+                paragraph = cell.paragraphs[0]
+                if row_index == 0:
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                self.run(paragraph, block.size, bold=row_index == 0, text=value)
 
 
-def _add_borders(paragraph: Paragraph, *, size_eighths: int, space_pt: int) -> None:
-    """Draw a single-line box around a paragraph (w:pBdr)."""
+def _add_borders(paragraph: DocxParagraph, *, width: float, padding: float) -> None:
+    """Draw a single-line box (``width`` and ``padding`` in points) around a paragraph."""
     ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     for side in _BORDER_SIDES:
         border = OxmlElement(f"w:{side}")
         border.set(qn("w:val"), "single")
-        border.set(qn("w:sz"), str(size_eighths))
-        border.set(qn("w:space"), str(space_pt))
+        border.set(qn("w:sz"), str(round(width * 8)))  # eighths of a point
+        border.set(qn("w:space"), str(round(padding)))
         border.set(qn("w:color"), "000000")
         borders.append(border)
     ppr.insert_element_before(borders, *_PBDR_SUCCESSORS)
 
 
-def _add_page_field(paragraph: Paragraph) -> None:
+def _add_page_field(writer: _Writer, paragraph: DocxParagraph, size: float) -> None:
     """Append a PAGE field (begin, instruction, separator, cached result, end) as runs."""
 
     def field_char(kind: str) -> None:
-        run = _add_run(paragraph, _FOOTER_SIZE)
+        run = writer.run(paragraph, size)
         char = OxmlElement("w:fldChar")
         char.set(qn("w:fldCharType"), kind)
         run._r.append(char)
 
     field_char("begin")
-    instruction_run = _add_run(paragraph, _FOOTER_SIZE)
+    instruction_run = writer.run(paragraph, size)
     instruction = OxmlElement("w:instrText")
     instruction.set(qn("xml:space"), "preserve")
     instruction.text = " PAGE "
     instruction_run._r.append(instruction)
     field_char("separate")
-    _add_run(paragraph, _FOOTER_SIZE, text="1")
+    writer.run(paragraph, size, text="1")
     field_char("end")
 
 
-def _set_document_defaults(document: DocxDocument) -> None:
+def _set_document_defaults(document: DocxDocument, fonts: Fonts) -> None:
     """Explicit body font, Korean language and tight spacing as the document's defaults."""
     defaults = document.styles.element.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    fonts = rpr.find(qn("w:rFonts"))
+    font_element = rpr.find(qn("w:rFonts"))
     # Theme attributes would override the explicit font names, so they go.
-    for attribute in list(fonts.attrib):
-        del fonts.attrib[attribute]
+    for attribute in list(font_element.attrib):
+        del font_element.attrib[attribute]
     for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attribute), BODY_FONT)
+        font_element.set(qn(attribute), fonts.body)
     for size_tag in ("w:sz", "w:szCs"):
-        rpr.find(qn(size_tag)).set(qn("w:val"), str(int(_PLAIN_SIZE.pt * 2)))
+        rpr.find(qn(size_tag)).set(qn("w:val"), str(round(fonts.size * 2)))
     lang = rpr.find(qn("w:lang"))
-    lang.set(qn("w:val"), "ko-KR")
-    lang.set(qn("w:eastAsia"), "ko-KR")
+    lang.set(qn("w:val"), fonts.language)
+    lang.set(qn("w:eastAsia"), fonts.language)
 
     normal = document.styles["Normal"].paragraph_format
     normal.space_before = Pt(0)
     normal.space_after = Pt(0)
-    normal.line_spacing = _LINE_SPACING
+    normal.line_spacing = fonts.line_spacing
 
 
-def _set_page(document: DocxDocument) -> None:
+def _set_page(document: DocxDocument, page: Page) -> None:
     """A4 portrait with the report margins."""
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width = Mm(210)
-    section.page_height = Mm(297)
-    section.top_margin = Mm(20)
-    section.bottom_margin = Mm(15)
-    section.left_margin = Mm(20)
-    section.right_margin = Mm(20)
-    section.header_distance = Mm(10)
-    section.footer_distance = Mm(7)
+    section.page_width = Mm(page.width_mm)
+    section.page_height = Mm(page.height_mm)
+    section.top_margin = Mm(page.top_mm)
+    section.bottom_margin = Mm(page.bottom_mm)
+    section.left_margin = Mm(page.left_mm)
+    section.right_margin = Mm(page.right_mm)
+    section.header_distance = Mm(page.header_mm)
+    section.footer_distance = Mm(page.footer_mm)
     section.gutter = Mm(0)
 
 
-def _set_core_properties(document: DocxDocument, meta: ExportMeta) -> None:
+def _set_core_properties(document: DocxDocument, layout: ReportLayout) -> None:
     """Title and subject only; nothing personal."""
     props = document.core_properties
-    props.title = _one_line(meta.title)
-    props.subject = _one_line(meta.doc_type_name)
+    props.title = layout.title.title
+    props.subject = layout.subject
     props.author = ""
     props.comments = ""
     props.keywords = ""
     props.category = ""
     props.revision = 1
-    stamp = datetime.datetime.combine(meta.date, datetime.time(0, 0))
+    stamp = datetime.datetime.combine(layout.date, datetime.time(0, 0))
     props.created = stamp
     props.modified = stamp
     core = props._element
@@ -345,58 +266,20 @@ def _set_core_properties(document: DocxDocument, meta: ExportMeta) -> None:
             core.remove(element)
 
 
-def _one_line(text: str) -> str:
-    """Clean text and fold every run of whitespace (newlines included) into one space."""
-    return " ".join(clean_text(text).split())
-
-
-class _Body:
-    """Appends paragraphs to the document body in constant time.
-
-    ``Document.add_paragraph`` searches the whole body for the final ``w:sectPr`` on every
-    call, which makes long drafts quadratic; here the anchor is looked up once.
-    """
-
-    def __init__(self, document: DocxDocument) -> None:
-        self._container = document._body
-        self._anchor = document.element.body.get_or_add_sectPr()
-
-    def paragraph(self, properties: BaseOxmlElement | None = None) -> Paragraph:
-        """A new last paragraph, with a copy of ``properties`` as its ``w:pPr`` if given."""
-        element = OxmlElement("w:p")
-        if properties is not None:
-            element.append(copy.deepcopy(properties))
-        self._anchor.addprevious(element)
-        return Paragraph(element, self._container)
-
-
-def _add_title(body: _Body, meta: ExportMeta) -> None:
-    title = body.paragraph()
+def _add_title(writer: _Writer, layout: ReportLayout) -> None:
+    block = layout.title
+    title = writer.paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.paragraph_format.space_before = Pt(6)
-    title.paragraph_format.space_after = Pt(12)
-    title.paragraph_format.line_spacing = 1.15
-    _add_borders(title, size_eighths=12, space_pt=6)
-    _add_run(title, _TITLE_SIZE, bold=True, text=_one_line(meta.title))
+    title.paragraph_format.space_before = Pt(block.title_before)
+    title.paragraph_format.space_after = Pt(block.title_after)
+    title.paragraph_format.line_spacing = block.title_line_spacing
+    _add_borders(title, width=block.border, padding=block.padding)
+    writer.run(title, block.title_size, bold=True, text=block.title)
 
-    byline = " ".join(part for part in (_one_line(meta.department), _one_line(meta.author)) if part)
-    line = date_notation(meta.date) + (f"  {byline}" if byline else "")
-    stamp = body.paragraph()
+    stamp = writer.paragraph()
     stamp.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    stamp.paragraph_format.space_after = Pt(18)
-    _add_run(stamp, _META_SIZE, text=line)
-
-
-def _body_paragraph_properties(mark: _Mark | None, level: int) -> BaseOxmlElement:
-    """The ``w:pPr`` of a draft line: justified; marked lines get their hierarchy indent."""
-    if mark is None:
-        return _paragraph_properties_prototype(0, 0, 0, False)
-    hang = mark.size.pt * mark.hang_em
-    left = level * _LEVEL_STEP + hang
-    before = 6 if mark is _HEADING else 3 if mark.level == 1 else 0
-    return _paragraph_properties_prototype(
-        round(left * 20), round(hang * 20), before * 20, mark is _HEADING
-    )
+    stamp.paragraph_format.space_after = Pt(block.stamp_after)
+    writer.run(stamp, block.stamp_size, text=block.stamp)
 
 
 @functools.cache
@@ -405,7 +288,7 @@ def _paragraph_properties_prototype(
 ) -> BaseOxmlElement:
     """A justified ``w:pPr`` (children in schema order), built once and copied per line."""
     properties = OxmlElement("w:pPr")
-    if keep_next:  # a □ heading never ends a page alone
+    if keep_next:
         properties.append(OxmlElement("w:keepNext"))
     if before_twips:
         properties.append(OxmlElement("w:spacing", {qn("w:before"): str(before_twips)}))
@@ -416,29 +299,30 @@ def _paragraph_properties_prototype(
     return properties
 
 
-def _add_body(body: _Body, text: str) -> None:
-    """One paragraph per line of the draft; blank lines stay as empty paragraphs."""
-    if not text:
-        return
-    last_level = 0
-    for raw in text.split("\n"):
-        mark, shown = _classify(raw)
-        if not shown:
-            body.paragraph()
-            continue
-        level = 0
-        if mark is not None and mark.level is None:
-            level = min(last_level + 1, _MAX_LEVEL)
-        elif mark is not None and mark.level is not None:
-            level = last_level = mark.level
-        paragraph = body.paragraph(_body_paragraph_properties(mark, level))
-        if mark is None:
-            _add_run(paragraph, _PLAIN_SIZE, text=shown)
+def _add_blocks(writer: _Writer, layout: ReportLayout) -> None:
+    """One paragraph per line of the draft, a table for each table; blank lines stay empty."""
+    for block in layout.blocks:
+        if isinstance(block, Blank):
+            writer.paragraph()
+        elif isinstance(block, Table):
+            writer.table(block)
         else:
-            _add_run(paragraph, mark.size, bold=mark.bold, text=shown)
+            _add_paragraph(writer, block)
 
 
-def download_filename(title: str, *, limit: int = 60) -> str:
+def _add_paragraph(writer: _Writer, block: Paragraph) -> None:
+    # Word's hanging indent: the first line starts at left - hanging, the others at left.
+    properties = _paragraph_properties_prototype(
+        round((block.start + block.hang) * 20),
+        round(block.hang * 20),
+        round(block.before * 20),
+        block.keep_with_next,
+    )
+    paragraph = writer.paragraph(properties)
+    writer.run(paragraph, block.size, bold=block.bold, text=block.text)
+
+
+def download_filename(title: str, *, limit: int = 60, extension: str = "docx") -> str:
     """A file name for the title that browsers keep as is ("기획보고서 - 2027년 … 계획.docx").
 
     A colon and the other characters that file systems refuse would otherwise be swapped
@@ -447,56 +331,68 @@ def download_filename(title: str, *, limit: int = 60) -> str:
     name = _FILENAME_DROPPED.sub(" ", title)
     name = _FILENAME_SEPARATORS.sub(" - ", name)
     name = " ".join(name.split()).strip(" -.")
-    return (name[:limit].rstrip(" -.") or "draft") + ".docx"
+    return (name[:limit].rstrip(" -.") or "draft") + "." + extension
 
 
-def _disclosure_text(meta: ExportMeta) -> str:
-    text = _one_line(meta.ai_disclosure)
-    percent = meta.ai_share_percent
-    if percent is not None:
-        if isinstance(percent, bool) or not 0 <= percent <= 100:
-            raise ValueError("ai_share_percent must be an integer from 0 to 100")
-        template = _SHARE_NOTE if meta.helper_is_model else _COACH_SHARE_NOTE
-        note = str(template) % {"percent": percent}
-        text = f"{text} {note}" if text else note
-    return text
-
-
-def _add_disclosure(body: _Body, meta: ExportMeta) -> None:
-    text = _disclosure_text(meta)
-    if not text:
+def _add_disclosure(writer: _Writer, layout: ReportLayout) -> None:
+    block = layout.disclosure
+    if block is None:
         return
-    paragraph = body.paragraph()
+    paragraph = writer.paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
     fmt = paragraph.paragraph_format
-    fmt.space_before = Pt(18)
-    fmt.line_spacing = 1.15
+    fmt.space_before = Pt(block.before)
+    fmt.line_spacing = block.line_spacing
     fmt.keep_together = True
-    _add_borders(paragraph, size_eighths=4, space_pt=4)
-    _add_run(paragraph, _DISCLOSURE_SIZE, text=text)
+    _add_borders(paragraph, width=block.border, padding=block.padding)
+    writer.run(paragraph, block.size, text=block.text)
 
 
-def _add_footer(document: DocxDocument) -> None:
-    footer = document.sections[0].footer
-    paragraph = footer.paragraphs[0]
+def _add_footer(writer: _Writer, layout: ReportLayout) -> None:
+    footer = layout.footer
+    paragraph = writer.document.sections[0].footer.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _add_run(paragraph, _FOOTER_SIZE, text="- ")
-    _add_page_field(paragraph)
-    _add_run(paragraph, _FOOTER_SIZE, text=" -")
+    writer.run(paragraph, footer.size, text=footer.prefix)
+    _add_page_field(writer, paragraph, footer.size)
+    writer.run(paragraph, footer.size, text=footer.suffix)
+
+
+def write_docx(layout: ReportLayout) -> bytes:
+    """The DOCX file of a report layout."""
+    document = Document()
+    _set_document_defaults(document, layout.fonts)
+    _set_page(document, layout.page)
+    _set_core_properties(document, layout)
+    writer = _Writer(document, layout.fonts)
+    _add_title(writer, layout)
+    _add_blocks(writer, layout)
+    _add_disclosure(writer, layout)
+    _add_footer(writer, layout)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
 def build_docx(meta: ExportMeta, segments: Sequence[Mapping[str, object]]) -> bytes:
     """Render the draft (the concatenated segment texts) as a government-style report."""
-    text = _draft_text(segments)
-    document = Document()
-    _set_document_defaults(document)
-    _set_page(document)
-    _set_core_properties(document, meta)
-    body = _Body(document)
-    _add_title(body, meta)
-    _add_body(body, text)
-    _add_disclosure(body, meta)
-    _add_footer(document)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return write_docx(describe(meta, segments))
+
+
+def docx_lines(data: bytes) -> list[str]:
+    """The text of a DOCX body, one entry per paragraph and per table row (``| a | b |``).
+
+    The same shape as ``layout.reading_lines``, for the round-trip check.
+    """
+    document = Document(io.BytesIO(data))
+    lines: list[str] = []
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            lines.append(DocxParagraph(child, document._body).text)
+        elif child.tag == qn("w:tbl"):
+            for row in child.iterchildren(qn("w:tr")):
+                cells = [
+                    "".join(t.text or "" for t in cell.iter(qn("w:t")))
+                    for cell in row.iterchildren(qn("w:tc"))
+                ]
+                lines.append("| " + " | ".join(cells) + " |")
+    return lines

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     IntegerField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -42,6 +43,14 @@ class ExportForm(PortalForm):
     figures = BooleanField(_l("모든 수치를 원 자료와 대조했습니다."))
     copyright = BooleanField(_l("인용한 자료의 저작권과 출처를 확인했습니다."))
     disclosure = BooleanField(_l("AI를 활용했다는 사실을 문서에 밝힙니다."))
+    # Two buttons, one checklist: the pressed button names the file format.
+    docx = SubmitField(_l("DOCX 내려받기"))
+    hwpx = SubmitField(_l("HWPX(한글) 내려받기"))
+
+    @property
+    def file_format(self) -> str:
+        """``hwpx`` when its button was pressed, otherwise ``docx``."""
+        return "hwpx" if self.hwpx.data else "docx"
 
 
 class ReviewForm(PortalForm):

@@ -35,7 +35,9 @@ from portal.assistant.models import (
     Submission,
 )
 from portal.assistant.review import scoring
-from portal.assistant.review.export import ExportMeta, build_docx
+from portal.assistant.review.export import write_docx
+from portal.assistant.review.hwpx_export import HwpxExportError, write_hwpx
+from portal.assistant.review.layout import ExportMeta, describe
 from portal.assistant.workspace import quotas
 from portal.assistant.workspace.drafts import ai_share_percent
 from portal.attendance import completion
@@ -47,6 +49,8 @@ from portal.scheduling.models import TrainingSession
 from portal.users.models import Role, User
 
 VERIFICATION_ITEMS = ("facts", "figures", "copyright", "disclosure")
+# The export formats, each written from the same layout description (review/layout.py).
+EXPORT_WRITERS = {"docx": write_docx, "hwpx": write_hwpx}
 MAX_MINUTES = 24 * 60
 
 
@@ -375,8 +379,17 @@ def exercise_requirement_met(user_id: int, course_id: int) -> bool:
     )
 
 
-def export_docx(user: User, draft: Draft, checked: set[str], department_name: str) -> bytes:
-    """The DOCX, once the four verification items are confirmed; audited."""
+def export_draft(
+    user: User, draft: Draft, checked: set[str], department_name: str, file_format: str = "docx"
+) -> bytes:
+    """The draft as a DOCX or HWPX report, once the four verification items are confirmed.
+
+    Both formats take this one path: the same checklist, the same personal-data check, the same
+    layout description and the same audit entry (which names the format).
+    """
+    writer = EXPORT_WRITERS.get(file_format)
+    if writer is None:
+        raise SandboxError(_("내보낼 파일 형식을 고르세요."))
     missing = [item for item in VERIFICATION_ITEMS if item not in checked]
     if missing:
         raise SandboxError(_("내보내기 전에 확인 항목 네 가지를 모두 확인해 주세요."))
@@ -411,15 +424,26 @@ def export_docx(user: User, draft: Draft, checked: set[str], department_name: st
         helper_is_model=helper_is_model,
         ai_share_percent=ai_share_percent(draft.segments),
     )
-    data = build_docx(meta, draft.segments)
+    try:
+        data = writer(describe(meta, draft.segments))
+    except HwpxExportError as exc:
+        current_app.logger.warning("HWPX export of draft %s failed: %s", draft.id, exc)
+        raise SandboxError(
+            _("HWPX 파일을 만들지 못했습니다. DOCX로 내려받은 뒤 한글에서 열어 주세요.")
+        ) from None
     draft.verified_at = utcnow()
     record(
         "assistant.draft_exported",
         target_type="draft",
         target_id=draft.id,
-        details={"checked": sorted(checked), "format": "docx"},
+        details={"checked": sorted(checked), "format": file_format},
     )
     return data
+
+
+def export_docx(user: User, draft: Draft, checked: set[str], department_name: str) -> bytes:
+    """The DOCX export (:func:`export_draft` with ``file_format="docx"``)."""
+    return export_draft(user, draft, checked, department_name, "docx")
 
 
 def feedback_rows(result: dict[str, Any] | None) -> list[dict[str, Any]]:

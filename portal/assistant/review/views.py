@@ -1,4 +1,4 @@
-"""Submitting an exercise, its feedback page, model scoring, time saved and DOCX export.
+"""Submitting an exercise, its feedback page, model scoring, time saved and DOCX/HWPX export.
 
 Routes on the sandbox blueprint (``assistant.*``). A submission is visible to its owner
 and to those who may review it (submissions.may_review); anyone else gets 404.
@@ -124,32 +124,39 @@ def record_time(submission_id: int):
     return redirect(url_for("assistant.submission", submission_id=item.id))
 
 
+# The download's media type by format (HWPX: the package's own mimetype entry).
+_MEDIA_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "hwpx": "application/hwp+zip",
+}
+
+
 @bp.route("/w/<int:draft_id>/export", methods=["GET", "POST"])
 @login_required
 @policy_required
 def export(draft_id: int):
+    """The verification checklist, then the DOCX or HWPX file (the button pressed decides)."""
     draft = own_draft(draft_id)
     form = ExportForm()
     if form.validate_on_submit():
         checked = {name for name in submissions.VERIFICATION_ITEMS if form[name].data}
+        file_format = form.file_format
         caller = me()
         department = (
             db.session.get(Department, caller.department_id) if caller.department_id else None
         )
         try:
-            data = submissions.export_docx(
-                caller, draft, checked, department.name if department else ""
+            data = submissions.export_draft(
+                caller, draft, checked, department.name if department else "", file_format
             )
         except SandboxError as exc:
             form.form_errors.append(exc.message)
         else:
-            filename = download_filename(draft.title)
-            response = Response(
-                data,
-                mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            )
+            filename = download_filename(draft.title, extension=file_format)
+            response = Response(data, mimetype=_MEDIA_TYPES[file_format])
             response.headers["Content-Disposition"] = (
-                f"attachment; filename=\"draft-{draft.id}.docx\"; filename*=UTF-8''{quote(filename)}"
+                f'attachment; filename="draft-{draft.id}.{file_format}"; '
+                f"filename*=UTF-8''{quote(filename)}"
             )
             return response
     return render_template("assistant/export.html", form=form, draft=draft)

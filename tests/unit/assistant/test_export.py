@@ -376,3 +376,25 @@ def test_a_large_draft_exports():
 )
 def test_download_filename_keeps_names_browsers_accept(title, expected):
     assert download_filename(title) == expected
+
+
+def test_a_markdown_table_becomes_a_table_with_a_bold_repeating_header():
+    document = export("□ 현황\n| 항목 | 현황 |\n|---|:--|\n| 대여소 | 412개소 |\n○ 끝")
+    assert len(document.tables) == 1
+    rows = document.tables[0].rows
+    assert [cell.text for cell in rows[0].cells] == ["항목", "현황"]
+    assert [cell.text for cell in rows[1].cells] == ["대여소", "412개소"]
+    assert rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert all(run.bold for run in rows[0].cells[0].paragraphs[0].runs)
+    assert not any(run.bold for run in rows[1].cells[0].paragraphs[0].runs)
+    texts = [p.text for p in body_paragraphs(export("| 항목 | 현황 |\n|---|:--|\n| a | b |"))]
+    assert not any("|" in text for text in texts)
+
+
+def test_pipes_without_a_separator_row_stay_text_as_typed():
+    document = export("| 항목 | 현황 |\n| 대여소 | 412개소 |")
+    assert document.tables == []
+    assert [p.text for p in body_paragraphs(document)][:2] == [
+        "| 항목 | 현황 |",
+        "| 대여소 | 412개소 |",
+    ]
