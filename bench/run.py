@@ -34,7 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: `python bench/run.py`
     sys.path.insert(0, str(ROOT))
 
-from bench import enrol_burst, harness, import_bench, report, stream_bench  # noqa: E402
+from bench import (  # noqa: E402
+    certificates_bench,
+    enrol_burst,
+    harness,
+    import_bench,
+    report,
+    stream_bench,
+)
 from bench.harness import progress  # noqa: E402
 from bench.report import Result, Target  # noqa: E402
 
@@ -374,9 +381,10 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="The portal's benchmarks (bench/README.md).")
     parser.add_argument(
         "--only",
-        choices=("streams", "import"),
-        help="run only the streaming assistant benchmarks (bench/stream_bench.py) or only "
-        "the HR roster import benchmarks (bench/import_bench.py)",
+        choices=("streams", "import", "certificates"),
+        help="run only the streaming assistant benchmarks (bench/stream_bench.py), only "
+        "the HR roster import benchmarks (bench/import_bench.py) or only the certificate "
+        "ZIP benchmark (bench/certificates_bench.py)",
     )
     parser.add_argument(
         "--variants",
@@ -415,6 +423,15 @@ def import_only() -> int:
     return _finish(results, started)
 
 
+def certificates_only() -> int:
+    """`--only certificates`: a session's 150 certificates as a ZIP."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        results = certificates_bench.benchmarks(server_environment(tmp), tmp)
+    return _finish(results, started)
+
+
 def _finish(results: list[Result], started: float) -> int:
     report.write_json(results, RESULTS_PATH)
     progress(
@@ -430,12 +447,15 @@ def main(argv: list[str] | None = None) -> int:
         return streams_only(arguments)
     if arguments.only == "import":
         return import_only()
+    if arguments.only == "certificates":
+        return certificates_only()
     started = time.perf_counter()
     home: Outcome | None = None
     burst: tuple[dict[str, Any], list[str]] | None = None
     verified: Outcome | None = None
     enrolment: list[Result] = []
     importing: list[Result] = []
+    certifying: list[Result] = []
     streaming: list[Result] = []
     home_problems: list[str] = []
     login_problems: list[str] = []
@@ -472,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         # On their own databases and servers, so they load nothing measured above.
         enrolment = enrol_burst.benchmarks(env, tmp)
         importing = import_bench.benchmarks(env, tmp)
+        certifying = certificates_bench.benchmarks(env, tmp)
         streaming = stream_bench.benchmarks(env, tmp, arguments.variants, arguments.database)
 
     home_measured, home_details = None, {}
@@ -492,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         LOGIN.result(login_measured, login_details, login_problems),
         *enrolment,
         *importing,
+        *certifying,
         *streaming,
     ]
     return _finish(results, started)
