@@ -259,24 +259,33 @@ def _draw(pdf: FPDF, document: Document) -> None:
         pdf.set_xy(label_x, y)
         pdf.set_font(SERIF, "", 14)
         pdf.cell(30, 9, label)
+        # Two lines at most in the usual size; a longer value (a 200-character course
+        # title) is set smaller so the page keeps its layout.
+        line = 9
+        if pdf.get_string_width(value) > 2 * (value_w - 8):
+            pdf.set_font(SERIF, "", 10)
+            line = 5.5
         pdf.set_xy(value_x, y)
-        pdf.multi_cell(value_w, 9, f":  {value}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(value_w, line, f":  {value}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         y = max(pdf.get_y(), y + 9) + 4
 
+    # The rest flows below the fields (a long course title pushes it down) and stays
+    # above the QR code at the bottom.
     pdf.set_font(SERIF, "", 15)
-    pdf.set_xy(34, max(y + 12, 170))
+    pdf.set_xy(34, min(max(y + 10, 170), 190))
     pdf.multi_cell(PAGE_W - 68, 10, SENTENCE, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    y = min(max(pdf.get_y() + 8, 203), 213)
     pdf.set_font(SERIF, "", 14)
-    pdf.set_xy(MARGIN, 203)
+    pdf.set_xy(MARGIN, y)
     pdf.cell(0, 8, korean_date(content["issued_on"]), align="C")
     if content.get("reissued_on"):
         pdf.set_font(SERIF, "", 10)
-        pdf.set_xy(MARGIN, 211)
+        pdf.set_xy(MARGIN, y + 8)
         pdf.cell(0, 6, f"({REISSUED.format(date=korean_date(content['reissued_on']))})", align="C")
 
     pdf.set_font(SERIF, "B", 24)
-    pdf.set_xy(MARGIN, 222)
+    pdf.set_xy(MARGIN, y + 19)
     pdf.cell(0, 14, content["issuer"], align="C")
 
     # QR code and number, bottom left.

@@ -4,7 +4,8 @@ and the coordinator's list of a session's certificates, at 1280 px and 360 px.
 The demo seed issues no certificates, so this module serves its own copy of the seeded
 database and issues two there with the portal's own code (a completion each, one then
 revoked), in a subprocess with that server's settings. A certificate PDF is saved to
-test-artifacts/ for a look (Chromium shows PDFs poorly headless, so no screenshot of it).
+test-artifacts/certificate-sample.pdf and its page shot by Chromium's PDF viewer to
+test-artifacts/certificate-sample.png, for a look.
 """
 
 from __future__ import annotations
@@ -170,3 +171,13 @@ def test_the_session_certificate_list_is_accessible(
     button = axe_page.get_by_role("button", name="재발급").first
     box = button.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
+def test_a_certificate_pdf_page_for_a_look(axe_page, issued, artifacts_dir):
+    """Chromium's own PDF viewer draws the saved certificate; the shot is for people."""
+    pdf_path = artifacts_dir / "certificate-sample.pdf"
+    assert pdf_path.stat().st_size > 5000
+    axe_page.set_viewport_size({"width": 900, "height": 1200})
+    axe_page.goto(pdf_path.as_uri())
+    axe_page.wait_for_timeout(3000)
+    axe_page.screenshot(path=artifacts_dir / "certificate-sample.png")
