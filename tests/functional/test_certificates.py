@@ -447,3 +447,34 @@ def test_verification_is_rate_limited(client):
     statuses = [client.get("/verify/SJ-AI-2026-000001-0000").status_code for _ in range(21)]
     assert statuses[:20] == [404] * 20
     assert statuses[20] == 429
+
+
+def test_revoke_for_completion_and_the_my_learning_cell(app, finished):
+    from flask import render_template
+
+    staff, session = finished["staff"], finished["session"]
+    completion_id = _completion(app, staff, session)
+    certificate = _issue(app, completion_id)
+
+    def cell() -> str:
+        with app.test_request_context():
+            found = queries.certificates_for(staff.id, [session.id])
+            return render_template(
+                "certificates/_my_learning_cell.html",
+                certificate=found.get(session.id),
+                label_id="row-1",
+            )
+
+    html = cell()
+    assert f'href="/my/certificates/{certificate.id}.pdf"' in html
+    assert certificate.number in html and 'aria-describedby="row-1"' in html
+    with app.app_context():
+        completion = db.session.get(Completion, completion_id)
+        assert ops.revoke_for_completion(completion, "출석 정정") is not None
+        assert ops.revoke_for_completion(completion, "출석 정정") is None  # already revoked
+        db.session.commit()
+    html = cell()
+    assert "수료증 취소됨" in html and ".pdf" not in html
+    with app.test_request_context():
+        empty = render_template("certificates/_my_learning_cell.html", certificate=None)
+    assert "수료증 없음" in empty
