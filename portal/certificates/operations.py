@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from portal.attendance.models import Completion, CompletionStatus
@@ -103,6 +103,22 @@ def certificate_of(session_id: int, user_id: int) -> Certificate | None:
     )
 
 
+# Any fixed 64-bit key: PostgreSQL's transaction-level advisory lock on it queues issuers.
+SERIAL_LOCK_KEY = 0x5EC7_1F1C
+
+
+def _queue_for_serials() -> None:
+    """On PostgreSQL, wait for other transactions issuing certificates to end.
+
+    Without it, N concurrent issues all read the same highest serial and N-1 of them lose
+    on the unique index and retry, again and again. The lock is released at commit or
+    rollback. SQLite needs nothing: writing transactions already begin IMMEDIATE, one at
+    a time. The savepoint-and-retry in ``issue`` stays as the safety net either way.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SERIAL_LOCK_KEY})
+
+
 def _new_number(issued_at: dt.datetime) -> str:
     prefix = str(current_app.config["CERTIFICATE_NUMBER_PREFIX"]).upper()
     year = issued_at.astimezone(SEOUL).year
@@ -139,6 +155,7 @@ def issue(completion: Completion, *, actor_id: int | None = None) -> Certificate
     """
     if completion.status is not CompletionStatus.COMPLETED:
         raise CertificateError(_("수료하지 않은 교육에는 수료증을 발급할 수 없습니다."))
+    _queue_for_serials()
     for _attempt in range(MAX_ATTEMPTS):
         existing = certificate_of(completion.session_id, completion.user_id)
         if existing is not None:
