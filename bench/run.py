@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:  # run as a script: `python bench/run.py`
     sys.path.insert(0, str(ROOT))
 
 from bench import (  # noqa: E402
+    certificates_bench,
     enrol_burst,
     harness,
     import_bench,
@@ -382,10 +383,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="The portal's benchmarks (bench/README.md).")
     parser.add_argument(
         "--only",
-        choices=("streams", "import", "roster"),
+        choices=("streams", "import", "roster", "certificates"),
         help="run only the streaming assistant benchmarks (bench/stream_bench.py), only "
-        "the HR roster import benchmarks (bench/import_bench.py) or only the attendance "
-        "roster benchmark (bench/roster_bench.py)",
+        "the HR roster import benchmarks (bench/import_bench.py), only the attendance "
+        "roster benchmark (bench/roster_bench.py) or only the certificate ZIP benchmark "
+        "(bench/certificates_bench.py)",
     )
     parser.add_argument(
         "--variants",
@@ -433,6 +435,15 @@ def roster_only() -> int:
     return _finish(results, started)
 
 
+def certificates_only() -> int:
+    """`--only certificates`: a session's 150 certificates as a ZIP."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        results = certificates_bench.benchmarks(server_environment(tmp), tmp)
+    return _finish(results, started)
+
+
 def _finish(results: list[Result], started: float) -> int:
     report.write_json(results, RESULTS_PATH)
     progress(
@@ -450,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         return import_only()
     if arguments.only == "roster":
         return roster_only()
+    if arguments.only == "certificates":
+        return certificates_only()
     started = time.perf_counter()
     home: Outcome | None = None
     burst: tuple[dict[str, Any], list[str]] | None = None
@@ -457,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     enrolment: list[Result] = []
     importing: list[Result] = []
     marking: list[Result] = []
+    certifying: list[Result] = []
     streaming: list[Result] = []
     home_problems: list[str] = []
     login_problems: list[str] = []
@@ -494,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         enrolment = enrol_burst.benchmarks(env, tmp)
         importing = import_bench.benchmarks(env, tmp)
         marking = roster_bench.benchmarks(env, tmp)
+        certifying = certificates_bench.benchmarks(env, tmp)
         streaming = stream_bench.benchmarks(env, tmp, arguments.variants, arguments.database)
 
     home_measured, home_details = None, {}
@@ -515,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         *enrolment,
         *importing,
         *marking,
+        *certifying,
         *streaming,
     ]
     return _finish(results, started)

@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp
+    from portal.certificates.views import bp as certificates_bp
     from portal.core.views import bp as core_bp
     from portal.enrollment.roster_views import bp as roster_bp
     from portal.enrollment.session_views import bp as scheduling_bp
@@ -157,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
         attendance_bp,
         completion_bp,
         hours_bp,
+        certificates_bp,
     ):
         app.register_blueprint(bp)
 

@@ -39,6 +39,7 @@ from portal.attendance.models import (
 from portal.attendance.schedule import session_days
 from portal.audit.operations import record
 from portal.catalog.models import Course
+from portal.certificates import operations as certificates
 from portal.core.clock import SEOUL, utcnow
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
@@ -128,6 +129,31 @@ def evaluate(
         exercise_met=exercise_met,
         survey_met=survey_met,
     )
+
+
+def _apply_certificates(changes: list[CompletionChange], notify_learners: bool) -> None:
+    """Issue the certificate of each new completion; revoke it when a completion is withdrawn.
+
+    A completion that returns after a correction gets its old number back (see
+    portal.certificates.operations.issue).
+    """
+    wanted = [c for c in changes if c.became_completed or c.lost_completion]
+    if not wanted:
+        return
+    rows = {
+        row.id: row
+        for row in db.session.scalars(
+            select(Completion).where(Completion.id.in_([c.completion_id for c in wanted]))
+        )
+    }
+    for change in wanted:
+        row = rows[change.completion_id]
+        if change.became_completed:
+            certificates.issue(row, notify_learner=notify_learners)
+        else:
+            certificates.revoke_for_completion(
+                row, _("출석 기록이 정정되어 수료 요건을 채우지 못했습니다.")
+            )
 
 
 def is_ended(session: TrainingSession, now: dt.datetime | None = None) -> bool:
@@ -229,7 +255,7 @@ def refresh(
         for user_id, before, after in changed
     ]
     _update_ledger(result, session, course, now)
-    # certificates: issue/revoke for changes here
+    _apply_certificates(result, notify_learners)
     if notify_learners:
         _notify_completed(result, session, course)
     if result:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from portal.attendance.hours_queries import year_summary
 from portal.auth.access import login_required, public
 from portal.catalog.urls import course_url
+from portal.certificates.queries import certificates_for
 from portal.core import inputs
 from portal.core.clock import SEOUL, today_in_seoul
 from portal.db import db
@@ -57,6 +58,9 @@ def my_learning():
         data=data,
         in_class_today=_in_class_today(data),
         pending_surveys=survey_queries.pending_surveys(current_user.id),
+        certificates=certificates_for(
+            current_user.id, [row.session.id for row in data.history.items]
+        ),
         hours_summary=year_summary(current_user.id, today_in_seoul().year),
         hours_year=today_in_seoul().year,
         course_url=course_url,

@@ -1,5 +1,6 @@
-"""What re-evaluates completion outside the 수료 판정 button: an attendance mark corrected
-after the session ended, and the survey answer a course requires."""
+"""What re-evaluates completion outside the 수료 판정 button (an attendance mark corrected
+after the session ended, the survey answer a course requires), and the certificate that
+follows a completion in and out."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.attendance import completion
+from portal.certificates.models import Certificate
 from portal.attendance.models import (
     AttendanceMark,
     AttendanceStatus,
@@ -72,6 +74,17 @@ def _enrol_and_mark(app, session_id: int, user_id: int, day: dt.date, status) ->
         db.session.commit()
 
 
+def _certificate(app, session_id: int, user_id: int) -> tuple[str, bool] | None:
+    """(number, revoked) of the person's certificate for the session, or None."""
+    with app.app_context():
+        found = db.session.scalar(
+            select(Certificate).where(
+                Certificate.session_id == session_id, Certificate.user_id == user_id
+            )
+        )
+        return None if found is None else (found.number, found.revoked_at is not None)
+
+
 def _outcome(app, session_id: int, user_id: int):
     with app.app_context():
         row = db.session.scalar(
@@ -103,6 +116,7 @@ def test_answering_a_required_survey_completes_the_person(
     session, day = _yesterday_session(make_session, course.id)
     _enrol_and_mark(app, session.id, me.id, day, AttendanceStatus.PRESENT)
     assert _outcome(app, session.id, me.id) == (CompletionStatus.PENDING, [])
+    assert _certificate(app, session.id, me.id) is None
 
     client = login(me)
     token = Auth(client).csrf(f"/my/surveys/{session.id}")
@@ -112,6 +126,8 @@ def test_answering_a_required_survey_completes_the_person(
     )
     assert response.status_code in (200, 302)
     assert _outcome(app, session.id, me.id) == (CompletionStatus.COMPLETED, [Decimal("4.0")])
+    number, revoked = _certificate(app, session.id, me.id)
+    assert number and not revoked
 
 
 def test_an_attendance_correction_after_the_session_withdraws_the_completion(
@@ -123,6 +139,8 @@ def test_an_attendance_correction_after_the_session_withdraws_the_completion(
     session, day = _yesterday_session(make_session, course.id, instructor_id=teacher.id)
     _enrol_and_mark(app, session.id, learner.id, day, AttendanceStatus.PRESENT)
     assert _outcome(app, session.id, learner.id) == (CompletionStatus.COMPLETED, [Decimal("4.0")])
+    number, revoked = _certificate(app, session.id, learner.id)
+    assert not revoked
 
     client = login(teacher)
     path = f"/attendance/sessions/{session.id}"
@@ -140,3 +158,5 @@ def test_an_attendance_correction_after_the_session_withdraws_the_completion(
     )
     assert response.status_code == 302
     assert _outcome(app, session.id, learner.id) == (CompletionStatus.NOT_COMPLETED, [])
+    # The certificate is withdrawn, its number kept for the verification page.
+    assert _certificate(app, session.id, learner.id) == (number, True)
