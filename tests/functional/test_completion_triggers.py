@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from portal.attendance import completion
-from portal.certificates.models import Certificate
 from portal.attendance.models import (
     AttendanceMark,
     AttendanceStatus,
@@ -20,6 +19,7 @@ from portal.attendance.models import (
     HoursEntry,
     MarkSource,
 )
+from portal.certificates.models import Certificate
 from portal.core import clock
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
