@@ -533,7 +533,11 @@ def _sections(body: str, doc_type_data: dict) -> dict[str, str]:
             continue
         if current is not None:
             found[current].append(line)
-    return {title: "\n".join(lines).strip() for title, lines in found.items()}
+    # The editor may leave empty lines between paragraphs; the form gets none.
+    return {
+        title: "\n".join(line for line in lines if line.strip()).strip()
+        for title, lines in found.items()
+    }
 
 
 def prefill_from_draft(draft: Draft, doc_type_data: dict) -> dict[str, str]:

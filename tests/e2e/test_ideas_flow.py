@@ -72,7 +72,7 @@ def new_page(browser: Browser) -> Iterator:
 def _blocking(violations: list[dict]) -> list[str]:
     return [
         f"[{v['impact']}] {v['id']}: {v['help']} at "
-        + ", ".join(str(node["target"]) for node in v["nodes"])
+        + ", ".join(f"{node['target']} {node.get('summary', '')}" for node in v["nodes"])
         for v in violations
         if v["impact"] in SERIOUS
     ]
@@ -83,6 +83,7 @@ def _check_both_sizes(page: Page, axe_violations, artifacts_dir: Path, slug: str
     # Measured at rest: the pointer would otherwise leave the last clicked button in its
     # hover colours (KRDS's own hover styles are not what this test is about).
     page.mouse.move(0, 0)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     page.wait_for_function("document.getAnimations().length === 0")
     found = _blocking(axe_violations(page))
     assert not found, f"{slug} at 1280 px:\n" + "\n".join(found)

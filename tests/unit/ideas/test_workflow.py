@@ -342,3 +342,17 @@ def test_figures_by_status_and_department(ctx, make_user, department):
         if r.department_id == department.id
     }
     assert rows == {(department.name, S.RECEIVED): 2, (department.name, S.REVIEWING): 1}
+
+
+def test_the_reminder_command_reminds_tomorrows_bookings(app, make_user):
+    owner = make_user()
+    with app.app_context():
+        idea = _consulting_idea(owner)
+        slot = build_slot(starts_at=clock.utcnow() + dt.timedelta(hours=10), booked_idea_id=idea.id)
+        db.session.add(slot)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["ideas", "remind"])
+    assert result.exit_code == 0, result.output
+    assert "Reminded 1 consulting booking(s)." in result.output
+    again = app.test_cli_runner().invoke(args=["ideas", "remind"])
+    assert "Reminded 0" in again.output
