@@ -91,6 +91,15 @@ def booked_for_consultant(idea: Idea, slot: ConsultingSlot) -> Message:
     )
 
 
+def booking_cancelled(idea: Idea, slot: ConsultingSlot) -> Message:
+    return Message(
+        kind="idea.booking_cancelled",
+        title=_("맡은 컨설팅 예약이 취소되었습니다: %(title)s", title=idea.title),
+        body=_when(slot),
+        link=_link(idea),
+    )
+
+
 def reminder(idea: Idea, slot: ConsultingSlot) -> Message:
     return Message(
         kind="idea.reminder",

@@ -416,6 +416,35 @@ def book(idea_id: int, slot_id: int, user: User) -> ConsultingSlot:
     return slot
 
 
+def cancel_booking(idea_id: int, slot_id: int, user: User) -> None:
+    """The submitter lets go of an upcoming booking; the slot is free again for any idea."""
+    idea = _lock_idea(idea_id)
+    if idea is None or idea.submitter_id != user.id:
+        raise IdeaError(_("아이디어를 찾을 수 없습니다."))
+    slot = db.session.get(ConsultingSlot, slot_id)
+    released = db.session.execute(
+        update(ConsultingSlot)
+        .where(
+            ConsultingSlot.id == slot_id,
+            ConsultingSlot.booked_idea_id == idea.id,
+            ConsultingSlot.starts_at > utcnow(),
+        )
+        .values(booked_idea_id=None, booked_at=None, reminded_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if released != 1 or slot is None:
+        raise IdeaError(_("이미 시작했거나 예약하지 않은 컨설팅 시간은 취소할 수 없습니다."))
+    _event(idea, IdeaEventKind.RELEASED, user.id)
+    record(
+        "idea.booking_cancelled", target_type="consulting_slot", target_id=slot_id, actor_id=user.id
+    )
+    db.session.flush()
+    if slot.consultant_user_id:
+        consultant = db.session.get(User, slot.consultant_user_id)
+        if consultant is not None and consultant.is_active:
+            notify(consultant, lambda: messages.booking_cancelled(idea, slot))
+
+
 # --- outcome ------------------------------------------------------------------------
 
 
@@ -545,7 +574,7 @@ def prefill_from_draft(draft: Draft, doc_type_data: dict) -> dict[str, str]:
     sections = _sections(draft.body or "", doc_type_data)
     problem = sections.get("문제 정의", "")
     if sections.get("추천안"):
-        problem = (problem + "\n\n" + sections["추천안"]).strip()
+        problem = (problem + "\n" + sections["추천안"]).strip()
     if not problem:
         problem = (draft.body or "").strip()
     return {

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portal.assistant.models import DocType
 from portal.auth.access import login_required, role_required
+from portal.core.clock import utcnow
 from portal.core.inputs import query_int, query_page
 from portal.db import db
 from portal.ideas import operations as ops
@@ -169,6 +170,7 @@ def detail(idea_id: int):
         may_record={row.slot.id for row in booked if ops.may_record_outcome(row.slot, user)},
         transition=transition,
         book_form=BookForm(formdata=None),
+        now=utcnow(),
         **_labels(),
     )
 
@@ -187,6 +189,23 @@ def book(idea_id: int, slot_id: int):
         flash(str(err), "error")
     else:
         flash(_("컨설팅 시간을 예약했습니다. 일정 파일(.ics)을 받아 두세요."), "success")
+    return redirect(url_for(".detail", idea_id=idea_id))
+
+
+@bp.route("/<int:idea_id>/slots/<int:slot_id>/cancel", methods=["POST"])
+@login_required
+def cancel_booking(idea_id: int, slot_id: int):
+    user = _me()
+    queries.own_idea(idea_id, user) or abort(404)
+    form = BookForm()
+    if not form.validate():
+        abort(400)
+    try:
+        ops.cancel_booking(idea_id, slot_id, user)
+    except ops.IdeaError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("컨설팅 예약을 취소했습니다. 다른 시간을 예약할 수 있습니다."), "success")
     return redirect(url_for(".detail", idea_id=idea_id))
 
 

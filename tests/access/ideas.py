@@ -14,6 +14,9 @@ ROUTES = {
     "ideas.detail": Expect(AUTHENTICATED, "/ideas/{idea_id}"),
     "ideas.edit": Expect(AUTHENTICATED, "/ideas/{idea_id}/edit"),
     "ideas.book": Expect(AUTHENTICATED, "/ideas/{idea_id}/slots/{slot_id}/book", method="POST"),
+    "ideas.cancel_booking": Expect(
+        AUTHENTICATED, "/ideas/{idea_id}/slots/{slot_id}/cancel", method="POST"
+    ),
     "ideas.slot_ics": Expect(AUTHENTICATED, "/ideas/{idea_id}/slots/{slot_id}/consulting.ics"),
     "ideas.outcome": Expect(AUTHENTICATED, "/ideas/{idea_id}/slots/{slot_id}/outcome"),
     "ideas.triage": Expect(COORDINATION, "/ideas/manage/"),

@@ -356,3 +356,28 @@ def test_the_reminder_command_reminds_tomorrows_bookings(app, make_user):
     assert "Reminded 1 consulting booking(s)." in result.output
     again = app.test_cli_runner().invoke(args=["ideas", "remind"])
     assert "Reminded 0" in again.output
+
+
+def test_the_submitter_cancels_an_upcoming_booking_and_the_slot_is_free_again(ctx, make_user):
+    owner, other = make_user(), make_user()
+    consultant = make_user(Role.INSTRUCTOR)
+    idea = _consulting_idea(owner)
+    slot = build_slot(consultant_user_id=consultant.id, consultant_name="", consultant_org="")
+    started = build_slot(starts_at=clock.utcnow() - dt.timedelta(minutes=5), booked_idea_id=idea.id)
+    db.session.add(slot)
+    db.session.flush()
+    ops.book(idea.id, slot.id, _user(owner))
+    db.session.add(started)
+    db.session.flush()
+    with pytest.raises(ops.IdeaError):
+        ops.cancel_booking(idea.id, slot.id, _user(other))
+    with pytest.raises(ops.IdeaError):
+        ops.cancel_booking(idea.id, started.id, _user(owner))
+    ops.cancel_booking(idea.id, slot.id, _user(owner))
+    assert db.session.get(ConsultingSlot, slot.id, populate_existing=True).booked_idea_id is None
+    note = db.session.scalar(
+        select(Notification).where(Notification.kind == "idea.booking_cancelled")
+    )
+    assert note.user_id == consultant.id
+    other_idea = _consulting_idea(other)
+    assert ops.book(other_idea.id, slot.id, _user(other)).booked_idea_id == other_idea.id
