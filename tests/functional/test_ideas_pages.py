@@ -274,3 +274,24 @@ def test_coordinator_pages_are_refused_to_others(client, as_role, role):
     as_role(role)
     for path in ("/ideas/manage/", "/ideas/manage/slots", "/ideas/manage/overview"):
         assert client.get(path).status_code == 403
+
+
+def test_the_submitter_cancels_a_booking_from_the_idea_page(app, make_user):
+    owner, stranger = make_user(), make_user()
+    (idea_id,) = _add(app, build_idea(owner.id, status=IdeaStatus.CONSULTING))
+    (slot_id,) = _add(app, build_slot(booked_idea_id=idea_id, booked_at=clock.utcnow()))
+    other = _client_for(app, stranger)
+    refused = other.post(
+        f"/ideas/{idea_id}/slots/{slot_id}/cancel", data={"csrf_token": _form(other, "/ideas/")}
+    )
+    assert refused.status_code == 404
+    client = _client_for(app, owner)
+    page = client.get(f"/ideas/{idea_id}").get_data(as_text=True)
+    assert "예약 취소" in page
+    done = client.post(
+        f"/ideas/{idea_id}/slots/{slot_id}/cancel", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(ConsultingSlot, slot_id).booked_idea_id is None
+    assert "이 시간 예약" in client.get(f"/ideas/{idea_id}").get_data(as_text=True)
