@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.enrollment.teaching_views import bp as teaching_bp
     from portal.enrollment.views import bp as enrollment_bp
     from portal.home.views import bp as home_bp
+    from portal.ideas.views import bp as ideas_bp
     from portal.learning.views import bp as learning_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.org.views import bp as org_bp
@@ -159,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
         completion_bp,
         hours_bp,
         certificates_bp,
+        ideas_bp,
     ):
         app.register_blueprint(bp)
 

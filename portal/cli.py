@@ -44,6 +44,7 @@ def register(app: Flask) -> None:
     from portal.attendance.completion_cli import attendance_cli
     from portal.curriculum_cli import courses_cli
     from portal.demo.cli import demo_cli
+    from portal.ideas.cli import ideas_cli
     from portal.notifications.cli import outbox_cli
     from portal.users.cli import users_cli
 
@@ -54,3 +55,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(attendance_cli)
+    app.cli.add_command(ideas_cli)

@@ -27,6 +27,7 @@ from portal.auth.models import LoginFailure, LoginSession
 from portal.catalog.models import Course
 from portal.certificates.models import Certificate
 from portal.enrollment.models import Enrollment
+from portal.ideas.models import ConsultingOutcome, ConsultingSlot, Idea, IdeaEvent
 from portal.notifications.models import Notification, OutboxMessage
 from portal.org.models import Department
 from portal.scheduling.models import TrainingSession
@@ -59,6 +60,10 @@ __all__ = [
     "Course",
     "Department",
     "Enrollment",
+    "ConsultingOutcome",
+    "ConsultingSlot",
+    "Idea",
+    "IdeaEvent",
     "LoginFailure",
     "LoginSession",
     "Notification",
