@@ -482,7 +482,8 @@ def test_the_seeded_ideas_read_well_on_the_pages(app, auth):
     assert auth.login("D0002", "Demo!2026portal").status_code == 302
     client = auth.client
     triage = client.get("/ideas/manage/").get_data(as_text=True)
-    assert "복지 상담 기록 요약" in triage and "기획예산과" in triage  # private: coordinators see it
+    # The private idea too: coordinators see every idea.
+    assert "복지 상담 기록 요약" in triage and "기획예산과" in triage
     overview = client.get("/ideas/manage/overview")
     assert overview.status_code == 200 and "1,200" in overview.get_data(as_text=True)
     slots = client.get("/ideas/manage/slots").get_data(as_text=True)
