@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from portal.core.clock import SEOUL, today_in_seoul
 from portal.db import db
+from portal.demo.ideas import IdeasSummary, seed_ideas
 from portal.demo.practice import PracticeSummary, seed_practice
 from portal.demo.seed import (
     DEMO_PASSWORD,
@@ -37,8 +38,8 @@ _ROLE_LABELS = {
 
 @demo_cli.command("seed")
 def seed() -> None:
-    """Create Sejong-style departments, about 300 staff, four demo accounts, and sessions
-    with enrolments for the synced courses (empty database only)."""
+    """Create Sejong-style departments, about 300 staff, four demo accounts, AI service ideas,
+    and sessions with enrolments for the synced courses (empty database only)."""
     try:
         with db.command_transaction():
             # Refuse before drawing the progress bar, so a refusal prints only its reason.
@@ -53,6 +54,8 @@ def seed() -> None:
             sessions = seed_sessions(today=today_in_seoul())
             # After the exercises exist (courses sync): sandbox usage for the figures.
             practice = seed_practice(policy_version=current_app.config["ASSISTANT_POLICY_VERSION"])
+            # AI service ideas and consultations need only the people (no courses).
+            ideas = seed_ideas(today=today_in_seoul())
             # Last: completion of the finished sessions counts the practice reviews above.
             judged = judge_past_sessions() if sessions is not None else None
     except DemoSeedRefused as refusal:
@@ -74,11 +77,19 @@ def seed() -> None:
     )
     _echo_sessions(sessions)
     _echo_practice(practice)
+    _echo_ideas(ideas)
     if judged is not None:
         click.echo(
             f"지난 교육의 수료를 판정했습니다: 수료 {judged['completed']}명, "
             f"진행 중 {judged['pending']}명, 미수료 {judged['not_completed']}명."
         )
+
+
+def _echo_ideas(ideas: IdeasSummary) -> None:
+    click.echo(
+        f"AI 서비스 아이디어를 만들었습니다: {ideas.ideas}건 (게시판 공유 {ideas.shared}건, "
+        f"컨설팅 예약 {ideas.booked}건, 시범 운영 결정 {ideas.pilots}건) · /ideas/board"
+    )
 
 
 def _echo_practice(practice: PracticeSummary | None) -> None:

@@ -23,7 +23,8 @@ From               Allowed to                                  Refused (examples
 * Recording a consulting outcome on an idea in 컨설팅 배정 moves it to 완료 by itself (the
   reason is "컨설팅 결과 기록"); an outcome on an idea already moved on changes no status.
 * Leaving 컨설팅 배정 for 검토 중 or 보류 lets go of the idea's upcoming booking, so the
-  slot is free for another idea (recorded as ``released`` in the history).
+  slot is free for another idea (recorded as ``released`` in the history); a portal
+  consultant who held that time is notified, as when the submitter cancels.
 
 Consulting slots. Only an idea in 컨설팅 배정 can book, only a slot that has not started,
 that is offered to it or to any idea, and only one upcoming slot per idea. A slot is taken
@@ -250,8 +251,9 @@ def change_status(idea_id: int, seen: IdeaStatus, to: IdeaStatus, reason: str, a
         )
     idea = db.session.get(Idea, idea_id, populate_existing=True)
     _event(idea, IdeaEventKind.STATUS, actor.id, from_status=seen, to_status=to, reason=reason)
+    released: list[ConsultingSlot] = []
     if seen is IdeaStatus.CONSULTING and to is not IdeaStatus.DONE:
-        _release_upcoming(idea, actor)
+        released = _release_upcoming(idea, actor)
     record(
         "idea.status_changed",
         target_type="idea",
@@ -262,18 +264,44 @@ def change_status(idea_id: int, seen: IdeaStatus, to: IdeaStatus, reason: str, a
     db.session.flush()
     submitter = db.session.get(User, idea.submitter_id)
     notify(submitter, lambda: messages.status_changed(idea, to, reason))
+    for slot in released:
+        _notify_consultant_of_release(idea, slot)
     return idea
 
 
-def _release_upcoming(idea: Idea, actor: User) -> None:
-    released = db.session.execute(
+def _release_upcoming(idea: Idea, actor: User) -> list[ConsultingSlot]:
+    """Let go of the idea's upcoming bookings; returns the slots that were let go."""
+    now = utcnow()
+    upcoming = list(
+        db.session.scalars(
+            select(ConsultingSlot).where(
+                ConsultingSlot.booked_idea_id == idea.id, ConsultingSlot.starts_at > now
+            )
+        )
+    )
+    if not upcoming:
+        return []
+    db.session.execute(
         update(ConsultingSlot)
-        .where(ConsultingSlot.booked_idea_id == idea.id, ConsultingSlot.starts_at > utcnow())
-        .values(booked_idea_id=None, booked_at=None, reminded_at=None, updated_at=utcnow())
+        .where(
+            ConsultingSlot.id.in_([slot.id for slot in upcoming]),
+            ConsultingSlot.booked_idea_id == idea.id,
+        )
+        .values(booked_idea_id=None, booked_at=None, reminded_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if released:
-        _event(idea, IdeaEventKind.RELEASED, actor.id)
+    )
+    _event(idea, IdeaEventKind.RELEASED, actor.id)
+    return upcoming
+
+
+def _notify_consultant_of_release(idea: Idea, slot: ConsultingSlot) -> None:
+    """A portal consultant whose booked time was let go hears of it (an outside expert is
+    told by the coordinator, who made the change)."""
+    if not slot.consultant_user_id:
+        return
+    consultant = db.session.get(User, slot.consultant_user_id)
+    if consultant is not None and consultant.is_active:
+        notify(consultant, lambda: messages.booking_cancelled(idea, slot))
 
 
 # --- consulting slots ----------------------------------------------------------------
@@ -439,10 +467,7 @@ def cancel_booking(idea_id: int, slot_id: int, user: User) -> None:
         "idea.booking_cancelled", target_type="consulting_slot", target_id=slot_id, actor_id=user.id
     )
     db.session.flush()
-    if slot.consultant_user_id:
-        consultant = db.session.get(User, slot.consultant_user_id)
-        if consultant is not None and consultant.is_active:
-            notify(consultant, lambda: messages.booking_cancelled(idea, slot))
+    _notify_consultant_of_release(idea, slot)
 
 
 # --- outcome ------------------------------------------------------------------------

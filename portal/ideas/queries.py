@@ -25,6 +25,7 @@ from portal.ideas.models import (
     NextStep,
 )
 from portal.org.models import Department
+from portal.org.operations import department_paths
 from portal.users.models import Role, User
 
 PER_PAGE = 20
@@ -85,9 +86,19 @@ def _listing() -> Select:
     )
 
 
+def _with_paths(rows) -> list[IdeaRow]:
+    """IdeaRows whose department reads as its full path ("실·국 > 과"), from one query."""
+    rows = list(rows)
+    paths = department_paths(row[0].department_id for row in rows)
+    return [
+        IdeaRow(row[0], paths.get(row[0].department_id, row.department), row.submitter)
+        for row in rows
+    ]
+
+
 def _rows(page: Page) -> Page:
     return Page(
-        items=[IdeaRow(row[0], row.department, row.submitter) for row in page.items],
+        items=_with_paths(page.items),
         number=page.number,
         per_page=page.per_page,
         total=page.total,
@@ -102,7 +113,7 @@ def my_ideas(user_id: int, page: int) -> Page:
 def consulting_ideas(user_id: int) -> list[IdeaRow]:
     """Ideas booked on slots the user holds as consultant."""
     stmt = _listing().where(_holds_slot(user_id)).order_by(Idea.updated_at.desc()).limit(50)
-    return [IdeaRow(row[0], row.department, row.submitter) for row in db.session.execute(stmt)]
+    return _with_paths(db.session.execute(stmt))
 
 
 def _filtered(stmt: Select, department_id: int | None, status: IdeaStatus | None) -> Select:
@@ -127,9 +138,8 @@ def triage(department_id: int | None, status: IdeaStatus | None, page: int) -> P
 
 
 def department_name(department_id: int | None) -> str:
-    if not department_id:
-        return ""
-    return db.session.scalar(select(Department.name).where(Department.id == department_id)) or ""
+    """The department's full path ("실·국 > 과"), or "" when there is none."""
+    return department_paths([department_id]).get(department_id, "") if department_id else ""
 
 
 def submitter_name(idea: Idea) -> str:
@@ -327,5 +337,6 @@ def department_filter_choices(*, shared_only: bool) -> list[tuple[int, str]]:
     has_idea = exists().where(Idea.department_id == Department.id)
     if shared_only:
         has_idea = has_idea.where(Idea.share.is_(True))
-    stmt = select(Department.id, Department.name).where(has_idea).order_by(Department.name)
-    return [(row.id, row.name) for row in db.session.execute(stmt)]
+    ids = list(db.session.scalars(select(Department.id).where(has_idea)))
+    paths = department_paths(ids)
+    return sorted(paths.items(), key=lambda item: (item[1], item[0]))

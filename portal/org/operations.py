@@ -247,6 +247,19 @@ def _path_labels(departments: Iterable[Department]) -> dict[int, str]:
     return labels
 
 
+def department_paths(department_ids: Iterable[int | None]) -> dict[int, str]:
+    """{id: "실·국 > 과"} (the full path, as in department_choices) for the given ids.
+
+    One query for the whole (small) tree whatever the number of ids; unknown ids and None
+    are left out.
+    """
+    wanted = {i for i in department_ids if i}
+    if not wanted:
+        return {}
+    labels = _path_labels(db.session.scalars(select(Department)))
+    return {i: labels[i] for i in wanted if i in labels}
+
+
 def department_choices(
     *,
     kinds: Collection[DepartmentKind] | None = None,

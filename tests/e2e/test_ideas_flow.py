@@ -5,7 +5,10 @@ seeded database, so no other test has accepted the AI-use policy for them): AI �
 policy → a new 아이디어 발굴 workspace with the offline coach → a few lines of draft →
 "아이디어로 제출", which pre-fills the idea form from the draft → submit. The coordinator
 (D0002) triages it to 컨설팅 배정 with a reason at each step and opens a consulting slot with
-an outside expert for it. D0004 books the slot and downloads its .ics.
+an outside expert for it. D0004 books the slot, downloads its .ics, and then downloads the
+draft behind the idea as HWPX(한글) from the sandbox's export page (AI 실습 → the draft →
+검증 후 내보내기, the four checks ticked); the file is a valid HWPX package whose text reads
+back as the draft.
 
 Every idea page is checked with axe-core (no serious or critical violations) at 1280 px and
 360 px, where it must not scroll sideways; screenshots go to test-artifacts/.
@@ -21,6 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from portal.assistant.review.hwpx_export import hwpx_lines, validate_hwpx
 from tests.e2e.conftest import PortalServer, _serve
 
 pytestmark = pytest.mark.e2e
@@ -235,3 +239,26 @@ def test_staff_turn_a_draft_into_an_idea_a_coordinator_offers_a_slot_and_it_is_b
     # The booked slot is gone from the coordinator's free list: it shows as booked.
     coordinator.goto(server.url("/ideas/manage/slots"))
     expect(coordinator.locator("table")).to_contain_text(DRAFT_TITLE)
+
+    # 5. Back in the sandbox, D0004 downloads the draft behind the idea as HWPX(한글).
+    staff.get_by_role("navigation", name="주 메뉴").get_by_role(
+        "link", name="AI 실습", exact=True
+    ).click()
+    expect(staff).to_have_url(server.url("/practice/"))
+    staff.get_by_role("link", name=DRAFT_TITLE, exact=True).first.click()
+    expect(staff).to_have_url(server.url(f"/practice/w/{draft_id}"))
+    staff.get_by_role("link", name="검증 후 DOCX·HWPX 내보내기").click()
+    expect(staff).to_have_url(server.url(f"/practice/w/{draft_id}/export"))
+    expect(staff.get_by_role("heading", level=1, name="검증 후 내보내기")).to_be_visible()
+    for name in ("facts", "figures", "copyright", "disclosure"):
+        box = staff.locator(f"input[name={name}]")
+        box.evaluate("input => input.labels[0].click()")
+        expect(box).to_be_checked()
+    with staff.expect_download() as download:
+        staff.get_by_role("button", name="HWPX(한글) 내려받기").click()
+    assert download.value.suggested_filename.endswith(".hwpx")
+    data = Path(download.value.path()).read_bytes()
+    assert validate_hwpx(data) == []
+    lines = hwpx_lines(data)
+    assert lines[0] == DRAFT_TITLE
+    assert [line for line in lines if line in DRAFT_LINES] == DRAFT_LINES

@@ -389,3 +389,111 @@ def test_finished_sessions_have_attendance_and_completions_from_the_real_rule(ap
     assert outcomes.get(CompletionStatus.NOT_COMPLETED, 0) > 0
     assert ledger == done
     assert any(row.progress == "completed" for row in staff_history)
+
+
+# --- AI service ideas and consulting (issue 12) --------------------------------------
+
+
+def test_seed_creates_ai_service_ideas_along_the_whole_workflow(app):
+    from portal.ideas import queries as idea_queries
+    from portal.ideas.models import (
+        ConsultingOutcome,
+        ConsultingSlot,
+        Idea,
+        IdeaEvent,
+        IdeaEventKind,
+        IdeaStatus,
+        NextStep,
+    )
+    from portal.notifications.models import Notification
+    from portal.org.operations import department_paths
+
+    result = seed(app)  # no courses: the ideas need only the people
+    assert result.exit_code == 0, result.output
+    assert "AI 서비스 아이디어를 만들었습니다: 6건" in result.output
+    now = utcnow()
+    with app.app_context():
+        ideas = db.session.scalars(select(Idea).order_by(Idea.id)).all()
+        users = {u.id: u for u in db.session.scalars(select(User))}
+        paths = department_paths(i.department_id for i in ideas)
+        events = db.session.scalars(select(IdeaEvent).order_by(IdeaEvent.at, IdeaEvent.id)).all()
+        slots = db.session.scalars(select(ConsultingSlot)).all()
+        outcomes = db.session.scalars(select(ConsultingOutcome)).all()
+        pilot_hours = idea_queries.pilot_hours_saved()
+        board_titles = [row.idea.title for row in idea_queries.board(None, None, 1).items]
+        idea_mail = db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind.like("idea.%"))
+        )
+        idea_notes = db.session.scalar(
+            select(func.count(Notification.id)).where(Notification.kind.like("idea.%"))
+        )
+        audit = db.session.scalars(select(AuditEntry.action)).all()
+
+    titles = {i.title for i in ideas}
+    assert {"기획보고서 초안 작성 도우미", "초거대 AI 행정 플랫폼 활용 아이디어 발굴"} <= titles
+    assert any("번역" in t for t in titles)
+    # Several departments, shown as "실·국 > 과"; ordinary staff, not the demo accounts.
+    assert len({i.department_id for i in ideas}) == len(ideas)
+    assert all(" > " in paths[i.department_id] for i in ideas)
+    assert all(not users[i.submitter_id].employee_number.startswith("D000") for i in ideas)
+    assert {i.status for i in ideas} == set(IdeaStatus)
+    private = [i for i in ideas if not i.share]
+    assert len(private) == 1 and private[0].title not in board_titles
+    assert sorted(board_titles) == sorted(i.title for i in ideas if i.share)
+
+    # 컨설팅 배정: an upcoming time with an outside expert, booked for that idea.
+    (consulting,) = [i for i in ideas if i.status is IdeaStatus.CONSULTING]
+    (upcoming,) = [s for s in slots if s.starts_at > now]
+    assert upcoming.booked_idea_id == consulting.id and upcoming.booked_at is not None
+    assert upcoming.consultant_user_id is None
+    assert upcoming.consultant_name and upcoming.consultant_org
+    start = upcoming.starts_at.astimezone(SEOUL)
+    assert start.weekday() < 5 and start.hour == 14
+    # 완료: the demo instructor's consultation recommended a pilot; its hours count.
+    (done,) = [i for i in ideas if i.status is IdeaStatus.DONE]
+    (outcome,) = outcomes
+    assert (outcome.idea_id, outcome.next_step) == (done.id, NextStep.PILOT)
+    held = next(s for s in slots if s.id == outcome.slot_id)
+    assert held.ends_at < now and users[held.consultant_user_id].employee_number == "D0003"
+    assert done.effect_hours_saved and pilot_hours == done.effect_hours_saved
+    # No open time is left for D0004 to book by accident.
+    assert all(s.booked_idea_id for s in slots)
+
+    # Each history starts with 접수, follows the workflow, ends at the idea's status.
+    from portal.ideas.operations import TRANSITIONS
+
+    for idea in ideas:
+        mine = [e for e in events if e.idea_id == idea.id]
+        assert mine[0].kind is IdeaEventKind.SUBMITTED, idea.title
+        status = IdeaStatus.RECEIVED
+        for e in (e for e in mine if e.kind is IdeaEventKind.STATUS):
+            assert e.from_status is status and e.to_status in TRANSITIONS[status], idea.title
+            assert e.reason
+            status = e.to_status
+        assert status is idea.status, idea.title
+        assert all(e.at <= now for e in mine) and idea.updated_at == mine[-1].at
+    # Demo data: nobody is notified and nothing is audited but the seed itself.
+    assert idea_mail == idea_notes == 0
+    assert audit == ["demo.seeded"]
+
+
+def test_the_seeded_ideas_read_well_on_the_pages(app, auth):
+    assert seed(app).exit_code == 0
+    assert auth.login("D0002", "Demo!2026portal").status_code == 302
+    client = auth.client
+    triage = client.get("/ideas/manage/").get_data(as_text=True)
+    # The private idea too: coordinators see every idea.
+    assert "복지 상담 기록 요약" in triage and "기획예산과" in triage
+    overview = client.get("/ideas/manage/overview")
+    assert overview.status_code == 200 and "1,200" in overview.get_data(as_text=True)
+    slots = client.get("/ideas/manage/slots").get_data(as_text=True)
+    assert "서민준" in slots and "한국지능정보사회진흥원" in slots
+    assert "강도현" in client.get("/ideas/manage/slots?period=past").get_data(as_text=True)
+    auth.logout()
+    # D0004 sees the shared ideas on the board, with their departments' full paths, and has
+    # no idea of their own yet.
+    assert auth.login("D0004", "Demo!2026portal").status_code == 302
+    board = client.get("/ideas/board").get_data(as_text=True)
+    assert "기획조정실 &gt; 기획예산과" in board and "외국어 관광·민원 안내문 번역 서비스" in board
+    assert "복지 상담 기록 요약" not in board
+    assert "기획보고서 초안 작성 도우미" not in client.get("/ideas/").get_data(as_text=True)

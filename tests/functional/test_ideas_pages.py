@@ -168,6 +168,23 @@ def test_shared_ideas_are_on_the_board_and_readable_without_history(app, make_us
     assert client.get("/ideas/board?status=nonsense&department=x&page=-3").status_code == 200
 
 
+def test_the_board_and_the_idea_show_the_departments_full_path(app, make_user, department):
+    from portal.org.models import Department
+
+    owner, reader = make_user(), make_user()
+    with app.app_context():
+        division = db.session.get(Department, department.id)
+        path = f"{db.session.get(Department, division.parent_id).name} &gt; {division.name}"
+    (idea_id,) = _add(
+        app, build_idea(owner.id, share=True, title="경로 아이디어", department_id=department.id)
+    )
+    client = _client_for(app, reader)
+    board = client.get("/ideas/board").get_data(as_text=True)
+    # In the table and in the department filter.
+    assert board.count(path) >= 2, board
+    assert path in client.get(f"/ideas/{idea_id}").get_data(as_text=True)
+
+
 def test_coordinator_triages_with_a_reason_and_a_refused_step_changes_nothing(app, make_user):
     owner, coordinator = make_user(), make_user(Role.COORDINATOR)
     (idea_id,) = _add(app, build_idea(owner.id))

@@ -246,6 +246,63 @@ def test_leaving_consulting_releases_the_upcoming_booking(ctx, make_user):
     assert IdeaEventKind.RELEASED in kinds
 
 
+@pytest.mark.parametrize("to", [S.REVIEWING, S.ON_HOLD])
+def test_a_released_booking_is_told_to_the_portal_consultant(ctx, make_user, to):
+    owner, coordinator = make_user(), make_user(Role.COORDINATOR)
+    consultant = make_user(Role.INSTRUCTOR)
+    idea = _consulting_idea(owner)
+    slot = build_slot(consultant_user_id=consultant.id, consultant_name="", consultant_org="")
+    db.session.add(slot)
+    db.session.flush()
+    ops.book(idea.id, slot.id, _user(owner))
+    ops.change_status(idea.id, S.CONSULTING, to, "범위를 다시 검토합니다", _user(coordinator))
+    assert db.session.get(ConsultingSlot, slot.id, populate_existing=True).booked_idea_id is None
+    told = db.session.scalars(
+        select(Notification).where(
+            Notification.user_id == consultant.id,
+            Notification.kind == "idea.booking_cancelled",
+        )
+    ).all()
+    assert len(told) == 1 and told[0].link == f"/ideas/{idea.id}"
+    mail = db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.user_id == consultant.id,
+            OutboxMessage.kind == "idea.booking_cancelled",
+        )
+    )
+    assert mail is not None
+
+
+def test_finishing_an_idea_keeps_its_booking_and_tells_no_consultant(ctx, make_user):
+    owner, coordinator = make_user(), make_user(Role.COORDINATOR)
+    consultant = make_user(Role.INSTRUCTOR)
+    idea = _consulting_idea(owner)
+    slot = build_slot(consultant_user_id=consultant.id, consultant_name="", consultant_org="")
+    db.session.add(slot)
+    db.session.flush()
+    ops.book(idea.id, slot.id, _user(owner))
+    ops.change_status(idea.id, S.CONSULTING, S.DONE, "바로 시범 운영합니다", _user(coordinator))
+    assert db.session.get(ConsultingSlot, slot.id, populate_existing=True).booked_idea_id == idea.id
+    assert not db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == consultant.id,
+            Notification.kind == "idea.booking_cancelled",
+        )
+    )
+
+
+def test_an_outside_experts_released_booking_notifies_only_the_submitter(ctx, make_user):
+    owner, coordinator = make_user(), make_user(Role.COORDINATOR)
+    idea = _consulting_idea(owner)
+    slot = build_slot()  # an outside expert: no portal account to notify
+    db.session.add(slot)
+    db.session.flush()
+    ops.book(idea.id, slot.id, _user(owner))
+    ops.change_status(idea.id, S.CONSULTING, S.ON_HOLD, "보류", _user(coordinator))
+    kinds = {n.kind for n in db.session.scalars(select(Notification))}
+    assert "idea.booking_cancelled" not in kinds
+
+
 def test_outcome_by_the_consultant_finishes_the_idea_and_counts_for_pilot_hours(ctx, make_user):
     owner = make_user()
     consultant, stranger = make_user(Role.INSTRUCTOR), make_user(Role.INSTRUCTOR)
