@@ -95,7 +95,7 @@ def claim(kind: str, key: str, user_id: int | None, *, dry_run: bool = False) ->
         .values(kind=kind, subject_key=key, user_id=user_id, sent_at=utcnow())
         .on_conflict_do_nothing(index_elements=["kind", "subject_key"])
     )
-    return db.session.execute(stmt).rowcount == 1
+    return db.session.execute(stmt.returning(ReminderLog.id)).scalar() is not None
 
 
 def _seoul_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
