@@ -223,7 +223,7 @@ def test_due_soon_reminds_at_fourteen_and_three_days(at_now):
 def test_overdue_escalates_to_the_nearest_head_weekly_four_times(at_now):
     today = clock.today_in_seoul()
     bureau, division = _org()
-    course = _mandatory(30)
+    _mandatory(30)
     late = person(appointed_on=today - dt.timedelta(days=31), department_id=division.id)
     head = person(is_department_head=True, department_id=bureau.id)  # the division has none
     person(is_department_head=True, department_id=bureau.id, is_active=False)
