@@ -172,7 +172,9 @@ def tab_statement(course: Course, tab: Tab, department_id: int | None, include_s
         )
     else:
         stmt = people_statement(course, department_id=department_id, include_sub=include_sub)
-    return stmt.order_by(User.appointed_on, User.employee_number, User.id)
+    return stmt.options(joinedload(User.department)).order_by(
+        User.appointed_on, User.employee_number, User.id
+    )
 
 
 def next_session_with_seats(course_id: int) -> TrainingSession | None:
@@ -197,3 +199,13 @@ def departments() -> list[Department]:
     return list(
         db.session.scalars(select(Department).where(Department.is_active).order_by(Department.code))
     )
+
+
+def rows_from(course: Course, items, today: dt.date | None = None) -> list[MandatoryRow]:
+    """MandatoryRows from (User, status) rows already read (a page of tab_statement)."""
+    today = today or today_in_seoul()
+    within = dt.timedelta(days=course.mandatory_within_days or 0)
+    return [
+        MandatoryRow(user, course, user.appointed_on + within, MandatoryStatus(status), today)
+        for user, status in items
+    ]
