@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from portal.db import db
+from portal.db import db, set_write_intent
 from portal.ideas import operations as ideas_operations
 from portal.reminders import operations
 
@@ -24,6 +24,7 @@ def send(dry_run: bool) -> None:
     """
     summary = operations.Summary(dry_run=dry_run)
     if dry_run:
+        set_write_intent(False)  # reads only: on SQLite, take no write lock
         try:
             operations.send_day_before(summary, click.echo)
             operations.send_mandatory(summary, click.echo)

@@ -55,15 +55,18 @@ def mandatory_due_soon(course: Course, due_on: dt.date, days_left: int) -> Messa
     )
 
 
-def mandatory_overdue(course: Course, due_on: dt.date) -> Message:
+def mandatory_overdue(course: Course, due_on: dt.date, head_told: bool) -> Message:
+    body = _(
+        "%(course)s 과정의 이수 기한(%(due)s)이 지났습니다. 가장 빠른 차수에 신청해 주세요.",
+        course=course.title,
+        due=seoul_date(due_on),
+    )
+    if head_told:
+        body += " " + _("부서장에게도 알렸습니다.")
     return Message(
         kind="reminder.mandatory_overdue",
         title=_("신규자 필수교육 기한이 지났습니다: %(course)s", course=course.title),
-        body=_(
-            "%(course)s 과정의 이수 기한(%(due)s)이 지났습니다. 가장 빠른 차수에 신청해 주세요. 부서장에게도 알렸습니다.",
-            course=course.title,
-            due=seoul_date(due_on),
-        ),
+        body=body,
         link=CATALOG,
     )
 

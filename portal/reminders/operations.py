@@ -237,7 +237,12 @@ def send_mandatory(summary: Summary, progress: Progress | None = None) -> None:
             summary.escalations += len(found)
             if summary.dry_run:
                 continue
-            notify(row.user, lambda row=row: messages.mandatory_overdue(row.course, row.due_on))
+            notify(
+                row.user,
+                lambda row=row, told=bool(found): messages.mandatory_overdue(
+                    row.course, row.due_on, told
+                ),
+            )
             for head in found:
                 notify(
                     head,

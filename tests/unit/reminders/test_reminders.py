@@ -235,6 +235,10 @@ def test_overdue_escalates_to_the_nearest_head_weekly_four_times(at_now):
     assert escalation.user_id == head.id
     assert late.name in escalation.body_text
     assert outbox("reminder.mandatory_overdue") == 1
+    told = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "reminder.mandatory_overdue")
+    ).one()
+    assert told.user_id == late.id and "부서장에게도 알렸습니다" in told.body_text
     assert run().escalations == 0
     sent = []
     for _ in range(5):
@@ -254,7 +258,10 @@ def test_overdue_without_a_head_is_counted(at_now):
     )
     summary = run()
     assert summary.overdue == 1 and summary.escalations == 0 and summary.no_head == 1
-    assert outbox("reminder.mandatory_overdue") == 1
+    notice = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "reminder.mandatory_overdue")
+    ).one()
+    assert notice.user_id == me.id and "부서장" not in notice.body_text
     assert me.id
 
 
