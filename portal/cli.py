@@ -46,6 +46,7 @@ def register(app: Flask) -> None:
     from portal.demo.cli import demo_cli
     from portal.ideas.cli import ideas_cli
     from portal.notifications.cli import outbox_cli
+    from portal.reminders.cli import reminders_cli
     from portal.users.cli import users_cli
 
     app.cli.add_command(db_cli)
@@ -56,3 +57,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(retention_cli)
     app.cli.add_command(attendance_cli)
     app.cli.add_command(ideas_cli)
+    app.cli.add_command(reminders_cli)

@@ -30,6 +30,7 @@ from portal.enrollment.models import Enrollment
 from portal.ideas.models import ConsultingOutcome, ConsultingSlot, Idea, IdeaEvent
 from portal.notifications.models import Notification, OutboxMessage
 from portal.org.models import Department
+from portal.reminders.models import ReminderLog
 from portal.scheduling.models import TrainingSession
 from portal.surveys.models import SurveyReceipt, SurveyResponse
 from portal.users.models import RosterUpload, User
@@ -68,6 +69,7 @@ __all__ = [
     "LoginSession",
     "Notification",
     "OutboxMessage",
+    "ReminderLog",
     "RosterUpload",
     "TrainingSession",
     "User",
