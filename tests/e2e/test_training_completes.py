@@ -298,8 +298,16 @@ def test_a_training_from_check_in_to_a_verified_certificate(
     assert re.fullmatch(r"[A-Z0-9-]+-\d{4}-\d{6}-[0-9A-Z]{4}", number), number
     certificate_link.scroll_into_view_if_needed()
     _on_screen(phone, certificate_link)
+    _on_screen(phone, row.locator(".certificate-number"))
     phone.screenshot(path=artifacts_dir / "training-my-learning-360.png", full_page=True)
     _check_both_sizes(phone, axe_violations, artifacts_dir, "training-my-learning")
+    # At 1280 px the past-training table fits its box: the certificate number is not cut
+    # off behind a sideways scroll.
+    phone.set_viewport_size(DESKTOP)
+    history = phone.locator("#history-title ~ .krds-table-wrap")
+    overflow = history.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
+    assert overflow <= 0, f"the past-training table is {overflow} px too wide at 1280 px"
+    phone.set_viewport_size(PHONE)
 
     # ... and the hours in 상시학습, as a portal line.
     phone.goto(server.url("/hours"))
