@@ -196,7 +196,11 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make(url, error="m", micro=False)
 
 
-def _draw_qr(pdf: FPDF, code: segno.QRCode, x: float, y: float, size: float) -> None:
+def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
+    """The QR code of ``url``, drawn as vector squares, and over it a link to that same
+    ``url``: a click in a PDF viewer opens what a phone's camera would, and a program can
+    read the address from the link annotation without decoding the image."""
+    code = qr_code(url)
     rows = [list(row) for row in code.matrix]
     quiet = 2  # modules of white border inside the printed square
     count = len(rows) + 2 * quiet
@@ -220,6 +224,7 @@ def _draw_qr(pdf: FPDF, code: segno.QRCode, x: float, y: float, size: float) -> 
                 )
             else:
                 c += 1
+    pdf.link(x, y, size, size, url)
 
 
 def _draw(pdf: FPDF, document: Document) -> None:
@@ -290,7 +295,7 @@ def _draw(pdf: FPDF, document: Document) -> None:
 
     # QR code and number, bottom left.
     qr_x, qr_y, qr_size = 24, 248, 28
-    _draw_qr(pdf, qr_code(document.verify_url), qr_x, qr_y, qr_size)
+    _draw_qr(pdf, document.verify_url, qr_x, qr_y, qr_size)
     text_x = qr_x + qr_size + 4
     text_w = PAGE_W - text_x - 24
     pdf.set_xy(text_x, qr_y + 1)

@@ -75,6 +75,9 @@ CLI_SECONDS = 120
 class PortalServer:
     base_url: str
     log_path: Path
+    # The server's own SQLite file, for the few tests that must change what the clock
+    # cannot (a session moved into the past). None where a fixture does not say.
+    database: Path | None = None
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -219,7 +222,7 @@ def _serve(seeded: Path, workdir: Path, **settings: str) -> Iterator[PortalServe
         )
         try:
             _wait_until_healthy(proc, base_url, log_path)
-            yield PortalServer(base_url, log_path)
+            yield PortalServer(base_url, log_path, database)
         finally:
             _stop(proc)
 
@@ -262,8 +265,8 @@ FAKE_REPLY_CHUNK_DELAY = 0.12
 class PracticeServer(PortalServer):
     """A portal whose sandbox offers the fake model (disabled until an admin enables it)."""
 
-    database: Path
-    fake: FakeOpenAI | None  # None: no model is configured, only the offline coach
+    # `database` (inherited) is always set here.
+    fake: FakeOpenAI | None = None  # None: no model is configured, only the offline coach
 
 
 @pytest.fixture(scope="session")

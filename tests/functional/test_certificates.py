@@ -258,6 +258,10 @@ def test_the_pdf_carries_the_korean_text_and_a_qr_of_the_verification_url(
     url = f"http://localhost/verify/{certificate.number}"
     assert encoded == [url]
     assert url in text  # printed beside the code as well
+    # The QR code is also a link to that very URL, so the address can be read from the PDF.
+    annotations = [a.get_object() for a in PdfReader(io.BytesIO(response.data)).pages[0]["/Annots"]]
+    uris = [str(a["/A"]["/URI"]) for a in annotations if a.get("/Subtype") == "/Link"]
+    assert uris == encoded
     # The QR code is a real code of that URL (segno encodes; the matrix is not empty).
     assert sum(map(sum, pdf.qr_code(url).matrix)) > 100
 
