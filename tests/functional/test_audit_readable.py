@@ -260,6 +260,7 @@ def test_personal_data_report_lists_the_months_views_and_exports(app, client, as
     by_action = {row[6]: row for row in rows[1:]}
     assert by_action["hours.evidence_viewed"][0] == "2026-11-03T01:02:03+00:00"
     assert by_action["hours.evidence_viewed"][4] == "김민서 (D0004)"
+    assert by_action["roster.exported"][4] == "공공데이터 분석 3차 수강생"
     with app.app_context():
         [entry] = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "audit.personal_data_exported")
