@@ -230,10 +230,10 @@ def readable(entries: Iterable[EntryLike]) -> list[Readable]:
             details.append((labels.detail_label(key), text))
             if key in _USER_KEYS:
                 subjects.extend(names.user(i) for i in _ids(value) if i in names.users)
-        if not subjects and e.target_type in _SESSION_TYPES and target:
-            if e.action in labels.PERSONAL_DATA_ACTIONS:
-                # A session's roster or certificates: the people are its trainees.
-                subjects.append(_("%(session)s 수강생", session=target))
+        personal = e.action in labels.PERSONAL_DATA_ACTIONS
+        if personal and not subjects and e.target_type in _SESSION_TYPES and target:
+            # A session's roster or certificates: the people are its trainees.
+            subjects.append(_("%(session)s 수강생", session=target))
         out.append(
             Readable(
                 actor=actor,
