@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from portal.audit import queries
+from portal.audit import labels, queries
 from portal.audit.operations import record
 from portal.auth.access import role_required
 from portal.core import inputs
@@ -68,7 +68,7 @@ def search():
         filters=filters,
         errors=errors,
         page=page,
-        actions=actions,
+        actions=[(code, labels.action_label(code)) for code in actions],
         families=queries.action_families(actions),
         args=filters.as_args(),
     )
