@@ -42,6 +42,7 @@ def db_is_empty() -> None:
 def register(app: Flask) -> None:
     from portal.assistant.cli import retention_cli
     from portal.attendance.completion_cli import attendance_cli
+    from portal.audit.cli import audit_cli
     from portal.curriculum_cli import courses_cli
     from portal.demo.cli import demo_cli
     from portal.ideas.cli import ideas_cli
@@ -58,3 +59,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(attendance_cli)
     app.cli.add_command(ideas_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(audit_cli)

@@ -145,6 +145,13 @@ SETTINGS: dict[str, Setting] = {
         "for longer than this; submitted exercise drafts and audit records are kept.",
         int,
     ),
+    "AUDIT_RETENTION_DAYS": Setting(
+        730,
+        "`flask audit purge` deletes audit entries older than this many days (default two "
+        "years); it refuses a value under 365, the legal minimum for personal-data access "
+        "records, and records the purge itself as an audit entry.",
+        int,
+    ),
     "ASSISTANT_POLICY_VERSION": Setting(
         "2026-11",
         "Version of the AI-use policy; changing it asks every user to accept the policy again.",

@@ -7,7 +7,6 @@ and one SELECT that joins the actor. The export streams rows in batches.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -15,9 +14,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, select
 
+from portal.audit import labels, present
 from portal.audit.models import AuditEntry
 from portal.core import inputs
-from portal.core.clock import SEOUL
+from portal.core.clock import SEOUL, utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import db, set_write_intent
 from portal.users.models import User
@@ -139,22 +139,12 @@ def _newest_first(stmt: Select) -> Select:
     )
 
 
-def details_text(details: dict[str, Any] | None) -> str:
-    """Details as compact JSON, Hangul kept readable."""
-    if not details:
-        return ""
-    return json.dumps(details, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 @dataclass(frozen=True)
 class AuditRow:
     entry: AuditEntry
     actor_employee_number: str | None
     actor_name: str | None
-
-    @property
-    def details(self) -> str:
-        return details_text(self.entry.details)
+    readable: present.Readable
 
 
 def known_actions() -> list[str]:
@@ -175,15 +165,20 @@ def search(f: AuditFilters, page: int) -> Page:
         _apply(select(AuditEntry, User.employee_number, User.name).select_from(AuditEntry), f)
     )
     result = paginate(stmt, page, PER_PAGE, scalars=False)
-    rows = [AuditRow(entry, number, name) for entry, number, name in result.items]
+    shown = present.readable(entry for entry, _number, _name in result.items)
+    rows = [
+        AuditRow(entry, number, name, text)
+        for (entry, number, name), text in zip(result.items, shown, strict=True)
+    ]
     return Page(items=rows, number=result.number, per_page=result.per_page, total=result.total)
 
 
 def export_rows(f: AuditFilters, *, before_id: int) -> Iterator[tuple]:
-    """Matching entries with ids below before_id, newest first, fetched in batches.
+    """Matching entries with ids below before_id, newest first, each with its readable form.
 
-    A generator: the query runs when iteration starts (after the request has committed),
-    and plain column tuples keep memory flat however many rows there are.
+    A generator: the query runs when iteration starts (after the request has committed);
+    rows are fetched and their names resolved a batch at a time, so memory stays flat and
+    the statements grow with the number of batches, not of rows.
     """
     set_write_intent(False)
     stmt = _newest_first(
@@ -191,6 +186,7 @@ def export_rows(f: AuditFilters, *, before_id: int) -> Iterator[tuple]:
             select(
                 AuditEntry.occurred_at,
                 User.employee_number,
+                AuditEntry.actor_id,
                 AuditEntry.action,
                 AuditEntry.target_type,
                 AuditEntry.target_id,
@@ -202,4 +198,89 @@ def export_rows(f: AuditFilters, *, before_id: int) -> Iterator[tuple]:
             f,
         )
     )
-    yield from db.session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
+    result = db.session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
+    for batch in result.partitions():
+        yield from zip(batch, present.readable(batch), strict=True)
+
+
+# The personal-data access report (개인정보 접근 기록): one calendar month, in UTC.
+
+
+def parse_month(raw: str | None) -> tuple[dt.date, list[str]]:
+    """The month asked for (its first day) as YYYY-MM; this month (UTC) when absent or bad."""
+    current = utcnow().date().replace(day=1)
+    raw = (raw or "").strip()
+    if not raw:
+        return current, []
+    try:
+        year, month = raw.split("-")
+        if len(year) != 4 or len(month) != 2 or not (year + month).isdigit():
+            raise ValueError(raw)
+        value = dt.date(int(year), int(month), 1)
+    except ValueError:
+        return current, [_("월 형식이 올바르지 않습니다. 2026-11처럼 연-월로 입력해 주세요.")]
+    if not _EARLIEST_YEAR <= value.year <= _LATEST_YEAR:
+        return current, [
+            _(
+                "%(first)d년부터 %(last)d년 사이의 월을 입력해 주세요.",
+                first=_EARLIEST_YEAR,
+                last=_LATEST_YEAR,
+            )
+        ]
+    return value, []
+
+
+def _month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(month, dt.time(0), tzinfo=dt.UTC)
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    return start, dt.datetime.combine(following, dt.time(0), tzinfo=dt.UTC)
+
+
+def _personal_data(stmt: Select, month: dt.date) -> Select:
+    start, end = _month_bounds(month)
+    return stmt.where(
+        AuditEntry.action.in_(sorted(labels.PERSONAL_DATA_ACTIONS)),
+        AuditEntry.occurred_at >= start,
+        AuditEntry.occurred_at < end,
+    )
+
+
+def personal_data_page(month: dt.date, page: int) -> Page:
+    """One page of the month's views and exports of personal data, newest first."""
+    stmt = _newest_first(
+        _personal_data(
+            select(AuditEntry, User.employee_number, User.name).select_from(AuditEntry), month
+        )
+    )
+    result = paginate(stmt, page, PER_PAGE, scalars=False)
+    shown = present.readable(entry for entry, _number, _name in result.items)
+    rows = [
+        AuditRow(entry, number, name, text)
+        for (entry, number, name), text in zip(result.items, shown, strict=True)
+    ]
+    return Page(items=rows, number=result.number, per_page=result.per_page, total=result.total)
+
+
+def personal_data_rows(month: dt.date, *, before_id: int) -> Iterator[tuple]:
+    """The month's personal-data entries below before_id, with readable forms, in batches."""
+    set_write_intent(False)
+    stmt = _newest_first(
+        _personal_data(
+            select(
+                AuditEntry.occurred_at,
+                User.employee_number,
+                AuditEntry.actor_id,
+                AuditEntry.action,
+                AuditEntry.target_type,
+                AuditEntry.target_id,
+                AuditEntry.ip,
+                AuditEntry.details,
+            )
+            .select_from(AuditEntry)
+            .where(AuditEntry.id < before_id),
+            month,
+        )
+    )
+    result = db.session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
+    for batch in result.partitions():
+        yield from zip(batch, present.readable(batch), strict=True)

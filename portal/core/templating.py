@@ -57,6 +57,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("admin_org.list_departments", _l("부서"), _ADMIN),
     NavItem("admin_import.upload", _l("인사 명단 가져오기"), _ADMIN),
     NavItem("admin_audit.search", _l("감사 기록"), _ADMIN),
+    NavItem("admin_audit.personal_data", _l("개인정보 접근 기록"), _ADMIN),
     NavItem("practice_manage.models", _l("AI 모델·한도"), _ADMIN),
     NavItem("home.profile", _l("내 정보"), _ALL),
 )

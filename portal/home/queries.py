@@ -11,6 +11,7 @@ from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from portal.attendance.models import Completion, CompletionStatus
+from portal.audit import present
 from portal.audit.models import AuditEntry
 from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul, utcnow
@@ -65,8 +66,12 @@ def recent_new_appointees(new_appointee_days: int, limit: int = 10) -> list[User
     )
 
 
-def recent_audit(limit: int = 8) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+def recent_audit(limit: int = 8) -> list[tuple[AuditEntry, present.Readable]]:
+    """The latest entries, each with its readable labels and names."""
+    entries = list(
+        db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    )
+    return list(zip(entries, present.readable(entries), strict=True))
 
 
 def user_with_department(user_id: int) -> User:

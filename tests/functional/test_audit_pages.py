@@ -65,8 +65,10 @@ def test_admin_sees_entries_newest_first_with_the_actor_and_seoul_time(app, clie
     page = client.get("/admin/audit/?action=user.role_changed").get_data(as_text=True)
     assert "2026-03-02 00:30:00" in page  # 15:30 UTC is past midnight in Seoul
     assert 'datetime="2026-03-01T15:30:00+00:00"' in page
-    assert admin.employee_number in page and admin.name in page
-    assert "user #42" in page
+    assert f"{admin.name} ({admin.employee_number})" in page
+    assert "사용자 역할 변경" in page and "user.role_changed" in page
+    assert "(삭제됨) #42" in page  # no user 42: the target is shown as deleted
+    assert "변경 전" in page and "staff" in page and "coordinator" in page
 
 
 def test_action_filter_takes_an_exact_action_or_a_family_ending_in_a_dot(app, client, as_role):
@@ -142,9 +144,12 @@ def test_export_is_utf8_csv_with_a_bom_a_header_and_only_the_filtered_rows(app, 
         "occurred_at",
         "occurred_at_kst",
         "actor_employee_number",
+        "actor",
         "action",
+        "action_label",
         "target_type",
         "target_id",
+        "target",
         "ip",
         "details",
     ]
@@ -153,11 +158,14 @@ def test_export_is_utf8_csv_with_a_bom_a_header_and_only_the_filtered_rows(app, 
             "2026-03-01T15:30:00+00:00",
             "2026-03-02 00:30:00",
             admin.employee_number,
+            f"{admin.name} ({admin.employee_number})",
             "roster.viewed",
+            "명단 열람",
             "session",
             "7",
+            "(삭제됨) #7",
             "10.20.30.40",
-            '{"부서":"SJ-110"}',
+            "부서: SJ-110",
         ]
     ]
 
@@ -173,7 +181,7 @@ def test_export_uses_the_same_date_filter_as_the_search(app, client, as_role):
         "/admin/audit/export.csv?action=test.&date_from=2026-03-02&date_to=2026-03-02"
     )
     _body, rows = read_csv(response)
-    assert [row[5] for row in rows[1:]] == ["inside"]
+    assert [row[7] for row in rows[1:]] == ["inside"]
 
 
 def test_export_is_audited_with_the_filter_names_but_not_their_values(
@@ -206,7 +214,7 @@ def test_spreadsheet_formulas_in_exported_cells_are_neutralised(app, client, as_
     as_role(Role.ADMIN)
     add_entries(app, {"action": "test.formula", "target_id": "=HYPERLINK(1)"})
     _body, rows = read_csv(client.get("/admin/audit/export.csv?action=test.formula"))
-    assert rows[1][5] == "'=HYPERLINK(1)"
+    assert rows[1][7] == "'=HYPERLINK(1)"
 
 
 def test_search_page_runs_the_same_number_of_statements_for_5_or_50_entries(
