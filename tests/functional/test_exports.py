@@ -297,9 +297,7 @@ def test_compliance_export_shows_due_dates_status_and_overdue(
     today = clock.today_in_seoul()
     course = make_course(title="신규 필수", is_mandatory_for_new=True, mandatory_within_days=30)
     make_course(title="선택 과정")
-    make_user(
-        name="늦음", appointed_on=today - dt.timedelta(days=40), department_id=org["digital"]
-    )
+    make_user(name="늦음", appointed_on=today - dt.timedelta(days=40), department_id=org["digital"])
     done = make_user(
         name="마침", appointed_on=today - dt.timedelta(days=40), department_id=org["digital"]
     )
