@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, literal_column, select
 
 from portal.assistant.models import UsageCounter
 from portal.assistant.workspace.quotas import DEPT_MONTH, USER_DAY
@@ -447,16 +447,18 @@ def sandbox_usage(filters: ExportFilters) -> Table:
             dept_filter,
         )
     ).all()
+    # Literal positions, so PostgreSQL sees the same expression in SELECT and GROUP BY.
+    month_of = func.substr(UsageCounter.period, literal_column("1"), literal_column("7"))
     users: dict[tuple[int, str], int] = {}
     for dept_id, month, count in db.session.execute(
         _where(
             select(
                 User.department_id,
-                func.substr(UsageCounter.period, 1, 7),
+                month_of,
                 func.count(func.distinct(UsageCounter.subject_id)),
             )
             .join(User, User.id == UsageCounter.subject_id)
-            .group_by(User.department_id, func.substr(UsageCounter.period, 1, 7)),
+            .group_by(User.department_id, month_of),
             UsageCounter.scope == USER_DAY,
             UsageCounter.period.startswith(prefix),
             _in_departments(User.department_id, filters.department_id),
