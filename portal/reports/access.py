@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.db import db
+from portal.org.models import Department
 from portal.org.queries import subtree_ids
 from portal.scheduling.models import TrainingSession
 from portal.users.models import Role, User
@@ -71,8 +72,6 @@ def session_department_for(user: User, session: TrainingSession) -> int | None:
 
 
 def department_exists(department_id: int) -> bool:
-    from portal.org.models import Department
-
     return (
         db.session.scalar(select(Department.id).where(Department.id == department_id)) is not None
     )

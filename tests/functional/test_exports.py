@@ -446,3 +446,9 @@ def test_roster_and_attendance_pages_offer_the_export_buttons(client, as_role, m
     assert f"/manage/sessions/{session.id}/export/session-roster?format=xlsx" in roster
     attendance = client.get(f"/attendance/sessions/{session.id}").get_data(as_text=True)
     assert f"/manage/sessions/{session.id}/export/session-attendance?format=csv" in attendance
+
+
+def test_headers_follow_the_users_language(app, client, as_role):
+    as_role(Role.ADMIN, locale="en")
+    rows = _rows(client.get("/manage/exports/usage?format=csv&year=2026"))
+    assert rows[0] == ["Departments", "Month", "Users", "Messages", "Tokens"]
