@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.notifications.views import bp as notifications_bp
     from portal.org.views import bp as org_bp
     from portal.reminders.views import bp as mandatory_bp
+    from portal.reports.views import bp as reports_bp
     from portal.surveys.views import bp as surveys_bp
     from portal.users.admin_views import bp as users_bp
     from portal.users.import_views import bp as import_bp
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
         certificates_bp,
         ideas_bp,
         mandatory_bp,
+        reports_bp,
     ):
         app.register_blueprint(bp)
 

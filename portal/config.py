@@ -90,6 +90,11 @@ SETTINGS: dict[str, Setting] = {
     "NEW_APPOINTEE_DAYS": Setting(
         90, "An employee appointed within this many days counts as a new appointee.", int
     ),
+    "COORDINATOR_DEPARTMENT_SCOPE": Setting(
+        False,
+        "If true, a coordinator may export only their own department and its sub-departments.",
+        bool,
+    ),
     "ANNUAL_LEARNING_HOURS_TARGET": Setting(
         80, "Recognised learning hours (상시학습) each person owes per year.", int
     ),

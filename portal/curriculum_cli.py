@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 
 from portal.assistant.content import load as content_load
 from portal.assistant.content import sync as content_sync
-from portal.catalog import sync
+from portal.catalog import sync, synonyms
 from portal.core.slugsync import Change, Changes
 from portal.db import db, set_write_intent
 from portal.paths import ROOT
@@ -100,7 +100,9 @@ def _load_or_exit(root: Path) -> tuple[sync.LoadResult, content_load.ContentLoad
     loaded_content = content_load.ContentLoadResult()
     if root.is_dir():  # a missing folder is already reported by the course loader
         loaded_content = content_load.load_content(root, {course.slug for course in loaded.courses})
-    errors = [*loaded.errors, *loaded_content.errors]
+    # The search synonyms are checked with the courses; search reads the file itself.
+    loaded_synonyms = synonyms.load_synonyms(root / synonyms.SYNONYMS_FILE)
+    errors = [*loaded.errors, *loaded_content.errors, *loaded_synonyms.errors]
     for error in errors:
         click.echo(str(error), err=True)
     if errors:

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "user.deactivated": _l("계정 비활성화"),
     "user.password_reset": _l("비밀번호 초기화"),
     "user.login_unlocked": _l("로그인 잠금 해제"),
+    "user.contact_viewed": _l("사용자 연락처 보기"),
     "department.created": _l("부서 등록"),
     "department.updated": _l("부서 정보 수정"),
     "roster.dry_run": _l("인사 명단 검토(반영 전)"),
@@ -97,6 +98,7 @@ ACTION_LABELS = {
     "audit.exported": _l("감사 기록 내려받기"),
     "audit.personal_data_exported": _l("개인정보 접근 기록 내려받기"),
     "audit.purged": _l("보존 기간 지난 감사 기록 삭제"),
+    "report.exported": _l("교육 자료 내려받기"),
     "demo.seeded": _l("시연 데이터 생성"),
     "demo.sessions_seeded": _l("시연 차수 생성"),
 }
@@ -114,6 +116,8 @@ PERSONAL_DATA_ACTIONS = frozenset(
         "audit.exported",
         "audit.personal_data_exported",
         "outbox.viewed",
+        "report.exported",
+        "user.contact_viewed",
     }
 )
 

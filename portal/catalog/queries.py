@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
+from portal.catalog import synonyms
 from portal.catalog.models import Category, Course, Format, Level, course_prerequisites
 from portal.core.clock import SEOUL, utcnow
 from portal.core.pagination import Page, paginate
@@ -103,16 +104,27 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+_SEARCHED = (Course.title, Course.title_en, Course.summary, Course.audience)
+
+
+def _is_short_latin(text: str) -> bool:
+    return len(text) <= 3 and text.isascii()
+
+
 def _term_matches(term: str) -> ColumnElement[bool]:
     # ILIKE on PostgreSQL, lower(...) LIKE lower(...) on SQLite: a substring, so a part of a
-    # Korean compound word ("보고서" in "기획보고서") matches too.
-    pattern = _like_pattern(term)
-    return or_(
-        *(
-            column.ilike(pattern, escape="\\")
-            for column in (Course.title, Course.title_en, Course.summary, Course.audience)
-        )
-    )
+    # Korean compound word ("보고서" in "기획보고서") matches too. A word with synonyms
+    # (courses/_synonyms.yml) matches any of them: "챗지피티" finds "챗GPT". A short Latin
+    # synonym ("AI", "GPT") is not looked for in the English title, where it would match
+    # inside words ("training" holds "ai").
+    conditions = []
+    for index, text in enumerate(synonyms.current().expand(term)):
+        pattern = _like_pattern(text)
+        columns = _SEARCHED
+        if index > 0 and _is_short_latin(text):
+            columns = tuple(column for column in _SEARCHED if column is not Course.title_en)
+        conditions.extend(column.ilike(pattern, escape="\\") for column in columns)
+    return or_(*conditions)
 
 
 def _upcoming(now: dt.datetime) -> ColumnElement[bool]:

@@ -50,6 +50,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("scheduling.list_sessions", _l("교육 차수 관리"), _COORDINATION),
     NavItem("roster.bulk", _l("일괄 신청"), _COORDINATION),
     NavItem("mandatory.index", _l("신규자 필수교육"), _COORDINATION),
+    NavItem("reports.exports_page", _l("자료 내려받기"), _COORDINATION),
     NavItem("hours.review", _l("상시학습 승인"), _COORDINATION),
     NavItem("surveys.overview", _l("만족도 조사 결과"), _COORDINATION),
     NavItem("notifications.outbox", _l("메일 발송함"), _ADMIN),

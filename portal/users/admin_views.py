@@ -21,7 +21,7 @@ from portal.auth.access import role_required
 from portal.auth.operations import login_lock_status
 from portal.core import inputs
 from portal.core.pagination import paginate
-from portal.db import db
+from portal.db import db, set_write_intent
 from portal.org.queries import subtree_ids
 from portal.users import operations
 from portal.users.forms import (
@@ -36,6 +36,14 @@ from portal.users.forms import (
 from portal.users.models import Role, User
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
+
+
+@bp.before_request
+def _contact_view_writes_its_audit_entry() -> None:
+    # Unmasking an e-mail address is audited, so on SQLite that GET begins IMMEDIATE.
+    if request.endpoint == "admin_users.contact":
+        set_write_intent(True)
+
 
 PER_PAGE = 25
 # A form that failed validation comes back with 422, so the request's transaction is
@@ -144,6 +152,14 @@ def _render_edit(
         is_self=user.id == current_user.id,
         lock_status=login_lock_status(user.id),
     ), status
+
+
+@bp.route("/<int:user_id>/contact")
+@role_required(Role.ADMIN)
+def contact(user_id: int):
+    """The unmasked e-mail address of one account (보기), audited."""
+    user = operations.view_contact(user_id, actor_id=current_user.id) or abort(404)
+    return render_template("admin/users/contact.html", user=user)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])

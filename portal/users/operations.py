@@ -246,6 +246,15 @@ def unlock_login(user: User) -> int:
     return cleared
 
 
+def view_contact(user_id: int, *, actor_id: int) -> User | None:
+    """The account whose e-mail an admin unmasks; the look is audited (DESIGN §3.F)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    record("user.contact_viewed", target_type="user", target_id=user.id, actor_id=actor_id)
+    return user
+
+
 def create_admin(
     data: AccountInput, *, password: str, min_password_length: int
 ) -> tuple[User, bool]:

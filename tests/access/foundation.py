@@ -18,6 +18,7 @@ ROUTES = {
     "admin_audit.search": Expect(ADMIN, "/admin/audit/"),
     "admin_audit.export": Expect(ADMIN, "/admin/audit/export.csv"),
     "admin_audit.personal_data": Expect(ADMIN, "/admin/audit/personal-data"),
+    "admin_users.contact": Expect(ADMIN, "/admin/users/{user_id}/contact"),
     "admin_audit.personal_data_export": Expect(ADMIN, "/admin/audit/personal-data.csv"),
     "admin_import.upload": Expect(ADMIN, "/admin/import/"),
     "admin_import.preview": Expect(ADMIN, "/admin/import/{upload_id}"),

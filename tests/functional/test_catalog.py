@@ -111,6 +111,19 @@ def test_search_looks_in_english_titles_summaries_and_audiences_ignoring_case(
     assert _search(client, q="주무관") == ["공공데이터 이해와 챗GPT 활용방안"]
 
 
+def test_search_finds_courses_by_synonyms_from_courses_synonyms_yml(client, as_role, shelf):
+    """Issue 11: "챗지피티", "지피티" and "인공지능" found nothing although "챗GPT" did."""
+    as_role(Role.STAFF)
+    assert _search(client, q="챗GPT") == ["공공데이터 이해와 챗GPT 활용방안"]
+    assert _search(client, q="챗지피티") == ["공공데이터 이해와 챗GPT 활용방안"]
+    assert _search(client, q="지피티") == ["공공데이터 이해와 챗GPT 활용방안"]
+    assert sorted(_search(client, q="인공지능")) == sorted(
+        ["기획보고서 작성 실습", "외국어 공문 번역 실습", "신규 임용자 생성형 AI 첫걸음"]
+    )
+    # A synonym joins the other words of a search, which must all match.
+    assert _search(client, q="인공지능 번역") == ["외국어 공문 번역 실습"]
+
+
 def test_every_word_of_a_search_must_match(client, as_role, shelf):
     as_role(Role.STAFF)
     assert _search(client, q="실습 번역") == ["외국어 공문 번역 실습"]
