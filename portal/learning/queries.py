@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, bindparam, not_, select
 
 from portal.attendance.models import Completion, CompletionStatus
 from portal.catalog.models import Course
-from portal.core.clock import utcnow
+from portal.core.clock import SEOUL, today_in_seoul, utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
@@ -147,6 +147,18 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
         total=past.total,
     )
     return MyLearning(upcoming=upcoming, awaiting_approval=awaiting, history=history)
+
+
+def in_class_today(data: MyLearning) -> bool:
+    """A confirmed session of the person's meets today (Seoul): offer the check-in entry."""
+    today = today_in_seoul()
+    return any(
+        row.enrollment.status is EnrollmentStatus.ENROLLED
+        and row.session.starts_at.astimezone(SEOUL).date()
+        <= today
+        <= row.session.ends_at.astimezone(SEOUL).date()
+        for row in data.upcoming
+    )
 
 
 def _upcoming_statement() -> Select:

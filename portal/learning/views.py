@@ -15,7 +15,7 @@ from portal.auth.access import login_required, public
 from portal.catalog.urls import course_url
 from portal.certificates.queries import certificates_for
 from portal.core import inputs
-from portal.core.clock import SEOUL, today_in_seoul
+from portal.core.clock import today_in_seoul
 from portal.db import db
 from portal.enrollment.models import EnrollmentStatus
 from portal.learning import operations, queries
@@ -56,7 +56,7 @@ def my_learning():
     return render_template(
         "learning/my_learning.html",
         data=data,
-        in_class_today=_in_class_today(data),
+        in_class_today=queries.in_class_today(data),
         pending_surveys=survey_queries.pending_surveys(current_user.id),
         certificates=certificates_for(
             current_user.id, [row.session.id for row in data.history.items]
@@ -68,18 +68,6 @@ def my_learning():
         has_catalog="catalog.index" in current_app.view_functions,
         min_percent=current_app.config["COMPLETION_MIN_ATTENDANCE_PERCENT"],
         late_percent=current_app.config["COMPLETION_LATE_CREDIT_PERCENT"],
-    )
-
-
-def _in_class_today(data: queries.MyLearning) -> bool:
-    """A confirmed session of the person's meets today (Seoul): offer the check-in entry."""
-    today = today_in_seoul()
-    return any(
-        row.enrollment.status is EnrollmentStatus.ENROLLED
-        and row.session.starts_at.astimezone(SEOUL).date()
-        <= today
-        <= row.session.ends_at.astimezone(SEOUL).date()
-        for row in data.upcoming
     )
 
 

@@ -212,3 +212,24 @@ def test_my_learning_issues_the_same_number_of_statements_for_1x_and_10x_data(
     assert len(small) == len(large), (len(small), len(large))
     # login session + user, then upcoming, history count and history page (plus savepoints).
     assert len(small) <= 10, small
+
+
+def test_the_check_in_entry_shows_only_on_a_day_with_a_confirmed_session(
+    app, make_user, make_session
+):
+    noon = dt.datetime.combine(clock.today_in_seoul(), dt.time(12), clock.SEOUL)
+    clock.advance(noon.astimezone(dt.UTC) - clock.utcnow())
+    staff = make_user()
+    later = make_session(starts_at=clock.utcnow() + dt.timedelta(days=3))
+    _add(app, later.id, staff.id, EnrollmentStatus.ENROLLED, 1)
+    client = _client_for(app, staff)
+    assert "출석 코드 입력하기" not in client.get("/my/learning").get_data(as_text=True)
+
+    waiting = make_session(starts_at=clock.utcnow() + dt.timedelta(hours=1), capacity=1)
+    _add(app, waiting.id, staff.id, EnrollmentStatus.WAITLISTED, 2)
+    assert "출석 코드 입력하기" not in client.get("/my/learning").get_data(as_text=True)
+
+    today = make_session(starts_at=clock.utcnow() + dt.timedelta(hours=2))
+    _add(app, today.id, staff.id, EnrollmentStatus.ENROLLED, 3)
+    html = client.get("/my/learning").get_data(as_text=True)
+    assert "출석 코드 입력하기" in html and 'href="/checkin"' in html
