@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -92,6 +94,10 @@ class ModelSetting(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     is_enabled: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     is_internal: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # Admin-set prices in won per million tokens, for the dashboards' estimated cost.
+    # None means "no price set": the cost is shown as unknown, never as zero.
+    input_price_per_million: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    output_price_per_million: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     updated_at: Mapped[utc_datetime]
 
 

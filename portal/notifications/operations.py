@@ -23,6 +23,8 @@ class Message:
     body: str
     link: str = ""
     ics: str | None = None
+    # The training session the message is about, so its coordinators can see the mail.
+    session_id: int | None = None
 
 
 def notify(user: User, build) -> tuple[Notification, OutboxMessage]:
@@ -45,6 +47,7 @@ def notify(user: User, build) -> tuple[Notification, OutboxMessage]:
     mail = OutboxMessage(
         user_id=user.id,
         kind=message.kind,
+        session_id=message.session_id,
         to_address=user.email,
         subject=message.title,
         body_text=message.body,
