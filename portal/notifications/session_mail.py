@@ -8,15 +8,18 @@ the page view is audited.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 
 from portal.audit.operations import record
+from portal.catalog.models import Course
 from portal.core.pagination import Page, paginate
 from portal.db import db
 from portal.notifications.models import OutboxMessage, OutboxStatus
 from portal.org.models import Department
+from portal.scheduling.models import TrainingSession
 from portal.users.models import User
 
 PER_PAGE = 25
@@ -70,3 +73,64 @@ def view_session_mail(session_id: int, page: int, departments: set[int] | None) 
         details={"entries": len(mail.page.items)},
     )
     return mail
+
+
+# --- failed mail, for the coordinator and admin home ------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedSession:
+    session_id: int
+    course_title: str
+    round_number: int
+    starts_at: dt.datetime
+    failed: int
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    sessions: list[FailedSession]  # the sessions with the most recent failures first
+    session_failed: int  # failed mail about sessions (within the departments, if scoped)
+    all_failed: int | None  # every failed message (admins only)
+
+
+def failed_mail(
+    departments: set[int] | None, *, limit: int = 10, include_all: bool = False
+) -> FailedMail:
+    """Failed mail grouped by session, and the totals (two statements)."""
+    grouped = (
+        select(
+            TrainingSession.id,
+            Course.title,
+            TrainingSession.round_number,
+            TrainingSession.starts_at,
+            func.count(OutboxMessage.id),
+        )
+        .select_from(OutboxMessage)
+        .join(TrainingSession, TrainingSession.id == OutboxMessage.session_id)
+        .join(Course, Course.id == TrainingSession.course_id)
+        .outerjoin(User, User.id == OutboxMessage.user_id)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .group_by(
+            TrainingSession.id,
+            Course.title,
+            TrainingSession.round_number,
+            TrainingSession.starts_at,
+        )
+        .order_by(func.max(OutboxMessage.id).desc())
+        .limit(limit)
+    )
+    sessions = [FailedSession(*row) for row in db.session.execute(_scoped(grouped, departments))]
+    failed = OutboxMessage.status == OutboxStatus.FAILED
+    about_session = failed & OutboxMessage.session_id.is_not(None)
+    if departments is not None:
+        about_session = about_session & User.department_id.in_(sorted(departments))
+    totals = db.session.execute(
+        select(
+            func.count(OutboxMessage.id).filter(about_session),
+            func.count(OutboxMessage.id).filter(failed),
+        )
+        .select_from(OutboxMessage)
+        .outerjoin(User, User.id == OutboxMessage.user_id)
+    ).one()
+    return FailedMail(sessions, totals[0] or 0, (totals[1] or 0) if include_all else None)
