@@ -207,17 +207,24 @@ def test_every_overdue_appointee_is_listed_page_by_page_and_linked_to_the_mandat
     assert "overdue_page=2" in first
 
 
-def test_a_scoped_coordinator_sees_only_their_departments_overdue_people(
-    app, client, as_role, make_user, make_course, org, monkeypatch
+def test_a_scoped_coordinator_sees_only_their_departments_people_and_mail(
+    app, client, as_role, make_user, make_course, make_session, org, monkeypatch
 ):
     monkeypatch.setitem(app.config, "COORDINATOR_DEPARTMENT_SCOPE", True)
     as_role(Role.COORDINATOR, department_id=org["bureau"])
     _mandatory_course(make_course)
     appointed = clock.today_in_seoul() - dt.timedelta(days=60)
-    make_user(name="북부사람", appointed_on=appointed, department_id=org["north"])
-    make_user(name="남부사람", appointed_on=appointed, department_id=org["south"])
-    block = _section(_home(client), "overview-overdue")
+    north = make_user(name="북부사람", appointed_on=appointed, department_id=org["north"])
+    south = make_user(name="남부사람", appointed_on=appointed, department_id=org["south"])
+    ours, theirs = make_session(), make_session()
+    _failed_mail(app, ours.id, north)
+    _failed_mail(app, theirs.id, south)
+    html = _home(client)
+    block = _section(html, "overview-overdue")
     assert "북부사람" in block and "남부사람" not in block
+    failed = _section(html, "overview-failed")
+    assert f"/manage/sessions/{ours.id}/mail" in failed
+    assert f"/manage/sessions/{theirs.id}/mail" not in failed
 
 
 def test_failed_mail_links_to_the_session_mail_page(
