@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.attendance.completion import completed_message
 from portal.attendance.models import Completion, CompletionStatus
@@ -18,8 +19,8 @@ from portal.catalog.models import Course
 from portal.certificates import operations as certificates
 from portal.core import clock
 from portal.db import db
+from portal.enrollment import messages, roster_operations, session_operations
 from portal.enrollment import operations as ops
-from portal.enrollment import roster_operations, session_operations
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.notifications.models import OutboxMessage
 from portal.notifications.operations import notify
@@ -125,3 +126,19 @@ def test_completion_and_certificate_mail_name_their_session(app, make_user, make
             ("completion.completed", session.id),
             ("certificate.issued", session.id),
         ]
+
+
+def test_a_changed_session_mails_with_the_session(app, make_user, make_session):
+    staff = make_user()
+    session = make_session()
+    with app.app_context():
+        stored = db.session.scalars(
+            select(TrainingSession)
+            .options(joinedload(TrainingSession.course))
+            .where(TrainingSession.id == session.id)
+        ).one()
+        notify(
+            db.session.get(User, staff.id),
+            lambda: messages.session_changed(stored, holds_seat=True),
+        )
+        assert _mail(staff.id) == [("session.changed", session.id)]
