@@ -399,6 +399,7 @@ def completed_message(session: TrainingSession, course: Course) -> Message:
             hours=course.recognised_hours,
         ),
         link=MY_LEARNING,
+        session_id=session.id,
     )
 
 

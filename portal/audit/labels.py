@@ -95,6 +95,7 @@ ACTION_LABELS = {
     # Operations
     "outbox.viewed": _l("발송 대기 메일 열람"),
     "outbox.retried": _l("메일 재발송"),
+    "outbox.session_viewed": _l("차수 메일 발송 현황 열람"),
     "audit.exported": _l("감사 기록 내려받기"),
     "audit.personal_data_exported": _l("개인정보 접근 기록 내려받기"),
     "audit.purged": _l("보존 기간 지난 감사 기록 삭제"),
@@ -116,6 +117,7 @@ PERSONAL_DATA_ACTIONS = frozenset(
         "audit.exported",
         "audit.personal_data_exported",
         "outbox.viewed",
+        "outbox.session_viewed",
         "report.exported",
         "user.contact_viewed",
     }

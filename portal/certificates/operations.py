@@ -139,6 +139,7 @@ def _issued_message(certificate: Certificate) -> Message:
             number=certificate.number,
         ),
         link=MY_LEARNING,
+        session_id=certificate.session_id,
     )
 
 

@@ -32,6 +32,7 @@ def confirmed(session: TrainingSession) -> Message:
         title=_("수강 신청이 확정되었습니다: %(title)s", title=_title(session)),
         body=_("교육 신청이 확정되었습니다.") + "\n" + _when_where(session),
         link=MY_LEARNING,
+        session_id=session.id,
         ics=session_invite(session, session.course.title),
     )
 
@@ -47,6 +48,7 @@ def waitlisted(session: TrainingSession, position: int | None) -> Message:
         + "\n"
         + _when_where(session),
         link=MY_LEARNING,
+        session_id=session.id,
     )
 
 
@@ -58,6 +60,7 @@ def promoted(session: TrainingSession) -> Message:
         + "\n"
         + _when_where(session),
         link=MY_LEARNING,
+        session_id=session.id,
         ics=session_invite(session, session.course.title),
     )
 
@@ -70,6 +73,7 @@ def declined(session: TrainingSession) -> Message:
             "부서장이 수강 신청을 반려했습니다. 궁금한 점은 부서장이나 교육 담당자에게 문의해 주세요."
         ),
         link=MY_LEARNING,
+        session_id=session.id,
     )
 
 
@@ -81,6 +85,7 @@ def removed(session: TrainingSession) -> Message:
         + "\n"
         + _when_where(session),
         link=MY_LEARNING,
+        session_id=session.id,
         ics=session_invite(session, session.course.title, cancelled=True),
     )
 
@@ -93,6 +98,7 @@ def session_changed(session: TrainingSession, *, holds_seat: bool) -> Message:
         + "\n"
         + _when_where(session),
         link=MY_LEARNING,
+        session_id=session.id,
         ics=session_invite(session, session.course.title, include_link=holds_seat),
     )
 
@@ -106,5 +112,6 @@ def session_cancelled(session: TrainingSession, reason: str) -> Message:
         + "\n"
         + _when_where(session),
         link=MY_LEARNING,
+        session_id=session.id,
         ics=session_invite(session, session.course.title, cancelled=True),
     )

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from portal.auth.access import role_required
 from portal.core import inputs
-from portal.db import db
+from portal.db import db, set_write_intent
 from portal.enrollment import queries, session_operations
+from portal.notifications import labels as mail_labels
+from portal.notifications import session_mail
+from portal.reports import access
 from portal.scheduling import operations
 from portal.scheduling.forms import STATUS_LABELS, CancelSessionForm, SessionFilterForm, SessionForm
 from portal.scheduling.models import TrainingSession
@@ -29,6 +33,13 @@ PER_PAGE = 25
 # rolled back and nothing half-done can be committed.
 INVALID = 422
 ROSTER_ENDPOINT = "roster.session_roster"
+
+
+@bp.before_request
+def _mail_view_writes_its_audit_entry() -> None:
+    # Seeing who was mailed is audited, so on SQLite that GET begins its transaction IMMEDIATE.
+    if request.endpoint == "scheduling.session_mail_page":
+        set_write_intent(True)
 
 
 def _get_session(session_id: int) -> TrainingSession:
@@ -144,3 +155,23 @@ def cancel_session(session_id: int):
             )
             return redirect(url_for(".session_detail", session_id=session.id))
     return _render_detail(session.id, form, INVALID)
+
+
+@bp.route("/<int:session_id>/mail")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def session_mail_page(session_id: int):
+    row = queries.session_row(session_id) or abort(404)
+    # A coordinator scoped to a department sees the mail of that department's people only.
+    departments = access.allowed_departments(current_user)
+    mail = session_mail.view_session_mail(row.session.id, inputs.query_page(), departments)
+    return render_template(
+        "scheduling/mail.html",
+        row=row,
+        session=row.session,
+        mail=mail,
+        scoped=departments is not None,
+        status_labels=mail_labels.STATUS_LABELS,
+        kind_label=mail_labels.kind_label,
+        error_summary=mail_labels.error_summary,
+        has_roster=ROSTER_ENDPOINT in current_app.view_functions,
+    )

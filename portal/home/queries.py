@@ -53,19 +53,6 @@ def org_figures(new_appointee_days: int) -> OrgFigures:
     )
 
 
-def recent_new_appointees(new_appointee_days: int, limit: int = 10) -> list[User]:
-    since = today_in_seoul() - dt.timedelta(days=new_appointee_days)
-    return list(
-        db.session.scalars(
-            select(User)
-            .options(joinedload(User.department))
-            .where(User.is_active, User.appointed_on >= since)
-            .order_by(User.appointed_on.desc(), User.id)
-            .limit(limit)
-        )
-    )
-
-
 def recent_audit(limit: int = 8) -> list[tuple[AuditEntry, present.Readable]]:
     """The latest entries, each with its readable labels and names."""
     entries = list(

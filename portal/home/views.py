@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.auth.access import login_required, public
-from portal.home import queries
+from portal.core import inputs
+from portal.home import overview, queries
 from portal.learning.queries import upcoming
 from portal.users.models import Role
 
@@ -32,8 +33,8 @@ def index():
     role = user.role
     if role in (Role.COORDINATOR, Role.ADMIN):
         context["figures"] = queries.org_figures(cfg["NEW_APPOINTEE_DAYS"])
-    if role is Role.COORDINATOR:
-        context["new_appointees"] = queries.recent_new_appointees(cfg["NEW_APPOINTEE_DAYS"])
+        context["overview"] = overview.overview(me, inputs.query_page("overdue_page"))
+        context["is_department_head"] = me.is_department_head
     if role is Role.ADMIN:
         context["recent_audit"] = queries.recent_audit()
     return render_template(f"home/{role.value}.html", **context)

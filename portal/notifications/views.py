@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,25 +23,11 @@ from portal.auth.access import login_required, role_required
 from portal.core import inputs
 from portal.db import db
 from portal.notifications import queries, sender
-from portal.notifications.models import OutboxMessage, OutboxStatus
+from portal.notifications.labels import KIND_LABELS, STATUS_LABELS
+from portal.notifications.models import OutboxMessage
 from portal.users.models import Role
 
 bp = Blueprint("notifications", __name__)
-
-STATUS_LABELS = {
-    OutboxStatus.PENDING: _l("발송 대기"),
-    OutboxStatus.SENT: _l("발송 완료"),
-    OutboxStatus.FAILED: _l("발송 실패"),
-}
-KIND_LABELS = {
-    "enrollment.confirmed": _l("수강 확정"),
-    "enrollment.waitlisted": _l("대기 등록"),
-    "enrollment.promoted": _l("대기에서 확정"),
-    "enrollment.declined": _l("신청 반려"),
-    "enrollment.removed": _l("수강 취소 안내"),
-    "session.changed": _l("교육 일정 변경"),
-    "session.cancelled": _l("교육 취소"),
-}
 
 
 def internal_link(link: str | None) -> str | None:

@@ -35,6 +35,7 @@ def session_tomorrow(session: TrainingSession) -> Message:
         ),
         link=MY_LEARNING,
         ics=session_invite(session, session.course.title),
+        session_id=session.id,
     )
 
 

@@ -18,7 +18,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, exists, literal, or_, select
+from sqlalchemy import Select, case, exists, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from portal.attendance.models import Completion, CompletionStatus
@@ -142,31 +142,112 @@ def people_statement(
 
 def rows(course: Course, stmt: Select, today: dt.date | None = None) -> list[MandatoryRow]:
     today = today or today_in_seoul()
-    within = dt.timedelta(days=course.mandatory_within_days or 0)
     return [
-        MandatoryRow(user, course, user.appointed_on + within, MandatoryStatus(status), today)
+        MandatoryRow(
+            user, course, due_on(course, user.appointed_on), MandatoryStatus(status), today
+        )
         for user, status in db.session.execute(stmt.options(joinedload(User.department)))
     ]
+
+
+NOT_DONE = (MandatoryStatus.APPLIED, MandatoryStatus.NONE)
+
+
+def due_on(course: Course, appointed_on: dt.date) -> dt.date:
+    """The day a person appointed on ``appointed_on`` must have completed ``course``."""
+    return appointed_on + dt.timedelta(days=course.mandatory_within_days or 0)
+
+
+def overdue_statement(
+    course: Course,
+    department_id: int | None = None,
+    include_sub: bool = True,
+    *,
+    today: dt.date | None = None,
+) -> Select:
+    """People past their due date for ``course`` who have not completed it."""
+    today = today or today_in_seoul()
+    return people_statement(
+        course,
+        due_to=today - dt.timedelta(days=1),
+        statuses=NOT_DONE,
+        department_id=department_id,
+        include_sub=include_sub,
+        today=today,
+    )
+
+
+def overdue_everywhere(courses: list[Course], departments: set[int] | None = None) -> Select:
+    """Everyone overdue on any of ``courses``, as (user_id, course_id, status) rows.
+
+    One UNION ALL of each course's overdue list, in course order and then by appointment
+    date (the due date's order within a course). ``departments`` limits it to those
+    departments (a scoped coordinator); None means everyone.
+    """
+    today = today_in_seoul()
+    parts = []
+    for order, course in enumerate(courses):
+        stmt = overdue_statement(course, today=today)
+        if departments is not None:
+            stmt = stmt.where(User.department_id.in_(sorted(departments)))
+        status = stmt.selected_columns["mandatory_status"]
+        parts.append(
+            stmt.with_only_columns(
+                User.id.label("user_id"),
+                # Plain integers written into the SQL: bound parameters in a UNION's select
+                # list have no type on PostgreSQL.
+                literal_column(str(int(course.id))).label("course_id"),
+                status.label("status"),
+                literal_column(str(order)).label("course_order"),
+                User.appointed_on.label("appointed_on"),
+                User.employee_number.label("employee_number"),
+            )
+        )
+    if not parts:
+        return select(literal_column("0").label("user_id")).where(literal(False))
+    union = union_all(*parts).subquery()
+    return select(union.c.user_id, union.c.course_id, union.c.status).order_by(
+        union.c.course_order, union.c.appointed_on, union.c.employee_number, union.c.user_id
+    )
+
+
+def overdue_rows(courses: list[Course], items, today: dt.date | None = None) -> list[MandatoryRow]:
+    """MandatoryRows for (user_id, course_id, status) rows, the people read in one query."""
+    today = today or today_in_seoul()
+    items = list(items)
+    if not items:
+        return []
+    by_course = {course.id: course for course in courses}
+    people = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User)
+            .options(joinedload(User.department))
+            .where(User.id.in_({user_id for user_id, _c, _s in items}))
+        )
+    }
+    out = []
+    for user_id, course_id, status in items:
+        user, course = people[user_id], by_course[course_id]
+        out.append(
+            MandatoryRow(
+                user, course, due_on(course, user.appointed_on), MandatoryStatus(status), today
+            )
+        )
+    return out
 
 
 def tab_statement(course: Course, tab: Tab, department_id: int | None, include_sub: bool) -> Select:
     """The compliance page's list: everyone, the overdue, or those due within 14 days."""
     today = today_in_seoul()
-    not_done = (MandatoryStatus.APPLIED, MandatoryStatus.NONE)
     if tab is Tab.OVERDUE:
-        stmt = people_statement(
-            course,
-            due_to=today - dt.timedelta(days=1),
-            statuses=not_done,
-            department_id=department_id,
-            include_sub=include_sub,
-        )
+        stmt = overdue_statement(course, department_id, include_sub, today=today)
     elif tab is Tab.DUE_SOON:
         stmt = people_statement(
             course,
             due_from=today,
             due_to=today + dt.timedelta(days=DUE_SOON_DAYS),
-            statuses=not_done,
+            statuses=NOT_DONE,
             department_id=department_id,
             include_sub=include_sub,
         )
@@ -204,8 +285,9 @@ def departments() -> list[Department]:
 def rows_from(course: Course, items, today: dt.date | None = None) -> list[MandatoryRow]:
     """MandatoryRows from (User, status) rows already read (a page of tab_statement)."""
     today = today or today_in_seoul()
-    within = dt.timedelta(days=course.mandatory_within_days or 0)
     return [
-        MandatoryRow(user, course, user.appointed_on + within, MandatoryStatus(status), today)
+        MandatoryRow(
+            user, course, due_on(course, user.appointed_on), MandatoryStatus(status), today
+        )
         for user, status in items
     ]

@@ -119,6 +119,7 @@ def test_day_before_reminds_only_the_enrolled(at_now):
     mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder.session"))
     (only,) = list(mail)
     assert only.user_id == enrolled.id and only.ics
+    assert only.session_id == session.id, "the session's coordinators can see the reminder"
     assert "내일 교육" in only.subject
 
 
