@@ -36,6 +36,7 @@ from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.enrollment.queries import waitlist_position_expr
 from portal.org.models import Department
 from portal.org.queries import subtree_ids
+from portal.reminders.queries import due_on as mandatory_due_on
 from portal.scheduling.models import TrainingSession
 from portal.users.models import User
 
@@ -392,7 +393,7 @@ def compliance(filters: ExportFilters) -> Table:
     for person in people:
         for course in courses:
             due = (
-                person.appointed_on + dt.timedelta(days=course.mandatory_within_days)
+                mandatory_due_on(course, person.appointed_on)
                 if course.mandatory_within_days
                 else None
             )

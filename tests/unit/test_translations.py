@@ -10,10 +10,21 @@ METHOD_MAP = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 
+def _not_hidden(dirpath: str) -> bool:
+    # Babel skips folders beginning with "_" by default, which would hide
+    # templates/_macros and templates/_partials from this test.
+    name = Path(dirpath).name
+    return not name.startswith(".") and name not in {"__pycache__", "node_modules"}
+
+
 def _source_messages() -> dict[str, str]:
     found = {}
     for filename, lineno, message, _comments, _ctx in extract_from_dir(
-        str(ROOT), METHOD_MAP, keywords=KEYWORDS, comment_tags=()
+        str(ROOT),
+        METHOD_MAP,
+        keywords=KEYWORDS,
+        comment_tags=(),
+        directory_filter=_not_hidden,
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
