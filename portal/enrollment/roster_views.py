@@ -17,6 +17,7 @@ from portal.db import db, set_write_intent
 from portal.enrollment import bulk_operations as bulk_ops
 from portal.enrollment import roster_operations as ops
 from portal.enrollment.models import EnrollmentStatus
+from portal.enrollment import operations as enrolment_ops
 from portal.enrollment.operations import EnrollmentError
 from portal.enrollment.roster_forms import (
     MODE_LABELS,
@@ -137,6 +138,40 @@ def promote(session_id: int, enrollment_id: int):
         flash(str(err), "error")
     else:
         flash(_("대기자를 수강 확정했습니다. 본인에게 알림이 갑니다."), "success")
+    return _back(session_id)
+
+
+@bp.route(
+    "/sessions/<int:session_id>/roster/<int:enrollment_id>/approve",
+    methods=["POST"],
+    defaults={"approve": True},
+)
+@bp.route(
+    "/sessions/<int:session_id>/roster/<int:enrollment_id>/decline",
+    methods=["POST"],
+    defaults={"approve": False},
+)
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def decide(session_id: int, enrollment_id: int, approve: bool):
+    """A coordinator decides a request that waits for approval.
+
+    Department heads decide their own staff's requests on their approvals page; a request
+    with no head to decide it (a head's own request at the top of the tree, or a head on
+    leave) would otherwise wait forever, so coordinators can decide any of them here.
+    """
+    _enrollment_or_404(session_id, enrollment_id)
+    try:
+        actor = enrolment_ops.Actor(current_user.id, is_coordinator=True)
+        outcome = enrolment_ops.decide(enrollment_id, approve, actor)
+    except EnrollmentError as err:
+        flash(str(err), "error")
+    else:
+        if outcome is EnrollmentStatus.ENROLLED:
+            flash(_("승인했습니다. 수강이 확정되었습니다."), "success")
+        elif outcome is EnrollmentStatus.WAITLISTED:
+            flash(_("승인했습니다. 정원이 차서 대기자로 등록되었습니다."), "success")
+        else:
+            flash(_("반려했습니다. 신청한 분에게 알림이 갑니다."), "success")
     return _back(session_id)
 
 

@@ -10,6 +10,7 @@ ROUTES = {
     "roster.remove": Expect(COORDINATION, f"{ROSTER}/{{enrollment_id}}/remove", "POST"),
     "roster.promote": Expect(COORDINATION, f"{ROSTER}/{{enrollment_id}}/promote", "POST"),
     "roster.reorder": Expect(COORDINATION, f"{ROSTER}/{{enrollment_id}}/move-up", "POST"),
+    "roster.decide": Expect(COORDINATION, f"{ROSTER}/{{enrollment_id}}/approve", "POST"),
     "roster.move": Expect(COORDINATION, f"{ROSTER}/{{enrollment_id}}/move", "POST"),
     "roster.bulk": Expect(COORDINATION, "/manage/bulk"),
 }

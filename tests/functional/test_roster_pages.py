@@ -585,3 +585,78 @@ def test_bulk_enrolment_reports_an_overlap_but_goes_ahead(
     result = client.post(BULK, data={**_hidden_fields(preview), "step": "confirm"})
     assert "일정 겹침 주의" in result.get_data(as_text=True)
     assert _statuses(app, session.id) == {busy.id: EnrollmentStatus.ENROLLED}
+
+
+# --- requests waiting for approval -------------------------------------------------------
+
+
+def _request(app, session_id: int, user: User) -> int:
+    with app.app_context():
+        result = enrolment.enrol(
+            session_id,
+            db.session.get(User, user.id),
+            enrolment.Actor(user.id),
+            confirm_overlap=True,
+        )
+        db.session.commit()
+        assert result.enrollment.status is EnrollmentStatus.REQUESTED
+        return result.enrollment.id
+
+
+def test_a_coordinator_approves_a_request_nobody_else_can_decide(
+    app, client, auth, coordinator, make_user, make_course, make_session, department
+):
+    # The head of the top department asks: there is no head above to decide it.
+    session = make_session(course_id=make_course(requires_approval=True).id, capacity=5)
+    head = make_user(department_id=department.id, is_department_head=True)
+    request_id = _request(app, session.id, head)
+    page = client.get(roster_path(session.id)).get_data(as_text=True)
+    assert f"{roster_path(session.id)}/{request_id}/approve" in page
+
+    response = _post(client, auth, f"{roster_path(session.id)}/{request_id}/approve")
+
+    assert response.status_code == 302
+    assert _statuses(app, session.id)[head.id] is EnrollmentStatus.ENROLLED
+    assert _seats(app, session.id) == (1, 5)
+    assert "승인했습니다. 수강이 확정되었습니다." in _flashes(client)
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "enrollment.approved")
+        ).one()
+        assert entry.target_id == str(request_id)
+        mail = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.user_id == head.id)
+        ).all()
+        assert [m.kind for m in mail] == ["enrollment.confirmed"]
+        assert mail[0].session_id == session.id
+
+
+def test_a_coordinator_declines_a_request_and_a_second_decision_is_refused(
+    app, client, auth, coordinator, make_user, make_course, make_session, department
+):
+    session = make_session(course_id=make_course(requires_approval=True).id)
+    requester = make_user(department_id=department.id)
+    request_id = _request(app, session.id, requester)
+
+    _post(client, auth, f"{roster_path(session.id)}/{request_id}/decline")
+    assert _statuses(app, session.id)[requester.id] is EnrollmentStatus.DECLINED
+
+    _post(client, auth, f"{roster_path(session.id)}/{request_id}/approve")
+    assert _statuses(app, session.id)[requester.id] is EnrollmentStatus.DECLINED
+    assert "이미 처리된 신청입니다." in _flashes(client)
+    assert _seats(app, session.id)[0] == 0
+
+
+def test_a_request_of_another_session_cannot_be_decided_through_this_roster(
+    app, client, auth, coordinator, make_user, make_course, make_session, department
+):
+    course = make_course(requires_approval=True)
+    session = make_session(course_id=course.id)
+    other = make_session(course_id=course.id)
+    requester = make_user(department_id=department.id)
+    request_id = _request(app, session.id, requester)
+
+    response = _post(client, auth, f"{roster_path(other.id)}/{request_id}/approve")
+
+    assert response.status_code == 404
+    assert _statuses(app, session.id)[requester.id] is EnrollmentStatus.REQUESTED
