@@ -15,9 +15,9 @@ from portal.auth.access import role_required
 from portal.core import inputs
 from portal.db import db, set_write_intent
 from portal.enrollment import bulk_operations as bulk_ops
+from portal.enrollment import operations as enrolment_ops
 from portal.enrollment import roster_operations as ops
 from portal.enrollment.models import EnrollmentStatus
-from portal.enrollment import operations as enrolment_ops
 from portal.enrollment.operations import EnrollmentError
 from portal.enrollment.roster_forms import (
     MODE_LABELS,
