@@ -8,6 +8,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from portal.core.clock import SEOUL, today_in_seoul
 from portal.db import db
@@ -62,14 +63,17 @@ _TABLE_LABELS = {
 
 
 class _Bars:
-    """One click progress bar per table, on stderr."""
+    """A click progress bar per table on stderr, then one line with its count and time."""
 
     def __init__(self) -> None:
         self._bar = None
+        self._line = ""
+        self._started = 0.0
 
     def start(self, table: str, total: int) -> None:
-        label = f"{_TABLE_LABELS.get(table, table)} {total:,}건"
-        self._bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+        self._line = f"{_TABLE_LABELS.get(table, table)} ({table}) {total:,}건"
+        self._started = time.perf_counter()
+        self._bar = click.progressbar(length=max(total, 1), label=self._line, file=sys.stderr)
         self._bar.__enter__()
 
     def advance(self, rows: int) -> None:
@@ -80,6 +84,8 @@ class _Bars:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
             self._bar = None
+        seconds = time.perf_counter() - self._started
+        click.echo(f"  {self._line}: {seconds:.1f}초", err=True)
 
 
 @demo_cli.command("seed")
@@ -161,6 +167,13 @@ def _seed_at_scale(plan: ScalePlan) -> None:
             click.echo("저장(커밋)하는 중...", err=True)
     except DemoSeedRefused as refusal:
         click.echo(str(refusal), err=True)
+        raise click.exceptions.Exit(1) from None
+    except IntegrityError:
+        # Another seed committed first (two runs at once): this one wrote nothing.
+        click.echo(
+            "다른 데모 데이터 생성이 먼저 저장되어 이번 실행은 아무것도 저장하지 않았습니다.",
+            err=True,
+        )
         raise click.exceptions.Exit(1) from None
     seconds = time.perf_counter() - started
     click.echo(f"대규모 데모 데이터({plan.name})를 {seconds:.0f}초 만에 만들었습니다:")

@@ -1329,6 +1329,9 @@ def seed_at_scale(
     _outbox(sessions, staff, ids, writer, plan.enrolments)
     _sandbox(plan, staff, ids, writer, today, now, policy_version)
     _advance_sequences(ids.tables())
+    if not db.is_sqlite:
+        # Fresh planner statistics for the bulk-loaded tables (autovacuum would take a while).
+        db.session.execute(text("ANALYZE"))
     counts = dict(writer.counts)
     counts["departments"] = db.session.scalar(select(func.count(Department.id))) or 0
     record(
