@@ -461,12 +461,18 @@ class _Session:
 
 
 def _session_days(today: dt.date, rng: random.Random, count: int) -> list[dt.date]:
-    days = [
-        day
-        for offset in range(-PAST_DAYS, FUTURE_DAYS + 1)
-        if offset != 0 and _is_working_day(day := today + dt.timedelta(days=offset))
-    ]
-    return sorted(rng.choice(days) for _ in range(count))
+    """Working days for ``count`` sessions, sorted: finished and upcoming in proportion to
+    the two windows, and at least one of each."""
+    past, future = [], []
+    for offset in range(-PAST_DAYS, FUTURE_DAYS + 1):
+        day = today + dt.timedelta(days=offset)
+        if offset and _is_working_day(day):
+            (past if offset < 0 else future).append(day)
+    upcoming = min(count - 1, max(1, round(count * FUTURE_DAYS / (PAST_DAYS + FUTURE_DAYS))))
+    return sorted(
+        [rng.choice(past) for _ in range(count - upcoming)]
+        + [rng.choice(future) for _ in range(upcoming)]
+    )
 
 
 def _place(course: Course, rng: random.Random) -> str:

@@ -248,3 +248,15 @@ def test_a_failure_half_way_leaves_nothing_behind(app, monkeypatch):
             0,
             0,
         )
+
+
+def test_the_command_shows_progress_per_table_and_the_counts(app, monkeypatch):
+    sync_courses(app)
+    monkeypatch.setitem(scale.SCALES, "medium", TINY)  # the command's path, at a tiny scale
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--scale", "medium"])
+    assert result.exit_code == 0, result.output
+    assert "AI 메시지 (assistant_messages) 5,000건:" in result.output  # the per-table line
+    assert "수강 신청 (enrollments): 2,000" in result.output  # the summary
+    assert "D0002 교육 담당자" in result.output
+    with app.app_context():
+        assert count(User) == TINY.staff
