@@ -197,8 +197,11 @@ def test_a_tiny_scale_has_the_exact_counts_and_keeps_every_invariant(app):
         assert [e.details["scale"] for e in entries] == [TINY.name]
 
 
-def test_the_demo_coordinator_logs_in_and_opens_the_pages_on_scaled_data(app, auth):
+def test_the_demo_coordinator_logs_in_and_opens_the_pages_on_scaled_data(app, auth, make_user):
     seed_tiny(app)
+    # The ids were assigned by the seed: new rows still get fresh ones (PostgreSQL sequences).
+    newcomer = make_user(Role.STAFF)
+    assert newcomer.id > TINY.staff
     response = auth.login("D0002", "Demo!2026portal")
     assert response.status_code == 302
     for path in ("/", "/manage/mandatory/", "/manage/exports"):
