@@ -9,7 +9,9 @@ a ratio to a bare Flask route served the same way at the same time. The enrolmen
 streaming assistant (bench/stream_bench.py) on its own SQLite database, with the
 committed worker class and the other one side by side. `--only streams` runs just the
 streaming benchmarks. Marking a 40-person attendance roster (bench/roster_bench.py)
-runs on its own SQLite database too (`--only roster`). See bench/README.md.
+runs on its own SQLite database too (`--only roster`). The coordinators' dashboards at 1×
+and 10× data (bench/dashboards.py: `flask demo seed --scale medium` and `--scale large`, on
+SQLite and PostgreSQL) run last (`--only dashboards`). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ if str(ROOT) not in sys.path:  # run as a script: `python bench/run.py`
 
 from bench import (  # noqa: E402
     certificates_bench,
+    dashboards,
     enrol_burst,
     harness,
     import_bench,
@@ -383,11 +386,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="The portal's benchmarks (bench/README.md).")
     parser.add_argument(
         "--only",
-        choices=("streams", "import", "roster", "certificates"),
+        choices=("streams", "import", "roster", "certificates", "dashboards"),
         help="run only the streaming assistant benchmarks (bench/stream_bench.py), only "
         "the HR roster import benchmarks (bench/import_bench.py), only the attendance "
-        "roster benchmark (bench/roster_bench.py) or only the certificate ZIP benchmark "
-        "(bench/certificates_bench.py)",
+        "roster benchmark (bench/roster_bench.py), only the certificate ZIP benchmark "
+        "(bench/certificates_bench.py) or only the dashboards at 1× and 10× data "
+        "(bench/dashboards.py)",
     )
     parser.add_argument(
         "--variants",
@@ -444,6 +448,15 @@ def certificates_only() -> int:
     return _finish(results, started)
 
 
+def dashboards_only() -> int:
+    """`--only dashboards`: the coordinators' pages at 1× and 10× data, SQLite and PostgreSQL."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        results = dashboards.benchmarks(server_environment(tmp), tmp)
+    return _finish(results, started)
+
+
 def _finish(results: list[Result], started: float) -> int:
     report.write_json(results, RESULTS_PATH)
     progress(
@@ -463,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         return roster_only()
     if arguments.only == "certificates":
         return certificates_only()
+    if arguments.only == "dashboards":
+        return dashboards_only()
     started = time.perf_counter()
     home: Outcome | None = None
     burst: tuple[dict[str, Any], list[str]] | None = None
@@ -472,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     marking: list[Result] = []
     certifying: list[Result] = []
     streaming: list[Result] = []
+    dashboard_lines: list[Result] = []
     home_problems: list[str] = []
     login_problems: list[str] = []
     both = (home_problems, login_problems)
@@ -510,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         marking = roster_bench.benchmarks(env, tmp)
         certifying = certificates_bench.benchmarks(env, tmp)
         streaming = stream_bench.benchmarks(env, tmp, arguments.variants, arguments.database)
+        dashboard_lines = dashboards.benchmarks(env, tmp)
 
     home_measured, home_details = None, {}
     if home is not None:
@@ -532,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         *marking,
         *certifying,
         *streaming,
+        *dashboard_lines,
     ]
     return _finish(results, started)
 

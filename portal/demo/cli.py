@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from portal.core.clock import SEOUL, today_in_seoul
 from portal.db import db
 from portal.demo.ideas import IdeasSummary, seed_ideas
 from portal.demo.practice import PracticeSummary, seed_practice
+from portal.demo.scale import SCALES, ScalePlan, seed_at_scale
 from portal.demo.seed import (
     DEMO_PASSWORD,
     TOTAL_USERS,
@@ -36,10 +39,70 @@ _ROLE_LABELS = {
 }
 
 
+_TABLE_LABELS = {
+    "departments": "부서",
+    "users": "직원",
+    "training_sessions": "교육 차수",
+    "enrollments": "수강 신청",
+    "attendance_marks": "출석 기록",
+    "completions": "수료 판정",
+    "learning_hours": "학습시간 원장",
+    "learning_hours_evidence": "외부 학습 증빙",
+    "survey_receipts": "설문 응답 확인",
+    "survey_responses": "설문 응답",
+    "outbox_messages": "발송 메일",
+    "assistant_policy_acceptances": "AI 실습 수칙 동의",
+    "assistant_drafts": "실습 초안",
+    "assistant_draft_versions": "초안 버전",
+    "assistant_submissions": "과제 제출",
+    "assistant_conversations": "AI 대화",
+    "assistant_messages": "AI 메시지",
+    "assistant_message_ratings": "답변 평가",
+    "assistant_guard_events": "개인정보 점검 기록",
+}
+
+
+class _Bars:
+    """A click progress bar per table on stderr, then one line with its count and time."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._line = ""
+        self._started = 0.0
+
+    def start(self, table: str, total: int) -> None:
+        self._line = f"{_TABLE_LABELS.get(table, table)} ({table}) {total:,}건"
+        self._started = time.perf_counter()
+        self._bar = click.progressbar(length=max(total, 1), label=self._line, file=sys.stderr)
+        self._bar.__enter__()
+
+    def advance(self, rows: int) -> None:
+        if self._bar is not None:
+            self._bar.update(rows)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+        seconds = time.perf_counter() - self._started
+        click.echo(f"  {self._line}: {seconds:.1f}초", err=True)
+
+
 @demo_cli.command("seed")
-def seed() -> None:
+@click.option(
+    "--scale",
+    type=click.Choice(sorted(SCALES)),
+    default=None,
+    help="Bulk data for benchmarks instead of the small demo: medium (2,000 staff, 200 "
+    "sessions, 20,000 enrolments, 50,000 sandbox messages) or large (ten times that). "
+    "Needs `flask courses sync` first.",
+)
+def seed(scale: str | None) -> None:
     """Create Sejong-style departments, about 300 staff, four demo accounts, AI service ideas,
     and sessions with enrolments for the synced courses (empty database only)."""
+    if scale is not None:
+        _seed_at_scale(SCALES[scale])
+        return
     try:
         with db.command_transaction():
             # Refuse before drawing the progress bar, so a refusal prints only its reason.
@@ -83,6 +146,42 @@ def seed() -> None:
             f"지난 교육의 수료를 판정했습니다: 수료 {judged['completed']}명, "
             f"진행 중 {judged['pending']}명, 미수료 {judged['not_completed']}명."
         )
+
+
+def _seed_at_scale(plan: ScalePlan) -> None:
+    started = time.perf_counter()
+    click.echo(
+        f"대규모 데모 데이터({plan.name})를 만듭니다: 직원 {plan.staff:,}명, 교육 차수 "
+        f"{plan.sessions:,}개, 수강 신청 {plan.enrolments:,}건, AI 메시지 {plan.messages:,}건. "
+        "모두 한 트랜잭션이라, 중간에 실패하거나 멈추면 아무것도 남지 않습니다.",
+        err=True,
+    )
+    try:
+        with db.command_transaction():
+            summary = seed_at_scale(
+                plan,
+                today=today_in_seoul(),
+                policy_version=current_app.config["ASSISTANT_POLICY_VERSION"],
+                progress=_Bars(),
+            )
+            click.echo("저장(커밋)하는 중...", err=True)
+    except DemoSeedRefused as refusal:
+        click.echo(str(refusal), err=True)
+        raise click.exceptions.Exit(1) from None
+    except IntegrityError:
+        # Another seed committed first (two runs at once): this one wrote nothing.
+        click.echo(
+            "다른 데모 데이터 생성이 먼저 저장되어 이번 실행은 아무것도 저장하지 않았습니다.",
+            err=True,
+        )
+        raise click.exceptions.Exit(1) from None
+    seconds = time.perf_counter() - started
+    click.echo(f"대규모 데모 데이터({plan.name})를 {seconds:.0f}초 만에 만들었습니다:")
+    for table, count in summary.counts.items():
+        click.echo(f"  {_TABLE_LABELS.get(table, table)} ({table}): {count:,}")
+    click.echo(
+        f"데모 계정 (비밀번호는 모두 {DEMO_PASSWORD}): D0001 관리자, D0002 교육 담당자, D0003 강사, D0004 직원"
+    )
 
 
 def _echo_ideas(ideas: IdeasSummary) -> None:
