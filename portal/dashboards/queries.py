@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from portal.assistant.backends.specs import OFFLINE
 from portal.assistant.manage.queries import TimeSaved, guard_kinds_between, time_saved_between
 from portal.assistant.models import (
     AssistantMessage,
@@ -683,11 +684,18 @@ class ModelUsage:
     output_price: Decimal | None
 
     @property
+    def is_free(self) -> bool:
+        """The built-in offline coach: no model runs, nothing is paid."""
+        return self.model_key == OFFLINE.key
+
+    @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
     @property
     def cost(self) -> Decimal | None:
+        if self.is_free:
+            return ZERO
         if self.input_price is None or self.output_price is None:
             return None
         return (
@@ -702,8 +710,9 @@ class SandboxReport:
 
     * ``active_users``: people who sent at least one message;
     * ``messages``: messages people sent (not the answers);
-    * tokens per model, and the estimated cost from the admin-set prices; a model without a
-      price makes the total unknown (``cost`` None), never zero;
+    * tokens per model, and the estimated cost from the admin-set prices; a model used
+      without a price makes the total unknown (``cost`` None), never zero (the built-in
+      offline coach is free);
     * ``guard_events`` and ``guard_kinds``: guard decisions and the kinds of finding in
       them (one event may hold several kinds);
     * ``ratings``: answers rated 1 to 5 (index 0 is score 1);
@@ -740,7 +749,7 @@ class SandboxReport:
 
     @property
     def unpriced_models(self) -> list[str]:
-        return [m.model_key for m in self.models if m.cost is None and m.tokens]
+        return [m.model_key for m in self.models if m.cost is None]
 
     @property
     def cost(self) -> Decimal | None:

@@ -309,11 +309,12 @@ def build_org() -> Org:
     def rate(message_id, score):
         add(MessageRating(message_id=message_id, score=score, reasons=[], created_at=_at(7, 1)))
 
-    c1 = conversation(u1, "offline", t1)
+    c1 = conversation(u1, "cloud", t1)  # a model nobody set a price for
     message(c1, "user", _at(7, 1))
-    rate(message(c1, "assistant", _at(7, 1), 100, 50, model="offline"), 5)
-    message(c1, "user", _at(7, 2))
-    rate(message(c1, "assistant", _at(7, 2), 200, 100, model="offline"), 4)
+    rate(message(c1, "assistant", _at(7, 1), 100, 50, model="cloud"), 5)
+    c1b = conversation(u1, "offline", t1)  # the built-in coach
+    message(c1b, "user", _at(7, 2))
+    rate(message(c1b, "assistant", _at(7, 2), 200, 100, model="offline"), 4)
     c2 = conversation(u2, "offline", d1)
     message(c2, "user", _at(7, 1, year=2024))
     message(c2, "assistant", _at(7, 1, year=2024), 999, 999, model="offline")
@@ -569,14 +570,17 @@ def test_sandbox_figures_for_the_whole_organisation(org):
     report = queries.sandbox(Filters(YEAR))
     assert (report.active_users, report.messages, report.guard_events) == (3, 4, 3)
     models = {m.model_key: m for m in report.models}
-    offline, paid = models["offline"], models["paid"]
-    assert (offline.messages, offline.prompt_tokens, offline.completion_tokens) == (2, 300, 150)
-    assert offline.cost is None  # no price set: unknown, never zero
+    cloud, offline, paid = models["cloud"], models["offline"], models["paid"]
+    assert (cloud.messages, cloud.prompt_tokens, cloud.completion_tokens) == (1, 100, 50)
+    assert cloud.cost is None  # no price set: unknown, never zero
+    assert (offline.messages, offline.prompt_tokens, offline.completion_tokens) == (1, 200, 100)
+    assert offline.cost == 0  # the built-in coach runs no model
     # 4000 input tokens at 2,000 won + 1,500 output at 8,000 won per million = 8 + 12.
     assert (paid.prompt_tokens, paid.completion_tokens, paid.estimated_tokens) == (4000, 1500, 4000)
     assert paid.cost == Decimal(20)
     assert report.cost is None and report.priced_cost == Decimal(20)
-    assert report.unpriced_models == ["offline"]
+    assert report.unpriced_models == ["cloud"]
+    assert report.tokens == 300 + 150 + 4000 + 1500
     assert report.guard_kinds == [("phone", 2), ("email", 1), ("rrn", 1)]
     assert report.ratings == (1, 0, 0, 1, 2) and report.rating_mean == 3.75
     saved = report.time_saved
@@ -587,7 +591,12 @@ def test_sandbox_figures_for_the_whole_organisation(org):
 def test_sandbox_figures_for_a_department_subtree(org):
     report = queries.sandbox(Filters(YEAR, org.b))
     assert (report.active_users, report.messages, report.guard_events) == (2, 3, 2)
-    assert {m.model_key: m.cost for m in report.models} == {"offline": None, "paid": Decimal(6)}
+    assert {m.model_key: m.cost for m in report.models} == {
+        "cloud": None,
+        "offline": 0,
+        "paid": Decimal(6),
+    }
+    assert report.cost is None
     assert report.guard_kinds == [("phone", 2), ("rrn", 1)]
     assert report.ratings == (0, 0, 0, 1, 2)
     assert (report.time_saved.submissions, report.time_saved.minutes_saved) == (2, 40)

@@ -54,12 +54,22 @@
 
   function draw() {
     if (typeof window.Chart === "undefined") { return; }
+    window.Chart.defaults.font.size = 14;
+    window.Chart.defaults.font.family = window.getComputedStyle(document.body).fontFamily;
+    window.Chart.defaults.color = "#1e2124";
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       var source = document.getElementById(canvas.getAttribute("data-chart"));
       if (!source) { return; }
       var spec;
       try { spec = JSON.parse(source.textContent); } catch (e) { return; }
-      if (!spec.labels.length) { canvas.closest(".dash-chart").hidden = true; return; }
+      var drawable = spec.datasets.some(function (set) {
+        return set.data.some(function (v) { return typeof v === "number" && v !== 0; });
+      });
+      if (!spec.labels.length || !drawable) {
+        // Nothing to draw (no rows, or every value empty or zero): the table says so.
+        canvas.closest(".dash-chart").hidden = true;
+        return;
+      }
       if (spec.horizontal) {
         // Room for every bar: a long list of departments or courses grows the chart.
         var rows = spec.labels.length * Math.max(1, spec.stacked ? 1 : spec.datasets.length);
