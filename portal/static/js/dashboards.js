@@ -11,6 +11,16 @@
     return percent ? value.toFixed(1) + "%" : value.toLocaleString();
   }
 
+  function wrap(text, width) {
+    if (text.length <= width) { return text; }
+    var lines = [];
+    for (var i = 0; i < text.length && lines.length < 3; i += width) {
+      lines.push(text.slice(i, i + width));
+    }
+    if (lines.join("").length < text.length) { lines[2] = lines[2].slice(0, width - 1) + "…"; }
+    return lines;
+  }
+
   function config(spec) {
     var doughnut = spec.kind === "doughnut";
     var datasets = spec.datasets.map(function (set, i) {
@@ -27,7 +37,17 @@
       ticks: { callback: function (v) { return spec.percent ? v + "%" : v.toLocaleString(); } }
     };
     if (spec.percent) { valueAxis.max = 100; }
-    var labelAxis = { stacked: spec.stacked, ticks: { autoSkip: false } };
+    var labelAxis = {
+      stacked: spec.stacked,
+      ticks: {
+        autoSkip: false,
+        // Long course and department names wrap instead of running off a phone's screen.
+        callback: function (value) {
+          var text = String(this.getLabelForValue(value));
+          return wrap(text, this.chart.width < 560 ? 9 : 18);
+        }
+      }
+    };
     return {
       type: spec.kind,
       data: { labels: spec.labels, datasets: datasets },
@@ -67,13 +87,19 @@
       });
       if (!spec.labels.length || !drawable) {
         // Nothing to draw (no rows, or every value empty or zero): the table says so.
-        canvas.closest(".dash-chart").hidden = true;
+        var box = canvas.closest(".dash-chart");
+        box.hidden = true;
+        var note = document.createElement("p");
+        note.className = "portal-muted";
+        note.textContent = canvas.getAttribute("data-empty") || "";
+        box.parentNode.insertBefore(note, box);
         return;
       }
       if (spec.horizontal) {
         // Room for every bar: a long list of departments or courses grows the chart.
         var rows = spec.labels.length * Math.max(1, spec.stacked ? 1 : spec.datasets.length);
-        canvas.parentElement.style.height = Math.max(180, 60 + rows * 22) + "px";
+        var narrow = canvas.parentElement.clientWidth < 560;
+        canvas.parentElement.style.height = Math.max(180, 70 + rows * (narrow ? 30 : 22)) + "px";
       }
       new window.Chart(canvas, config(spec));
     });
