@@ -515,7 +515,14 @@ def sessions(f: Filters, now: dt.datetime | None = None) -> SessionsReport:
     """Per course, the year's sessions: four statements."""
     now = now or utcnow()
     least = _survey_min_group()
-    people = _in_department(User.department_id, f.department_id)
+    # The department's people as an id list the enrolment index can be probed with.
+    people = (
+        true()
+        if f.department_id is None
+        else Enrollment.user_id.in_(
+            select(User.id).where(_in_department(User.department_id, f.department_id))
+        )
+    )
     base = (
         select(
             Course.id,
@@ -537,7 +544,6 @@ def sessions(f: Filters, now: dt.datetime | None = None) -> SessionsReport:
         db.session.execute(
             select(TrainingSession.course_id, func.count(Enrollment.id))
             .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
-            .join(User, User.id == Enrollment.user_id)
             .where(_session_of_year(f), Enrollment.status == EnrollmentStatus.WAITLISTED, people)
             .group_by(TrainingSession.course_id)
         ).all()
@@ -567,8 +573,7 @@ def sessions(f: Filters, now: dt.datetime | None = None) -> SessionsReport:
         )
         .group_by(TrainingSession.course_id)
     )
-    if f.department_id is not None:
-        held_stmt = held_stmt.join(User, User.id == Enrollment.user_id).where(people)
+    held_stmt = held_stmt.where(people)
     held = {
         course_id: (int(expected), int(missing))
         for course_id, expected, missing in db.session.execute(held_stmt)
@@ -785,26 +790,32 @@ def sandbox(f: Filters) -> SandboxReport:
     """The sandbox figures for the filters: five statements."""
     owned = _owned_by(Conversation.user_id, f)
     sent = AssistantMessage.role == "user"
+    # Active users from the conversations (few) probed in the message index, rather than
+    # from every message of the year.
     counts = db.session.execute(
         select(
-            func.count(func.distinct(case((sent, Conversation.user_id)))),
-            _flag(sent),
+            func.count(func.distinct(Conversation.user_id)),
             select(func.count(GuardEvent.id))
             .where(
                 _in_year(GuardEvent.created_at, f),
                 _owned_by(GuardEvent.user_id, f, "guard_dept_tree"),
             )
             .scalar_subquery(),
+        ).where(
+            owned,
+            exists().where(
+                AssistantMessage.conversation_id == Conversation.id,
+                sent,
+                _in_year(AssistantMessage.created_at, f),
+            ),
         )
-        .select_from(AssistantMessage)
-        .join(Conversation, Conversation.id == AssistantMessage.conversation_id)
-        .where(_in_year(AssistantMessage.created_at, f), owned)
     ).one()
     model_key = func.coalesce(AssistantMessage.model_key, Conversation.model_key)
     answer = AssistantMessage.role == "assistant"
     usage = (
         select(
             model_key.label("model_key"),
+            _flag(sent).label("sent"),
             _flag(answer).label("answers"),
             func.coalesce(func.sum(AssistantMessage.prompt_tokens), 0).label("prompt"),
             func.coalesce(func.sum(AssistantMessage.completion_tokens), 0).label("completion"),
@@ -826,6 +837,16 @@ def sandbox(f: Filters) -> SandboxReport:
         .group_by(model_key)
         .subquery("model_usage")
     )
+    rows = db.session.execute(
+        select(
+            usage,
+            ModelSetting.input_price_per_million,
+            ModelSetting.output_price_per_million,
+        )
+        .outerjoin(ModelSetting, ModelSetting.key == usage.c.model_key)
+        .order_by(usage.c.model_key)
+    ).all()
+    sent_messages = sum(int(row.sent) for row in rows)
     models = [
         ModelUsage(
             str(row.model_key),
@@ -836,15 +857,8 @@ def sandbox(f: Filters) -> SandboxReport:
             row.input_price_per_million,
             row.output_price_per_million,
         )
-        for row in db.session.execute(
-            select(
-                usage,
-                ModelSetting.input_price_per_million,
-                ModelSetting.output_price_per_million,
-            )
-            .outerjoin(ModelSetting, ModelSetting.key == usage.c.model_key)
-            .order_by(usage.c.model_key)
-        )
+        for row in rows
+        if row.answers or row.prompt or row.completion
     ]
     kinds = guard_kinds_between(f.starts_at, f.ends_at, _owned_by(GuardEvent.user_id, f))
     rated = dict(
@@ -860,9 +874,9 @@ def sandbox(f: Filters) -> SandboxReport:
     saved = time_saved_between(f.starts_at, f.ends_at, _owned_by(Submission.user_id, f))
     return SandboxReport(
         active_users=int(counts[0] or 0),
-        messages=int(counts[1] or 0),
+        messages=sent_messages,
         models=models,
-        guard_events=int(counts[2] or 0),
+        guard_events=int(counts[1] or 0),
         guard_kinds=kinds,
         ratings=ratings,  # type: ignore[arg-type]
         time_saved=saved,
