@@ -8,7 +8,7 @@ Only aggregates are shown, no person, so nothing here is audited.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -109,6 +109,8 @@ def _context(page: str) -> dict:
         "course_title": next((c.title for c in courses if c.id == filters.course_id), None),
         "years": list(range(year_max(), YEAR_MIN - 1, -1))[:8],
         "scoped": scoped,
+        # Conversations (messages, ratings) are purged after this many days.
+        "retention_days": int(current_app.config["ASSISTANT_RETENTION_DAYS"]),
     }
 
 

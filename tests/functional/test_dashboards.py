@@ -402,9 +402,12 @@ def build_org() -> Org:
 
 
 @pytest.fixture
-def org(app, ctx):
-    built = build_org()
-    db.session.commit()
+def org(app):
+    """The fixture organisation, committed (outside any app context: a page test's requests
+    must each get their own, or the first request's language would stick)."""
+    with app.app_context():
+        built = build_org()
+        db.session.commit()
     return built
 
 
@@ -417,7 +420,7 @@ def _only_fixture_users():
 # ----------------------------------------------------------------------- adoption
 
 
-def test_the_funnel_counts_distinct_staff_of_the_department_subtree(org):
+def test_the_funnel_counts_distinct_staff_of_the_department_subtree(org, ctx):
     funnel = queries.adoption(Filters(YEAR, org.b))
     # staff u1 u2 u3 u4 (u6 inactive); enrolled u1 u2 u3 (u4 only waitlisted, and 2024);
     # completed u1 u3; practised u1 u3 (u2 only in 2024); submitted u1 u3.
@@ -426,7 +429,7 @@ def test_the_funnel_counts_distinct_staff_of_the_department_subtree(org):
     assert [s.percent_of_staff for s in funnel.stages] == [100.0, 75.0, 50.0, 50.0, 50.0]
 
 
-def test_the_funnel_for_the_whole_organisation_and_for_one_course(org):
+def test_the_funnel_for_the_whole_organisation_and_for_one_course(org, ctx):
     assert _only_fixture_users()
     whole = queries.adoption(Filters(YEAR))
     # u5 adds to staff, enrolled (S2), practised and submitted.
@@ -444,7 +447,7 @@ def test_the_funnel_for_the_whole_organisation_and_for_one_course(org):
     assert mandatory.submitted == 0
 
 
-def test_a_department_filter_includes_its_sub_departments(org):
+def test_a_department_filter_includes_its_sub_departments(org, ctx):
     # D1 holds u2 directly and u1 through its team T1 (u6 is inactive).
     assert queries.adoption(Filters(YEAR, org.d1)).staff == 2
     assert queries.adoption(Filters(YEAR, org.t1)).staff == 1
@@ -454,7 +457,7 @@ def test_a_department_filter_includes_its_sub_departments(org):
 # ----------------------------------------------------------------------- departments
 
 
-def test_department_rows_roll_up_their_sub_departments(org, app):
+def test_department_rows_roll_up_their_sub_departments(org, ctx, app):
     app.config["ANNUAL_LEARNING_HOURS_TARGET"] = 80
     report = queries.departments(Filters(YEAR, org.b), today=dt.date(2026, 6, 1))
     assert report.expected_hours == Decimal("80.0")  # 2025 is over: the whole target
@@ -493,7 +496,7 @@ def test_department_rows_roll_up_their_sub_departments(org, app):
     )
 
 
-def test_departments_of_a_division_show_its_team_and_its_own_staff(org):
+def test_departments_of_a_division_show_its_team_and_its_own_staff(org, ctx):
     report = queries.departments(Filters(YEAR, org.d1), today=dt.date(2026, 6, 1))
     assert [(r.department_id, r.is_direct, r.staff) for r in report.rows] == [
         (org.t1, False, 1),
@@ -501,7 +504,7 @@ def test_departments_of_a_division_show_its_team_and_its_own_staff(org):
     ]
 
 
-def test_on_track_is_pro_rata_in_the_current_year(org, app):
+def test_on_track_is_pro_rata_in_the_current_year(org, ctx, app):
     app.config["ANNUAL_LEARNING_HOURS_TARGET"] = 80
     # 2 July 2025 is day 183 of 365: 80 * 183 / 365 = 40.1 hours expected so far.
     report = queries.departments(Filters(YEAR, org.b), today=dt.date(2025, 7, 2))
@@ -513,7 +516,7 @@ def test_on_track_is_pro_rata_in_the_current_year(org, app):
     assert early.total.mandatory_due == 1  # u3's due date is today, not yet passed
 
 
-def test_the_course_filter_narrows_mandatory_compliance_to_a_mandatory_course(org):
+def test_the_course_filter_narrows_mandatory_compliance_to_a_mandatory_course(org, ctx):
     today = dt.date(2026, 6, 1)
     assert queries.departments(Filters(YEAR, org.b, org.course_a), today).total.mandatory_due == 0
     report = queries.departments(Filters(YEAR, org.b, org.course_m), today)
@@ -524,7 +527,7 @@ def test_the_course_filter_narrows_mandatory_compliance_to_a_mandatory_course(or
 # ----------------------------------------------------------------------- sessions
 
 
-def test_session_figures_per_course(org, app):
+def test_session_figures_per_course(org, ctx, app):
     app.config["SURVEY_MIN_GROUP"] = 5
     report = queries.sessions(Filters(YEAR))
     rows = {r.course_id: r for r in report.rows}
@@ -543,7 +546,7 @@ def test_session_figures_per_course(org, app):
     assert (total.held_expected, total.held_absent, total.satisfaction) == (5, 2, 4.1)
 
 
-def test_session_figures_count_only_the_departments_people(org):
+def test_session_figures_count_only_the_departments_people(org, ctx):
     report = queries.sessions(Filters(YEAR, org.b))
     rows = {r.course_id: r for r in report.rows}
     # u5 (bureau C) leaves: A's waiting list is u4 alone; M's expected attendee is u1.
@@ -552,7 +555,7 @@ def test_session_figures_count_only_the_departments_people(org):
     assert rows[org.course_a].fill_rate == 30.0  # seats belong to the session
 
 
-def test_a_small_minimum_group_shows_every_session(org, app):
+def test_a_small_minimum_group_shows_every_session(org, ctx, app):
     app.config["SURVEY_MIN_GROUP"] = 2
     try:
         rows = {r.course_id: r for r in queries.sessions(Filters(YEAR)).rows}
@@ -565,7 +568,7 @@ def test_a_small_minimum_group_shows_every_session(org, app):
 # ----------------------------------------------------------------------- sandbox
 
 
-def test_sandbox_figures_for_the_whole_organisation(org):
+def test_sandbox_figures_for_the_whole_organisation(org, ctx):
     assert _only_fixture_users()
     report = queries.sandbox(Filters(YEAR))
     assert (report.active_users, report.messages, report.guard_events) == (3, 4, 3)
@@ -588,7 +591,7 @@ def test_sandbox_figures_for_the_whole_organisation(org):
     assert (saved.minutes_spent, saved.minutes_saved) == (50, 40)
 
 
-def test_sandbox_figures_for_a_department_subtree(org):
+def test_sandbox_figures_for_a_department_subtree(org, ctx):
     report = queries.sandbox(Filters(YEAR, org.b))
     assert (report.active_users, report.messages, report.guard_events) == (2, 3, 2)
     assert {m.model_key: m.cost for m in report.models} == {
@@ -602,14 +605,14 @@ def test_sandbox_figures_for_a_department_subtree(org):
     assert (report.time_saved.submissions, report.time_saved.minutes_saved) == (2, 40)
 
 
-def test_a_course_filter_counts_the_sandbox_use_of_its_cohort(org):
+def test_a_course_filter_counts_the_sandbox_use_of_its_cohort(org, ctx):
     # Confirmed in a session of course M in 2025: u1 and u5.
     report = queries.sandbox(Filters(YEAR, None, org.course_m))
     assert (report.active_users, report.messages, report.guard_events) == (2, 3, 2)
     assert report.ratings == (1, 0, 0, 1, 1)
 
 
-def test_a_priced_model_alone_gives_a_total_cost(org):
+def test_a_priced_model_alone_gives_a_total_cost(org, ctx):
     report = queries.sandbox(Filters(YEAR, org.d2))
     assert report.cost == Decimal(6)  # u3: 1000 * 2000 / 1e6 + 500 * 8000 / 1e6
 
@@ -728,3 +731,14 @@ def test_each_page_runs_the_same_statements_at_1x_and_3x_data(
     assert once == thrice
     # A fixed, small number: filters and their choices, then the figures.
     assert max(once.values()) <= 16, once
+
+
+def test_the_dashboards_speak_english_to_an_english_user(org, as_role, client, auth):
+    as_role(Role.COORDINATOR)
+    token = auth.csrf("/")
+    client.post("/locale", data={"locale": "en", "next": "/", "csrf_token": token})
+    html = client.get(_url("sandbox", f"year={YEAR}&department={org.b}")).get_data(as_text=True)
+    assert "Practice sandbox usage" in html and "Price not set" in html
+    assert "가격 미설정" not in html and "사용자" not in html
+    html = client.get(_url("adoption", f"year={YEAR}")).get_data(as_text=True)
+    assert "Enrolled (confirmed)" in html and "How the stages are counted" in html
