@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.catalog.views import bp as catalog_bp
     from portal.certificates.views import bp as certificates_bp
     from portal.core.views import bp as core_bp
+    from portal.dashboards.views import bp as dashboards_bp
     from portal.enrollment.roster_views import bp as roster_bp
     from portal.enrollment.session_views import bp as scheduling_bp
     from portal.enrollment.teaching_views import bp as teaching_bp
@@ -165,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
         ideas_bp,
         mandatory_bp,
         reports_bp,
+        dashboards_bp,
     ):
         app.register_blueprint(bp)
 

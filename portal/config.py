@@ -92,7 +92,8 @@ SETTINGS: dict[str, Setting] = {
     ),
     "COORDINATOR_DEPARTMENT_SCOPE": Setting(
         False,
-        "If true, a coordinator may export only their own department and its sub-departments.",
+        "If true, a coordinator may export, and see on the dashboards, only their own department"
+        " and its sub-departments.",
         bool,
     ),
     "ANNUAL_LEARNING_HOURS_TARGET": Setting(

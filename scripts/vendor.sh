@@ -4,10 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=portal/static/vendor
 rm -rf "$dest"
-mkdir -p "$dest/krds" "$dest/htmx"
+mkdir -p "$dest/krds" "$dest/htmx" "$dest/chartjs"
 cp -R node_modules/krds-uiux/resources/css node_modules/krds-uiux/resources/fonts \
       node_modules/krds-uiux/resources/img "$dest/krds/"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx/"
+# Chart.js (MIT) for the coordinators' dashboards: the UMD build defines window.Chart.
+cp node_modules/chart.js/dist/chart.umd.min.js "$dest/chartjs/"
+cp node_modules/chart.js/LICENSE.md "$dest/chartjs/LICENSE.md"
 # Korean TrueType fonts (SIL OFL 1.1) for the PDFs the portal draws: certificates and
 # sign-in sheets. fpdf2 embeds them, so nothing depends on fonts installed on the server.
 mkdir -p "$dest/fonts"

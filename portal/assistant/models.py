@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -219,6 +220,16 @@ class MessageStatus(enum.StrEnum):
 
 class AssistantMessage(Base):
     __tablename__ = "assistant_messages"
+    __table_args__ = (
+        # "Did this person send a message this year?" (the dashboards' adoption funnel),
+        # answered from the index alone.
+        Index(
+            "ix_assistant_messages_conversation_role_created",
+            "conversation_id",
+            "role",
+            "created_at",
+        ),
+    )
 
     id: Mapped[intpk]
     conversation_id: Mapped[int] = mapped_column(

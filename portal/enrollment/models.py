@@ -31,6 +31,9 @@ class Enrollment(Base):
         # A double-submitted form cannot create a second row.
         UniqueConstraint("session_id", "user_id"),
         Index("ix_enrollments_waitlist", "session_id", "status", "queue_key"),
+        # The dashboards count places per session and per person without reading rows.
+        Index("ix_enrollments_session_status_user", "session_id", "status", "user_id"),
+        Index("ix_enrollments_user_status_session", "user_id", "status", "session_id"),
     )
 
     id: Mapped[intpk]

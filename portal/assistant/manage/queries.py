@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 
 from portal.assistant.models import (
     AssistantMessage,
@@ -14,6 +14,7 @@ from portal.assistant.models import (
     PolicyAcceptance,
     Submission,
 )
+from portal.core import sqljson
 from portal.core.clock import SEOUL, utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import db
@@ -124,46 +125,75 @@ def usage_by_department(since: dt.datetime) -> list[DepartmentUsage]:
     return rows
 
 
+def guard_kinds_between(
+    start: dt.datetime, end: dt.datetime | None = None, owner_condition=None
+) -> list[tuple[str, int]]:
+    """(kind, events) of guard events in [start, end), most frequent first, counted in SQL.
+
+    ``owner_condition`` narrows the events (the dashboards pass their department filter).
+    """
+    kind = sqljson.array_elements(GuardEvent.kinds, "kind")
+    stmt = (
+        select(kind.c.value, func.count())
+        .select_from(GuardEvent)
+        .join(kind, true())
+        .where(GuardEvent.created_at >= start)
+        .group_by(kind.c.value)
+        .order_by(func.count().desc(), kind.c.value)
+    )
+    if end is not None:
+        stmt = stmt.where(GuardEvent.created_at < end)
+    if owner_condition is not None:
+        stmt = stmt.where(owner_condition)
+    return [(str(value), int(count)) for value, count in db.session.execute(stmt)]
+
+
 def guard_kinds(since: dt.datetime) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for (kinds,) in db.session.execute(
-        select(GuardEvent.kinds).where(GuardEvent.created_at >= since)
-    ):
-        for kind in kinds or []:
-            counts[kind] = counts.get(kind, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+    return dict(guard_kinds_between(since))
 
 
 @dataclass(frozen=True)
 class TimeSaved:
+    """Submissions and the minutes their authors estimated (after submitting)."""
+
     submissions: int
-    answered: int
+    answered: int  # submissions with an estimate of the time without AI
     minutes_without_ai: int
-    minutes_spent: int
+    minutes_spent: int  # of the answered submissions
 
     @property
     def minutes_saved(self) -> int:
         return self.minutes_without_ai - self.minutes_spent
 
 
-def time_saved(since: dt.datetime) -> TimeSaved:
-    row = db.session.execute(
-        select(
-            func.count(Submission.id),
-            func.count(Submission.minutes_without_ai),
-            func.coalesce(func.sum(Submission.minutes_without_ai), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (Submission.minutes_without_ai.is_not(None), Submission.minutes_spent),
-                        else_=0,
-                    )
-                ),
-                0,
+def time_saved_between(
+    start: dt.datetime, end: dt.datetime | None = None, owner_condition=None
+) -> TimeSaved:
+    """Submissions in [start, end) with the time-without-AI estimates, summed in SQL."""
+    stmt = select(
+        func.count(Submission.id),
+        func.count(Submission.minutes_without_ai),
+        func.coalesce(func.sum(Submission.minutes_without_ai), 0),
+        func.coalesce(
+            func.sum(
+                case(
+                    (Submission.minutes_without_ai.is_not(None), Submission.minutes_spent),
+                    else_=0,
+                )
             ),
-        ).where(Submission.submitted_at >= since)
-    ).one()
-    return TimeSaved(row[0], row[1], int(row[2]), int(row[3]))
+            0,
+        ),
+    ).where(Submission.submitted_at >= start)
+    if end is not None:
+        stmt = stmt.where(Submission.submitted_at < end)
+    if owner_condition is not None:
+        stmt = stmt.where(owner_condition)
+    row = db.session.execute(stmt).one()
+    return TimeSaved(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def time_saved(since: dt.datetime) -> TimeSaved:
+    return time_saved_between(since)
 
 
 def rating_summary(since: dt.datetime) -> tuple[int, float | None]:

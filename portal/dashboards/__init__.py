@@ -1,0 +1,1 @@
+"""Coordinator and admin dashboards: adoption, departments, sessions and the sandbox."""
