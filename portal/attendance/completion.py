@@ -41,6 +41,7 @@ from portal.audit.operations import record
 from portal.catalog.models import Course
 from portal.certificates import operations as certificates
 from portal.core.clock import SEOUL, utcnow
+from portal.core.templating import hours_text
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.notifications.operations import Message, notify
@@ -396,7 +397,7 @@ def completed_message(session: TrainingSession, course: Course) -> Message:
         body=_(
             "교육을 수료했습니다. 인정 시간 %(hours)s시간이 올해 상시학습 시간에 반영되었습니다. "
             "나의 학습에서 확인할 수 있습니다.",
-            hours=course.recognised_hours,
+            hours=hours_text(course.recognised_hours),
         ),
         link=MY_LEARNING,
     )

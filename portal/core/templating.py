@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.support import NullTranslations
@@ -140,6 +141,20 @@ def thousands(value: int) -> str:
     return f"{value:,}"
 
 
+def hours_text(value: Decimal | int | float | str | None) -> str:
+    """Hours as the portal shows them everywhere: 4 → "4", 7.5 → "7.5", 7.75 → "7.8".
+
+    Whole hours have no ".0"; any other amount has one decimal (rounded half up). Used for
+    every "N시간" on pages, in notices and on new certificates; None reads as 0.
+    """
+    amount = Decimal(str(value if value is not None else 0)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+    if amount == amount.to_integral_value():
+        return str(int(amount))
+    return f"{amount:f}"
+
+
 def seoul_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if value is None:
         return ""
@@ -202,6 +217,7 @@ def init_app(app: Flask) -> None:
     _install_gettext(app)
     app.jinja_env.filters["seoul_datetime"] = seoul_datetime
     app.jinja_env.filters["seoul_date"] = seoul_date
+    app.jinja_env.filters["hours"] = hours_text
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
