@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select
 
 from portal.assistant.models import Exercise, Submission
 from portal.attendance.models import (
@@ -86,6 +86,23 @@ class Outcome:
     scheduled_hours: Decimal
     exercise_met: bool
     survey_met: bool
+
+
+# Who sat in the class: a 출석 or 지각 mark on at least one day. 공결 and 결석 are not
+# attendance (the satisfaction survey is for people who took part).
+ATTENDED_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+
+def attended(session_id, user_id) -> ColumnElement[bool]:
+    """SQL: the person has a 출석 or 지각 mark on some day of the session.
+
+    Both arguments may be values or columns, so the test works per row of a larger query.
+    """
+    return exists().where(
+        AttendanceMark.session_id == session_id,
+        AttendanceMark.user_id == user_id,
+        AttendanceMark.status.in_(ATTENDED_STATUSES),
+    )
 
 
 def credit_percent(status: AttendanceStatus | None) -> Decimal:
