@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select
 
 from portal.assistant.models import Exercise, Submission
 from portal.attendance.models import (
@@ -41,6 +41,7 @@ from portal.audit.operations import record
 from portal.catalog.models import Course
 from portal.certificates import operations as certificates
 from portal.core.clock import SEOUL, utcnow
+from portal.core.templating import hours_text
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.notifications.operations import Message, notify
@@ -85,6 +86,23 @@ class Outcome:
     scheduled_hours: Decimal
     exercise_met: bool
     survey_met: bool
+
+
+# Who sat in the class: a 출석 or 지각 mark on at least one day. 공결 and 결석 are not
+# attendance (the satisfaction survey is for people who took part).
+ATTENDED_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+
+def attended(session_id, user_id) -> ColumnElement[bool]:
+    """SQL: the person has a 출석 or 지각 mark on some day of the session.
+
+    Both arguments may be values or columns, so the test works per row of a larger query.
+    """
+    return exists().where(
+        AttendanceMark.session_id == session_id,
+        AttendanceMark.user_id == user_id,
+        AttendanceMark.status.in_(ATTENDED_STATUSES),
+    )
 
 
 def credit_percent(status: AttendanceStatus | None) -> Decimal:
@@ -396,7 +414,7 @@ def completed_message(session: TrainingSession, course: Course) -> Message:
         body=_(
             "교육을 수료했습니다. 인정 시간 %(hours)s시간이 올해 상시학습 시간에 반영되었습니다. "
             "나의 학습에서 확인할 수 있습니다.",
-            hours=course.recognised_hours,
+            hours=hours_text(course.recognised_hours),
         ),
         link=MY_LEARNING,
         session_id=session.id,

@@ -30,6 +30,7 @@ from portal.attendance.models import (
 )
 from portal.audit.operations import record
 from portal.core.clock import SEOUL, today_in_seoul, utcnow
+from portal.core.templating import hours_text
 from portal.db import db
 from portal.notifications.operations import Message, notify
 from portal.users.models import Role, User
@@ -310,13 +311,13 @@ def _decision_message(entry: HoursEntry, approved: bool) -> Message:
         body = _(
             "%(year)d년 상시학습 시간에 %(hours)s시간이 더해졌습니다.",
             year=entry.year,
-            hours=str(entry.hours),
+            hours=hours_text(entry.hours),
         )
     else:
         title = _("상시학습 시간 신청이 반려되었습니다: %(title)s", title=entry.title)
         body = _(
             "신청한 %(hours)s시간이 인정되지 않았습니다. 사유를 확인하고, 필요하면 증빙을 보완해 다시 신청해 주세요.",
-            hours=str(entry.hours),
+            hours=hours_text(entry.hours),
         )
     if entry.decision_reason:
         body += "\n" + _("사유: %(reason)s", reason=entry.decision_reason)

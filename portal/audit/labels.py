@@ -85,6 +85,7 @@ ACTION_LABELS = {
     "assistant.submission_review_changed": _l("AI 실습 과제 평가 변경"),
     "assistant.limits_changed": _l("AI 사용 한도 변경"),
     "assistant.model_changed": _l("AI 모델 설정 변경"),
+    "assistant.model_price_changed": _l("AI 모델 가격 변경"),
     "assistant.model_internal_changed": _l("AI 모델 내부망 지정 변경"),
     "assistant.model_switched": _l("AI 모델 전환"),
     "assistant.policy_accepted": _l("AI 이용 정책 동의"),
@@ -172,6 +173,8 @@ DETAIL_LABELS = {
     "month": _l("대상 월"),
     "scope": _l("범위"),
     "hours": _l("시간"),
+    "input_price_per_million": _l("입력 가격(원/100만 토큰)"),
+    "output_price_per_million": _l("출력 가격(원/100만 토큰)"),
 }
 
 

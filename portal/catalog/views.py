@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -35,18 +33,12 @@ FORMAT_LABELS = {
 }
 
 
-def format_hours(value: Decimal | int) -> str:
-    """3.0 → "3", 1.5 → "1.5": recognised hours without a needless ".0"."""
-    return f"{Decimal(value).normalize():f}"
-
-
 @bp.context_processor
 def _labels() -> dict[str, object]:
     return {
         "category_labels": CATEGORY_LABELS,
         "level_labels": LEVEL_LABELS,
         "format_labels": FORMAT_LABELS,
-        "format_hours": format_hours,
     }
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -34,6 +33,7 @@ from portal.catalog.models import Course
 from portal.certificates import numbering, queries
 from portal.certificates.models import Certificate
 from portal.core.clock import SEOUL, utcnow
+from portal.core.templating import hours_text
 from portal.db import db
 from portal.notifications.operations import Message, notify
 from portal.org.models import Department
@@ -55,10 +55,6 @@ class CertificateError(ValueError):
 
 def _seoul_date(moment: dt.datetime) -> str:
     return moment.astimezone(SEOUL).date().isoformat()
-
-
-def _hours_text(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(Decimal('0.1'))}"
 
 
 def build_content(
@@ -83,7 +79,7 @@ def build_content(
         "round_number": session.round_number,
         "starts_on": _seoul_date(session.starts_at),
         "ends_on": _seoul_date(session.ends_at),
-        "hours": _hours_text(hours),
+        "hours": hours_text(hours),
         "issuer": current_app.config["CERTIFICATE_ISSUER"],
         "issued_on": _seoul_date(issued_at),
     }

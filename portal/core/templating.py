@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.support import NullTranslations
@@ -20,11 +21,32 @@ from portal.users.models import Role
 
 
 @dataclass(frozen=True)
+class NavGroup:
+    """A drop-down of the main menu; ``key`` names its list's id ("portal-nav-<key>")."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
 class NavItem:
     endpoint: str
     label: str
     roles: frozenset[Role]
     only_department_heads: bool = False
+    group: NavGroup | None = None  # None: a top-level entry
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """A group as one user sees it: only the items they may use, in NAVIGATION's order."""
+
+    group: NavGroup
+    items: tuple[NavItem, ...]
+
+    @property
+    def endpoints(self) -> frozenset[str]:
+        return frozenset(item.endpoint for item in self.items)
 
 
 _ALL = frozenset(Role)
@@ -33,7 +55,15 @@ _COORDINATION = frozenset({Role.COORDINATOR, Role.ADMIN})
 _TEACHING = frozenset({Role.INSTRUCTOR, Role.COORDINATOR, Role.ADMIN})
 _INSTRUCTORS = frozenset({Role.INSTRUCTOR, Role.COORDINATOR})
 
+# Everyone's daily items stay top-level; the coordinators' and the admins' tools sit in two
+# drop-downs, so the admin's menu fits one row at 1280 px. A group shows where its first
+# visible item is listed, and only with the items the user may use.
+OPERATIONS = NavGroup("operations", _l("교육 운영"))
+SYSTEM = NavGroup("system", _l("시스템 관리"))
+
 # Items whose endpoint does not exist (yet) are left out, so menus show only what works.
+# A new item is one line here; give it group=OPERATIONS or group=SYSTEM to put it in a
+# drop-down, and its place in the list is its place in the menu.
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("home.index", _l("홈"), _ALL),
     NavItem("catalog.index", _l("교육과정"), _ALL),
@@ -42,24 +72,27 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("hours.index", _l("상시학습"), _ALL),
     NavItem("assistant.index", _l("AI 실습"), _ALL),
     NavItem("ideas.my_ideas", _l("AI 아이디어"), _ALL),
+    NavItem("enrollment.approvals", _l("수강 승인"), _ALL, only_department_heads=True),
     NavItem("teaching.my_sessions", _l("내 강의"), _INSTRUCTORS),
     NavItem("practice_manage.reviews", _l("과제 검토"), _TEACHING),
-    NavItem("practice_manage.figures", _l("AI 실습 현황"), _COORDINATION),
-    NavItem("ideas.triage", _l("아이디어 관리"), _COORDINATION),
-    NavItem("enrollment.approvals", _l("수강 승인"), _ALL, only_department_heads=True),
-    NavItem("scheduling.list_sessions", _l("교육 차수 관리"), _COORDINATION),
-    NavItem("roster.bulk", _l("일괄 신청"), _COORDINATION),
-    NavItem("mandatory.index", _l("신규자 필수교육"), _COORDINATION),
-    NavItem("reports.exports_page", _l("자료 내려받기"), _COORDINATION),
-    NavItem("hours.review", _l("상시학습 승인"), _COORDINATION),
-    NavItem("surveys.overview", _l("만족도 조사 결과"), _COORDINATION),
-    NavItem("notifications.outbox", _l("메일 발송함"), _ADMIN),
-    NavItem("admin_users.list_users", _l("사용자"), _ADMIN),
-    NavItem("admin_org.list_departments", _l("부서"), _ADMIN),
-    NavItem("admin_import.upload", _l("인사 명단 가져오기"), _ADMIN),
-    NavItem("admin_audit.search", _l("감사 기록"), _ADMIN),
-    NavItem("admin_audit.personal_data", _l("개인정보 접근 기록"), _ADMIN),
-    NavItem("practice_manage.models", _l("AI 모델·한도"), _ADMIN),
+    # 교육 운영 (coordinators and admins). The dashboards' "대시보드" item goes first here:
+    # NavItem("<dashboards endpoint>", _l("대시보드"), _COORDINATION, group=OPERATIONS),
+    NavItem("scheduling.list_sessions", _l("교육 차수 관리"), _COORDINATION, group=OPERATIONS),
+    NavItem("roster.bulk", _l("일괄 신청"), _COORDINATION, group=OPERATIONS),
+    NavItem("mandatory.index", _l("신규자 필수교육"), _COORDINATION, group=OPERATIONS),
+    NavItem("hours.review", _l("상시학습 승인"), _COORDINATION, group=OPERATIONS),
+    NavItem("surveys.overview", _l("만족도 조사 결과"), _COORDINATION, group=OPERATIONS),
+    NavItem("practice_manage.figures", _l("AI 실습 현황"), _COORDINATION, group=OPERATIONS),
+    NavItem("ideas.triage", _l("아이디어 관리"), _COORDINATION, group=OPERATIONS),
+    NavItem("reports.exports_page", _l("자료 내려받기"), _COORDINATION, group=OPERATIONS),
+    # 시스템 관리 (admins).
+    NavItem("admin_users.list_users", _l("사용자"), _ADMIN, group=SYSTEM),
+    NavItem("admin_org.list_departments", _l("부서"), _ADMIN, group=SYSTEM),
+    NavItem("admin_import.upload", _l("인사 명단 가져오기"), _ADMIN, group=SYSTEM),
+    NavItem("notifications.outbox", _l("메일 발송함"), _ADMIN, group=SYSTEM),
+    NavItem("practice_manage.models", _l("AI 모델·한도"), _ADMIN, group=SYSTEM),
+    NavItem("admin_audit.search", _l("감사 기록"), _ADMIN, group=SYSTEM),
+    NavItem("admin_audit.personal_data", _l("개인정보 접근 기록"), _ADMIN, group=SYSTEM),
     NavItem("home.profile", _l("내 정보"), _ALL),
 )
 
@@ -71,25 +104,55 @@ ROLE_LABELS = {
 }
 
 
-def _navigation() -> list[NavItem]:
+def _navigation() -> list[NavItem | NavMenu]:
     # The user object itself, not the proxy: every attribute read through current_user
     # costs a context lookup, and this runs on every page.
     user = current_user._get_current_object()
     if not user.is_authenticated:
         return []
-    views = current_app.view_functions
-    return [
+    return arrange(NAVIGATION, user.role, user.is_department_head, current_app.view_functions)
+
+
+def arrange(
+    items: tuple[NavItem, ...], role: Role, is_department_head: bool, endpoints
+) -> list[NavItem | NavMenu]:
+    """The menu one user sees: top-level items and non-empty groups, in ``items``' order."""
+    visible = [
         item
-        for item in NAVIGATION
-        if user.role in item.roles
-        and item.endpoint in views
-        and (not item.only_department_heads or user.is_department_head)
+        for item in items
+        if role in item.roles
+        and item.endpoint in endpoints
+        and (not item.only_department_heads or is_department_head)
     ]
+    entries: list[NavItem | NavMenu] = []
+    placed: set[NavGroup] = set()
+    for item in visible:
+        if item.group is None:
+            entries.append(item)
+        elif item.group not in placed:
+            placed.add(item.group)
+            members = tuple(i for i in visible if i.group == item.group)
+            entries.append(NavMenu(item.group, members))
+    return entries
 
 
 def thousands(value: int) -> str:
     """1234567 → "1,234,567" (kept out of message calls, which pybabel cannot read as f-strings)."""
     return f"{value:,}"
+
+
+def hours_text(value: Decimal | int | float | str | None) -> str:
+    """Hours as the portal shows them everywhere: 4 → "4", 7.5 → "7.5", 7.75 → "7.8".
+
+    Whole hours have no ".0"; any other amount has one decimal (rounded half up). Used for
+    every "N시간" on pages, in notices and on new certificates; None reads as 0.
+    """
+    amount = Decimal(str(value if value is not None else 0)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+    if amount == amount.to_integral_value():
+        return str(int(amount))
+    return f"{amount:f}"
 
 
 def seoul_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
@@ -154,6 +217,7 @@ def init_app(app: Flask) -> None:
     _install_gettext(app)
     app.jinja_env.filters["seoul_datetime"] = seoul_datetime
     app.jinja_env.filters["seoul_date"] = seoul_date
+    app.jinja_env.filters["hours"] = hours_text
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_babel import force_locale
@@ -16,6 +15,7 @@ from portal.catalog.urls import course_url
 from portal.certificates.queries import certificates_for
 from portal.core import inputs
 from portal.core.clock import today_in_seoul
+from portal.core.templating import hours_text
 from portal.db import db
 from portal.enrollment.models import EnrollmentStatus
 from portal.learning import operations, queries
@@ -30,13 +30,9 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 ICS_MIMETYPE = "text/calendar"
 
 
-@bp.app_template_filter("learning_hours")
-def learning_hours(value: Decimal | int | None) -> str:
-    """Hours without trailing zeros: 7.50 → "7.5", 36.00 → "36"."""
-    if value is None:
-        return "0"
-    text = f"{Decimal(value).quantize(Decimal('0.01')):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+# The portal's one rule for showing hours (portal.core.templating.hours_text), under the name
+# My learning's templates have used.
+bp.add_app_template_filter(hours_text, "learning_hours")
 
 
 def _page_number() -> int:

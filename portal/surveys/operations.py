@@ -1,7 +1,8 @@
 """Answering a session's satisfaction survey: who may, and the anonymous write.
 
 A person may answer once per session, after the session has ended, when they were
-enrolled (수강 확정) in it, the session was not cancelled and its course asks questions.
+enrolled (수강 확정) in it, attended it (a 출석 or 지각 mark on at least one day), the
+session was not cancelled and its course asks questions.
 Answering writes two rows in one savepoint: a :class:`SurveyReceipt` (the person and the
 session: "has answered") and a :class:`SurveyResponse` (the answers under a random key,
 with the date only). Nothing ties one to the other, so no report or query can tell who
@@ -37,6 +38,7 @@ COMMENT_MAX = 1000
 class Refusal(enum.StrEnum):
     CANCELLED = "cancelled"
     NOT_ENDED = "not_ended"
+    NOT_ATTENDED = "not_attended"
     NO_QUESTIONS = "no_questions"
     ANSWERED = "answered"
 
@@ -62,6 +64,11 @@ def refusal_message(reason: Refusal) -> str:
         return _("취소된 차수라 만족도 조사가 없습니다.")
     if reason is Refusal.NOT_ENDED:
         return _("교육이 끝난 뒤에 응답할 수 있습니다.")
+    if reason is Refusal.NOT_ATTENDED:
+        return _(
+            "만족도 조사는 교육에 출석한 분만 응답할 수 있습니다. 출석 기록이 없습니다. "
+            "기록이 잘못되었다면 교육 담당자에게 문의해 주세요."
+        )
     if reason is Refusal.NO_QUESTIONS:
         return _("이 과정에는 만족도 조사가 없습니다.")
     return _("이미 응답하셨습니다. 참여해 주셔서 감사합니다.")
@@ -106,6 +113,9 @@ def survey_for(session_id: int, user_id: int) -> SurveyTarget:
         refusal = Refusal.NO_QUESTIONS
     elif not _has_ended(session):
         refusal = Refusal.NOT_ENDED
+    elif not db.session.scalar(select(completion.attended(session_id, user_id))):
+        # Marked absent (or excused) on every day, or never marked: not in the class.
+        refusal = Refusal.NOT_ATTENDED
     elif db.session.scalar(
         select(SurveyReceipt.id).where(
             SurveyReceipt.session_id == session_id, SurveyReceipt.user_id == user_id
@@ -140,7 +150,7 @@ def submit(session_id: int, user_id: int, answers: dict[str, int], comment: str)
     """Record one anonymous answer to the session's survey (flush, no commit).
 
     Raises NotEligible (not this person's survey), SurveyRefused (cancelled, not ended,
-    no questions, already answered) or InvalidAnswers (an answer missing or out of 1–5,
+    not attended, no questions, already answered) or InvalidAnswers (an answer missing or out of 1–5,
     a comment too long or holding personal data); nothing is written then.
     """
     target = survey_for(session_id, user_id)

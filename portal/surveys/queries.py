@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import exists, func, select
 
+from portal.attendance import completion
 from portal.catalog.models import Course
 from portal.core.clock import utcnow
 from portal.db import db
@@ -62,7 +63,7 @@ class PendingSurvey:
 
 
 def pending_surveys(user_id: int) -> list[PendingSurvey]:
-    """Ended sessions (last PROMPT_DAYS days) the person was enrolled in and has not answered."""
+    """Ended sessions (last PROMPT_DAYS days) the person attended and has not answered."""
     now = utcnow()
     answered = exists().where(
         SurveyReceipt.session_id == TrainingSession.id, SurveyReceipt.user_id == user_id
@@ -77,6 +78,7 @@ def pending_surveys(user_id: int) -> list[PendingSurvey]:
             TrainingSession.status != SessionStatus.CANCELLED,
             TrainingSession.ends_at <= now,
             TrainingSession.ends_at >= now - dt.timedelta(days=PROMPT_DAYS),
+            completion.attended(TrainingSession.id, user_id),
             ~answered,
         )
         .order_by(TrainingSession.ends_at.desc(), TrainingSession.id.desc())

@@ -2,7 +2,7 @@
 results, each at 1280 px and at 360 px (where it must fit without sideways scrolling).
 
 The demo seed has finished sessions but no survey answers, so the test first puts the demo
-staff member D0004 on a finished session and stores six anonymous answers for another one,
+staff member D0004 on a finished session (present on its first day) and stores six anonymous answers for another one,
 straight into the server's SQLite copy (the coach server, which no other test changes).
 Then it answers the survey with the keyboard, as a person would, and checks what was stored.
 """
@@ -16,6 +16,7 @@ import secrets
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -76,6 +77,24 @@ def _prepare(database: Path) -> tuple[int, int, str]:
             "INSERT INTO enrollments (session_id, user_id, status, queue_key, source, "
             "created_at, updated_at) VALUES (?, ?, 'enrolled', 0, 'self', ?, ?)",
             (mine, staff_id, now, now),
+        )
+        # Only people who attended may answer: D0004 was present on the session's first day.
+        starts_at = conn.execute(
+            "SELECT starts_at FROM training_sessions WHERE id = ?", (mine,)
+        ).fetchone()[0]
+        first_day = (
+            dt.datetime.fromisoformat(str(starts_at))
+            .replace(tzinfo=dt.UTC)
+            .astimezone(ZoneInfo("Asia/Seoul"))
+            .date()
+        )
+        conn.execute(
+            "DELETE FROM attendance_marks WHERE session_id = ? AND user_id = ?", (mine, staff_id)
+        )
+        conn.execute(
+            "INSERT INTO attendance_marks (session_id, user_id, day, status, source, marked_at, "
+            "version) VALUES (?, ?, ?, 'present', 'roster', ?, 1)",
+            (mine, staff_id, first_day.isoformat(), now),
         )
         keys = json.loads(
             conn.execute(

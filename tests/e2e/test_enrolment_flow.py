@@ -171,6 +171,10 @@ def test_a_cancellation_promotes_the_waitlisted_colleague_who_is_notified_by_app
     admin = new_page()
     log_in(admin, portal_server, "D0001")
     expect(admin).to_have_url(portal_server.url("/"))
+    # The admin's tools sit in the main menu's 시스템 관리 drop-down.
+    admin.get_by_role("navigation", name="주 메뉴").get_by_role(
+        "button", name="시스템 관리"
+    ).click()
     _nav(admin, "메일 발송함")
     expect(admin).to_have_url(portal_server.url("/admin/outbox/"))
     admin.get_by_label("종류").select_option(label="대기에서 확정")

@@ -34,18 +34,25 @@ def test_each_demo_role_logs_in_and_sees_its_korean_home_page(
     expect(nav.get_by_role("link", name="홈", exact=True)).to_be_visible()
     expect(nav.get_by_role("link", name="내 정보", exact=True)).to_be_visible()
     admin_hrefs = [href for href in _nav_hrefs(page) if href.startswith("/admin")]
+    system = nav.get_by_role("button", name="시스템 관리")
     if demo_account.is_admin:
+        # The admin's tools are in the 시스템 관리 drop-down, closed until opened.
+        expect(system).to_have_attribute("aria-expanded", "false")
+        system.click()
+        expect(system).to_have_attribute("aria-expanded", "true")
         for label in ADMIN_ONLY_LINKS:
             expect(nav.get_by_role("link", name=label, exact=True)).to_have_attribute(
                 "href", re.compile(r"^/admin/")
             )
     else:
         assert admin_hrefs == [], f"{demo_account.role_label} sees admin links: {admin_hrefs}"
+        expect(system).to_have_count(0)
         for label in ADMIN_ONLY_LINKS:
             expect(nav.get_by_role("link", name=label, exact=True)).to_have_count(0)
 
     number = demo_account.employee_number
     page.screenshot(path=artifacts_dir / f"home-{number}-1280.png", full_page=True)
+    page.keyboard.press("Escape")
 
     page.set_viewport_size({"width": 360, "height": 780})
     overflow = page.evaluate("document.documentElement.scrollWidth")

@@ -376,6 +376,10 @@ def test_staff_masks_personal_data_drafts_with_a_streamed_answer_submits_and_is_
     admin = new_page()
     log_in(admin, practice_server, "D0001")
     expect(admin).to_have_url(practice_server.url("/"))
+    # The admin's tools sit in the main menu's 시스템 관리 drop-down.
+    admin.get_by_role("navigation", name="주 메뉴").get_by_role(
+        "button", name="시스템 관리"
+    ).click()
     _nav(admin, "AI 모델·한도")
     expect(admin).to_have_url(practice_server.url("/practice/manage/models"))
     row = admin.locator("tbody tr").filter(has_text=FAKE_MODEL_LABEL)

@@ -160,12 +160,12 @@ def test_outside_learning_on_31_december_at_23_30_kst_counts_for_that_year(app, 
         assert entry.year == 2026 and entry.completed_on == dt.date(2026, 12, 31)
         assert year_summary(me.id, 2026).pending == Decimal("2.0")
     page = client.get("/hours/").get_data(as_text=True)
-    assert 'value="2026" selected' in page and "승인 대기 2.0시간" in page
+    assert 'value="2026" selected' in page and "승인 대기 2시간" in page
 
     clock.advance(dt.timedelta(hours=1))  # 00:30 on 1 January in Seoul
     assert Auth(client).login(me).status_code == 302  # the idle login session has ended
     page = client.get("/hours/").get_data(as_text=True)
-    assert 'value="2027" selected' in page and "승인 대기 2.0시간" not in page
+    assert 'value="2027" selected' in page and "승인 대기 2시간" not in page
     # The new year's day is not in the future any more; the old one is still allowed.
     assert _submit(client, PDF, "a.pdf", completed_on="2027-01-01").status_code == 302
 
@@ -179,7 +179,7 @@ def test_the_page_shows_the_year_the_progress_and_the_lines(app, client, as_role
     html = client.get("/hours/").get_data(as_text=True)
     assert "챗GPT 특강" in html and "반려된 교육" in html and "작년 교육" not in html
     assert f'<progress id="hours-progress-{year}-bar" max="80" value="12.0"' in html
-    assert "인정 12.0시간 / 목표 80시간 (15%)" in html
+    assert "인정 12시간 / 목표 80시간 (15%)" in html
     assert "portal-stack-table" in html
     last = client.get(f"/hours/?year={year - 1}").get_data(as_text=True)
     assert "작년 교육" in last and "챗GPT 특강" not in last

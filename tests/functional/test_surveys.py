@@ -10,10 +10,12 @@ import secrets
 import pytest
 from sqlalchemy import func, inspect, select
 
+from portal.attendance.models import AttendanceMark, AttendanceStatus, MarkSource
+from portal.attendance.schedule import session_days
 from portal.core import clock
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
-from portal.scheduling.models import SessionStatus
+from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.surveys import operations as ops
 from portal.surveys.models import SurveyReceipt, SurveyResponse
 from portal.surveys.queries import pending_surveys
@@ -58,9 +60,22 @@ def ended(make_session, course):
     return factory
 
 
-def enrol(app, session_id: int, *users, status=EnrollmentStatus.ENROLLED) -> None:
+def enrol(
+    app,
+    session_id: int,
+    *users,
+    status=EnrollmentStatus.ENROLLED,
+    marks: tuple[AttendanceStatus, ...] | None = (AttendanceStatus.PRESENT,),
+) -> None:
+    """Enrol ``users``; an enrolled person also gets ``marks`` on the session's first days.
+
+    Only people who attended (출석 or 지각 on some day) may answer; ``marks=None`` leaves
+    them unmarked.
+    """
     with app.app_context():
         now = clock.utcnow()
+        session = db.session.get(TrainingSession, session_id)
+        days = [d.day for d in session_days(session)]
         for n, user in enumerate(users):
             db.session.add(
                 Enrollment(
@@ -72,6 +87,19 @@ def enrol(app, session_id: int, *users, status=EnrollmentStatus.ENROLLED) -> Non
                     updated_at=now,
                 )
             )
+            if status is not EnrollmentStatus.ENROLLED or marks is None:
+                continue
+            for day, mark in zip(days, marks, strict=False):
+                db.session.add(
+                    AttendanceMark(
+                        session_id=session_id,
+                        user_id=user.id,
+                        day=day,
+                        status=mark,
+                        source=MarkSource.ROSTER,
+                        marked_at=now,
+                    )
+                )
         db.session.commit()
 
 
@@ -93,8 +121,6 @@ def responses(app, session_id: int, *scores: int, comments=(), keys=("content",)
 
 
 def _course_of(session_id: int) -> int:
-    from portal.scheduling.models import TrainingSession
-
     return db.session.get(TrainingSession, session_id).course_id
 
 
@@ -320,6 +346,54 @@ def test_pending_surveys_lists_recent_ended_enrolled_unanswered_sessions(
         found = pending_surveys(me.id)
     assert [item.session_id for item in found] == [recent.id]
     assert found[0].course_title == "보고서 작성 실습" and found[0].round_number == 1
+
+
+def _two_day_session(ended):
+    """A session that met 09:00-12:00 KST on two days and ended the day before yesterday."""
+    first = clock.today_in_seoul() - dt.timedelta(days=3)
+    starts = dt.datetime.combine(first, dt.time(9), clock.SEOUL).astimezone(dt.UTC)
+    ends = dt.datetime.combine(first + dt.timedelta(days=1), dt.time(12), clock.SEOUL)
+    return ended(starts_at=starts, ends_at=ends.astimezone(dt.UTC))
+
+
+@pytest.mark.parametrize(
+    ("marks", "offered"),
+    [
+        ((AttendanceStatus.ABSENT, AttendanceStatus.ABSENT), False),
+        ((AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT), False),
+        (None, False),  # never marked
+        ((AttendanceStatus.ABSENT, AttendanceStatus.LATE), True),
+        ((AttendanceStatus.PRESENT, AttendanceStatus.ABSENT), True),
+    ],
+)
+def test_only_people_who_attended_are_offered_and_allowed_the_survey(
+    app, client, as_role, ended, marks, offered
+):
+    me = as_role(Role.STAFF)
+    session = _two_day_session(ended)
+    with app.app_context():
+        assert len(session_days(db.session.get(TrainingSession, session.id))) == 2
+    enrol(app, session.id, me, marks=marks)
+    with app.test_request_context():
+        listed = [item.session_id for item in pending_surveys(me.id)]
+    assert listed == ([session.id] if offered else [])
+    my_learning = client.get("/my/learning").get_data(as_text=True)
+    assert (answer_path(session.id) in my_learning) is offered
+
+    page = client.get(answer_path(session.id))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert ("<fieldset" in html) is offered
+    assert ("교육에 출석한 분만 응답할 수 있습니다" in html) is not offered
+    # A hand-made POST is refused the same way and writes nothing.
+    data = {"csrf_token": csrf_token_from(html), "comment": ""}
+    data.update({f"q_{key}": value for key, value in ALL_FOUR.items()})
+    client.post(answer_path(session.id), data=data)
+    assert counts(app) == ((1, 1) if offered else (0, 0))
+    if not offered:
+        with app.test_request_context(), pytest.raises(ops.SurveyRefused) as refused:
+            ops.submit(session.id, me.id, {"content": 5, "instructor": 5, "usefulness": 5}, "")
+        assert refused.value.reason is ops.Refusal.NOT_ATTENDED
 
 
 def test_the_my_learning_partial_links_each_pending_survey(app, make_user, ended):

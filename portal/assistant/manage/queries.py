@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select, true
 
@@ -11,6 +12,7 @@ from portal.assistant.models import (
     AssistantMessage,
     Conversation,
     GuardEvent,
+    ModelSetting,
     PolicyAcceptance,
     Submission,
 )
@@ -20,6 +22,18 @@ from portal.core.pagination import Page, paginate
 from portal.db import db
 from portal.org.models import Department
 from portal.users.models import User
+
+
+def model_prices() -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    """The admins' prices (won per million tokens: input, output) by model key."""
+    rows = db.session.execute(
+        select(
+            ModelSetting.key,
+            ModelSetting.input_price_per_million,
+            ModelSetting.output_price_per_million,
+        )
+    )
+    return {key: (input_price, output_price) for key, input_price, output_price in rows}
 
 
 def acceptances(page: int, department_id: int | None, version: str) -> Page:

@@ -15,7 +15,7 @@ from portal.assistant.backends import registry
 from portal.assistant.blueprint import manage_bp
 from portal.assistant.errors import SandboxError
 from portal.assistant.manage import operations, queries
-from portal.assistant.manage.forms import LimitsForm, ModelSettingForm
+from portal.assistant.manage.forms import LimitsForm, ModelPriceForm, ModelSettingForm
 from portal.assistant.workspace import policy, quotas
 from portal.auth.access import role_required
 from portal.core import inputs
@@ -66,6 +66,8 @@ def _models_page_may_write() -> None:
 @manage_bp.route("/models", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def models():
+    if request.method == "POST" and request.form.get("action") == "prices":
+        return _save_prices()
     if request.method == "POST":
         form = ModelSettingForm()
         key = request.form.get("key", "")
@@ -82,7 +84,59 @@ def models():
     # The screen shows the configured internal flags; a change since they were last seen is
     # audited now, before an admin acts on it.
     changed = operations.record_internal_changes()
-    return render_template("assistant/models.html", choices=registry.choices(), changed=changed)
+    return _models_page(changed=changed)
+
+
+def _models_page(*, changed: list[str], failed: tuple[str, ModelPriceForm] | None = None):
+    """The models screen; ``failed`` is a refused price form, shown again with its errors."""
+    choices = registry.choices()
+    prices = queries.model_prices()
+    forms = {}
+    for choice in choices:
+        if choice.is_offline:
+            continue
+        if failed and failed[0] == choice.key:
+            forms[choice.key] = failed[1]
+            continue
+        input_price, output_price = prices.get(choice.key, (None, None))
+        forms[choice.key] = ModelPriceForm(
+            formdata=None,
+            data={
+                "input_price": operations.price_text(input_price) or "",
+                "output_price": operations.price_text(output_price) or "",
+            },
+        )
+    return render_template(
+        "assistant/models.html",
+        choices=choices,
+        changed=changed,
+        prices={
+            key: tuple(operations.price_display(v) for v in pair) for key, pair in prices.items()
+        },
+        price_forms=forms,
+    ), (400 if failed else 200)
+
+
+def _save_prices():
+    form = ModelPriceForm()
+    key = request.form.get("key", "")
+    if form.csrf_token.errors or not form.validate_on_submit():
+        choice = registry.choice(key)
+        if form.csrf_token.errors or choice is None or choice.is_offline:
+            flash(_("요청이 올바르지 않습니다. 다시 시도하세요."), "error")
+            return redirect(url_for("practice_manage.models"))
+        return _models_page(changed=[], failed=(key, form))
+    input_price, output_price = form.prices()
+    try:
+        changed = operations.set_prices(key, input_price=input_price, output_price=output_price)
+    except SandboxError as exc:
+        flash(exc.message, "error")
+    else:
+        if changed:
+            flash(_("모델 가격을 저장했습니다."), "success")
+        else:
+            flash(_("모델 가격이 그대로여서 바꾸지 않았습니다."), "info")
+    return redirect(url_for("practice_manage.models"))
 
 
 @manage_bp.route("/limits", methods=["GET", "POST"])

@@ -31,6 +31,68 @@
     });
   }
 
+  // The main menu's drop-downs (KRDS main menu): the server sends each as a <details>, which
+  // works without JavaScript; here it becomes a button with aria-expanded controlling its
+  // list. Escape closes the open list and returns focus to its button; so does a click or
+  // (on wide screens) a focus move outside it. One list is open at a time.
+  function setupNavGroups() {
+    var groups = [];
+    var wide = window.matchMedia("(min-width: 769px)");
+
+    function close(group, focusButton) {
+      group.button.setAttribute("aria-expanded", "false");
+      group.list.hidden = true;
+      if (focusButton) group.button.focus();
+    }
+
+    function open(group) {
+      groups.forEach(function (other) { if (other !== group) close(other, false); });
+      group.button.setAttribute("aria-expanded", "true");
+      group.list.hidden = false;
+    }
+
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-nav-group]"), function (details) {
+      var summary = details.querySelector("summary");
+      var list = details.querySelector("ul");
+      if (!summary || !list || !list.id) return;
+      var item = details.parentNode;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = summary.className;
+      button.textContent = summary.textContent;
+      button.setAttribute("aria-expanded", "false");
+      button.setAttribute("aria-controls", list.id);
+      list.hidden = true;
+      item.insertBefore(button, details);
+      item.insertBefore(list, details);
+      item.removeChild(details);
+      var group = { item: item, button: button, list: list };
+      groups.push(group);
+
+      button.addEventListener("click", function () {
+        if (button.getAttribute("aria-expanded") === "true") close(group, false);
+        else open(group);
+      });
+      item.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && !list.hidden) {
+          event.preventDefault();
+          close(group, true);
+        }
+      });
+      item.addEventListener("focusout", function (event) {
+        if (wide.matches && !list.hidden && !item.contains(event.relatedTarget)) {
+          close(group, false);
+        }
+      });
+    });
+
+    document.addEventListener("click", function (event) {
+      groups.forEach(function (group) {
+        if (!group.list.hidden && !group.item.contains(event.target)) close(group, false);
+      });
+    });
+  }
+
   // KWCAG 2.2.1: warn before the idle timeout and let the user extend the session.
   function setupSessionTimeout() {
     var body = document.body;
@@ -124,6 +186,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupNavToggle();
+    setupNavGroups();
     setupSessionTimeout();
   });
 })();
