@@ -75,8 +75,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("enrollment.approvals", _l("수강 승인"), _ALL, only_department_heads=True),
     NavItem("teaching.my_sessions", _l("내 강의"), _INSTRUCTORS),
     NavItem("practice_manage.reviews", _l("과제 검토"), _TEACHING),
-    # 교육 운영 (coordinators and admins). The dashboards' "대시보드" item goes first here:
-    # NavItem("<dashboards endpoint>", _l("대시보드"), _COORDINATION, group=OPERATIONS),
+    # 교육 운영 (coordinators and admins).
+    NavItem("dashboards.index", _l("대시보드"), _COORDINATION, group=OPERATIONS),
     NavItem("scheduling.list_sessions", _l("교육 차수 관리"), _COORDINATION, group=OPERATIONS),
     NavItem("roster.bulk", _l("일괄 신청"), _COORDINATION, group=OPERATIONS),
     NavItem("mandatory.index", _l("신규자 필수교육"), _COORDINATION, group=OPERATIONS),

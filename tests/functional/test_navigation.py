@@ -61,6 +61,7 @@ def test_coordinators_get_the_operations_drop_down_and_no_system_one(client, as_
     operations = menu["groups"]["교육 운영"]
     assert operations["id"] == "portal-nav-operations"
     assert operations["links"] == [
+        "대시보드",
         "교육 차수 관리",
         "일괄 신청",
         "신규자 필수교육",
