@@ -1,4 +1,5 @@
-"""The dashboards' filters: year, department (with its sub-departments) and course.
+"""The dashboards' filters: year (or a quarter of it), department (with its sub-departments)
+and course.
 
 :class:`Filters` is plain data, usable without a request (the quarterly report builds
 one itself). :func:`from_request` reads the query string: a bad or unknown value gives a
@@ -28,27 +29,45 @@ def year_max() -> int:
 class Filters:
     """What every dashboard figure is computed for.
 
-    ``department_id`` covers the department and every department below it; None is the
-    whole organisation. ``course_id`` None is every course.
+    ``quarter`` (1–4) narrows the period to that quarter of ``year``; None is the whole
+    year. ``department_id`` covers the department and every department below it; None is
+    the whole organisation. ``course_id`` None is every course.
     """
 
     year: int
     department_id: int | None = None
     course_id: int | None = None
+    quarter: int | None = None
+
+    @property
+    def first_day(self) -> dt.date:
+        """The period's first day (1 January, or the quarter's first day)."""
+        return dt.date(self.year, 3 * (self.quarter or 1) - 2, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        """The period's last day (31 December, or the quarter's last day)."""
+        if self.quarter is None or self.quarter == 4:
+            return dt.date(self.year, 12, 31)
+        return dt.date(self.year, 3 * self.quarter + 1, 1) - dt.timedelta(days=1)
 
     @property
     def starts_at(self) -> dt.datetime:
-        """1 January 00:00 in Asia/Seoul, as UTC."""
-        return dt.datetime(self.year, 1, 1, tzinfo=SEOUL).astimezone(dt.UTC)
+        """The period's first day at 00:00 in Asia/Seoul, as UTC."""
+        first = self.first_day
+        return dt.datetime(first.year, first.month, first.day, tzinfo=SEOUL).astimezone(dt.UTC)
 
     @property
     def ends_at(self) -> dt.datetime:
-        """1 January of the next year 00:00 in Asia/Seoul, as UTC (exclusive)."""
-        return dt.datetime(self.year + 1, 1, 1, tzinfo=SEOUL).astimezone(dt.UTC)
+        """The day after the period at 00:00 in Asia/Seoul, as UTC (exclusive)."""
+        after = self.last_day + dt.timedelta(days=1)
+        return dt.datetime(after.year, after.month, after.day, tzinfo=SEOUL).astimezone(dt.UTC)
 
     def as_args(self) -> dict[str, int]:
         """The query-string arguments that select these filters again."""
         args = {"year": self.year}
+        if self.quarter is not None:
+            args["quarter"] = self.quarter
         if self.department_id is not None:
             args["department"] = self.department_id
         if self.course_id is not None:
@@ -98,6 +117,15 @@ def from_request(
         else:
             year = value
 
+    quarter = None
+    raw = _raw("quarter")
+    if raw and raw != "0":
+        value = inputs.bounded_int(raw, None, minimum=1, maximum=4)
+        if value is None:
+            messages.append(_("분기는 1~4분기 가운데 골라 주세요. 한 해 전체로 보여 드립니다."))
+        else:
+            quarter = value
+
     scoped = allowed_departments is not None
     default_department = own_department_id if scoped else None
     department_id = default_department
@@ -137,4 +165,4 @@ def from_request(
             )
         else:
             course_id = value
-    return ParsedFilters(Filters(year, department_id, course_id), messages)
+    return ParsedFilters(Filters(year, department_id, course_id, quarter), messages)

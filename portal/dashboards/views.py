@@ -8,7 +8,10 @@ Only aggregates are shown, no person, so nothing here is audited.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+import dataclasses
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,11 +19,11 @@ from werkzeug.exceptions import Forbidden
 
 from portal.auth.access import role_required
 from portal.catalog.models import Course
-from portal.dashboards import charts, queries
+from portal.dashboards import charts, quarterly, queries
 from portal.dashboards.filters import YEAR_MIN, from_request, year_max
 from portal.db import db
 from portal.org.operations import department_choices
-from portal.reports import access
+from portal.reports import access, quarterly_pdf
 from portal.users.models import Role
 
 bp = Blueprint("dashboards", __name__, url_prefix="/manage/dashboards")
@@ -71,6 +74,13 @@ def guard_kind_labels() -> dict[str, str]:
     }
 
 
+def period_label(filters) -> str:
+    """ "2026년" or "2026년 4분기"."""
+    if filters.quarter is None:
+        return _("%(year)d년", year=filters.year)
+    return _("%(year)d년 %(q)d분기", year=filters.year, q=filters.quarter)
+
+
 def _context(page: str) -> dict:
     """Filters and their choices (three statements, four for a scoped coordinator)."""
     scoped = access.is_scoped(current_user)
@@ -102,6 +112,7 @@ def _context(page: str) -> dict:
         "titles": _page_titles(),
         "descriptions": _page_descriptions(),
         "filters": filters,
+        "period_label": period_label(filters),
         "messages": parsed.messages,
         "departments": departments,
         "department_label": labels.get(filters.department_id) if filters.department_id else None,
@@ -119,6 +130,36 @@ def _context(page: str) -> dict:
 def index():
     context = _context("index")
     return render_template("dashboards/index.html", **context)
+
+
+@bp.route("/quarterly-report")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def quarterly_report():
+    """The quarterly one-page PDF for the chosen year, quarter and department.
+
+    The course filter does not apply: the report covers all training. A bad value or a
+    missing quarter shows the overview with the message instead of a file.
+    """
+    context = _context("index")
+    filters = dataclasses.replace(context["filters"], course_id=None)
+    if filters.quarter is None:
+        context["messages"].append(
+            _("분기 보고서는 분기를 골라야 만들 수 있습니다. 아래에서 분기를 골라 주세요.")
+        )
+    if context["messages"]:
+        return render_template("dashboards/index.html", **context), 400
+    scope = context["department_label"] or (
+        _("담당 부서 전체") if context["scoped"] else _("전체 부서")
+    )
+    body = quarterly_pdf.render(quarterly.build(filters, scope))
+    filename = _("AI교육_분기보고_%(year)d년_%(q)d분기.pdf", year=filters.year, q=filters.quarter)
+    fallback = f"ai-training-report-{filters.year}-q{filters.quarter}.pdf"
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/adoption")

@@ -12,4 +12,7 @@ ROUTES = {
     "dashboards.departments": Expect(COORDINATION, "/manage/dashboards/departments"),
     "dashboards.sessions": Expect(COORDINATION, "/manage/dashboards/sessions"),
     "dashboards.sandbox": Expect(COORDINATION, "/manage/dashboards/sandbox"),
+    "dashboards.quarterly_report": Expect(
+        COORDINATION, "/manage/dashboards/quarterly-report?year=2026&quarter=4"
+    ),
 }

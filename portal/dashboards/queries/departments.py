@@ -76,8 +76,11 @@ class DepartmentRow:
     * ``on_track``: staff whose approved hours of the year reach the target pro rata to the
       day (the whole target for a past year);
     * ``mandatory_due`` / ``mandatory_done``: (person, mandatory course) pairs of new
-      appointees whose due date (appointment date + the course's period) fell in the year
-      and before today, and of those the pairs already completed.
+      appointees whose due date (appointment date + the course's period) fell in the period
+      (the year, or the quarter) and before today, and of those the pairs already completed.
+
+    With a quarter, enrolment and completion count that quarter's sessions; hours and
+    "on track" stay annual, because the target is annual.
     """
 
     department_id: int | None
@@ -158,8 +161,8 @@ def _mandatory_courses(f: Filters) -> list[tuple[int, int]]:
 
 def _mandatory_by_row(f: Filters, tree, key, courses, today: dt.date) -> dict:
     """{row: (due, done)} over every mandatory course, in one statement (UNION ALL)."""
-    last_due = min(dt.date(f.year, 12, 31), today - dt.timedelta(days=1))
-    first_due = dt.date(f.year, 1, 1)
+    last_due = min(f.last_day, today - dt.timedelta(days=1))
+    first_due = f.first_day
     parts = []
     for course_id, within in courses:
         if last_due < first_due:
