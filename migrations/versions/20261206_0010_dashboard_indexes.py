@@ -1,6 +1,6 @@
 """Indexes for the dashboards' counts at 20,000 staff and 500,000 messages (issue 11)
 
-Revision ID: 0010a
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-06 23:40:00
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010a"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
