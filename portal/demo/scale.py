@@ -88,9 +88,9 @@ from portal.demo.sessions import (
     MEETING_HOST,
     PC_LAB,
     TRAINING_CENTRE,
-    _at,
-    _hours_slot,
-    _is_working_day,
+    hours_slot,
+    is_working_day,
+    seoul_at,
 )
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.notifications.models import OutboxMessage, OutboxStatus
@@ -312,7 +312,7 @@ class _Staff:
     coordinator_id: int
 
 
-def _centres(org: base._Org, count: int) -> list[tuple[Department, base.DivisionPlan]]:
+def _centres(org: base.Org, count: int) -> list[tuple[Department, base.DivisionPlan]]:
     """Extra 행정복지센터 (실·국 level) with their 과 and 팀; returns the new teams."""
     teams: list[tuple[Department, base.DivisionPlan]] = []
     for c in range(count):
@@ -348,14 +348,14 @@ def _centres(org: base._Org, count: int) -> list[tuple[Department, base.Division
 
 
 def _people(
-    plan: ScalePlan, org: base._Org, ids: _Ids, writer: _Writer, today: dt.date, now: dt.datetime
+    plan: ScalePlan, org: base.Org, ids: _Ids, writer: _Writer, today: dt.date, now: dt.datetime
 ) -> _Staff:
     rng = random.Random(f"{RANDOM_SEED}-people")
     password_hash = hash_password(base.DEMO_PASSWORD)
     demo = base.demo_users(org, password_hash, today, now)
     db.session.add_all(demo)
     db.session.flush()
-    people = base._People(rng, today, now)
+    people = base.People(rng, today, now)
     for user in demo:
         people.emails.add(user.email)
     count = plan.staff - len(demo)
@@ -397,7 +397,7 @@ def _people(
                     level = rng.choices((7, 8, 9), weights=(2, 1, 7))[0]
                     appointed_on = today - dt.timedelta(days=rng.randint(3, NEW_APPOINTEE_DAYS))
                 else:
-                    level = rng.choices(base._MEMBER_LEVELS, weights=base._MEMBER_WEIGHTS)[0]
+                    level = rng.choices(base.MEMBER_LEVELS, weights=base.MEMBER_WEIGHTS)[0]
                     appointed_on = people._appointed_on(level)
             name, sur_roman, given_roman = person_name(rng)
             email = people._email(sur_roman, given_roman)
@@ -466,7 +466,7 @@ def _session_days(today: dt.date, rng: random.Random, count: int) -> list[dt.dat
     past, future = [], []
     for offset in range(-PAST_DAYS, FUTURE_DAYS + 1):
         day = today + dt.timedelta(days=offset)
-        if offset and _is_working_day(day):
+        if offset and is_working_day(day):
             (past if offset < 0 else future).append(day)
     upcoming = min(count - 1, max(1, round(count * FUTURE_DAYS / (PAST_DAYS + FUTURE_DAYS))))
     return sorted(
@@ -555,7 +555,7 @@ def _sessions(
         order[last_finished] = mandatory[0]
     for n, (day, size) in enumerate(zip(days, sizes, strict=True)):
         course = order[n]
-        (sh, sm), (eh, em) = _hours_slot(course.recognised_hours, rng)
+        (sh, sm), (eh, em) = hours_slot(course.recognised_hours, rng)
         finished = day < today
         cancelled = not finished and rng.random() < CANCELLED_SHARE
         status = (
@@ -584,8 +584,8 @@ def _sessions(
             _Session(
                 id=first + n,
                 course=course,
-                starts_at=_at(day, sh, sm),
-                ends_at=_at(day, eh, em),
+                starts_at=seoul_at(day, sh, sm),
+                ends_at=seoul_at(day, eh, em),
                 capacity=capacity,
                 status=status,
                 people=people,
@@ -603,7 +603,7 @@ def _sessions(
             seen[s.course.id] = seen.get(s.course.id, 0) + 1
             round_number = seen[s.course.id]
             day = s.starts_at.date()
-            opens = _at(day - dt.timedelta(days=28), 9)
+            opens = seoul_at(day - dt.timedelta(days=28), 9)
             online = s.course.format is not Format.CLASSROOM
             yield {
                 "id": s.id,
@@ -621,7 +621,7 @@ def _sessions(
                 "capacity": s.capacity,
                 "seats_taken": len(s.enrolled()),
                 "enrol_opens_at": opens,
-                "enrol_closes_at": _at(day - dt.timedelta(days=2), 18),
+                "enrol_closes_at": seoul_at(day - dt.timedelta(days=2), 18),
                 "cancel_deadline_at": s.starts_at - dt.timedelta(days=1),
                 "status": s.status,
                 "notes": "",
@@ -1324,7 +1324,7 @@ def seed_at_scale(
     now = utcnow()
     ids = _Ids()
     writer = _Writer(progress)
-    org = base._create_departments()
+    org = base.create_departments()
     _centres(org, plan.centres)
     staff = _people(plan, org, ids, writer, today, now)
     sessions = _sessions(plan, courses, staff, ids, writer, today, now)

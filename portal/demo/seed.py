@@ -136,12 +136,12 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 # Service years by grade level, as (fewest, most).
 _SERVICE_YEARS = {4: (22, 31), 5: (16, 27), 6: (8, 20), 7: (1, 14), 8: (1, 9), 9: (0.4, 4)}
 # Ordinary team members, weighted toward grades 7–9.
-_MEMBER_LEVELS = (6, 7, 8, 9)
-_MEMBER_WEIGHTS = (18, 34, 24, 24)
+MEMBER_LEVELS = (6, 7, 8, 9)
+MEMBER_WEIGHTS = (18, 34, 24, 24)
 
 
 @dataclass
-class _Org:
+class Org:
     bureaus: list[Department] = field(default_factory=list)
     divisions: list[tuple[Department, DivisionPlan]] = field(default_factory=list)
     teams: list[tuple[Department, DivisionPlan]] = field(default_factory=list)
@@ -182,8 +182,8 @@ def refuse_if_populated() -> None:
         )
 
 
-def _create_departments() -> _Org:
-    org = _Org()
+def create_departments() -> Org:
+    org = Org()
     for b, (bureau_name, _divisions) in enumerate(ORGANISATION, start=1):
         org.bureaus.append(
             Department(code=f"SJ-{b}00", name=bureau_name, kind=DepartmentKind.BUREAU)
@@ -219,7 +219,7 @@ def _create_departments() -> _Org:
     return org
 
 
-class _People:
+class People:
     """Draws names, e-mail addresses, employee numbers, grades and appointment dates."""
 
     def __init__(self, rng: random.Random, today: dt.date, now: dt.datetime):
@@ -280,7 +280,7 @@ class _People:
         )
 
 
-def demo_users(org: _Org, password_hash: str, today: dt.date, now: dt.datetime) -> list[User]:
+def demo_users(org: Org, password_hash: str, today: dt.date, now: dt.datetime) -> list[User]:
     teams = {(plan.name, team.name): team for team, plan in org.teams}
     users = []
     for account in DEMO_ACCOUNTS:
@@ -308,7 +308,7 @@ def demo_users(org: _Org, password_hash: str, today: dt.date, now: dt.datetime) 
     return users
 
 
-def _staff(org: _Org, people: _People, count: int, new_appointees: int) -> list[User]:
+def _staff(org: Org, people: People, count: int, new_appointees: int) -> list[User]:
     rng = people.rng
     staff = []
     for bureau in org.bureaus:
@@ -331,7 +331,7 @@ def _staff(org: _Org, people: _People, count: int, new_appointees: int) -> list[
     placements = [t for t in org.teams for _ in range(2)]
     placements += rng.choices(org.teams, k=members - len(placements))
     for team, plan in placements:
-        level = rng.choices(_MEMBER_LEVELS, weights=_MEMBER_WEIGHTS)[0]
+        level = rng.choices(MEMBER_LEVELS, weights=MEMBER_WEIGHTS)[0]
         staff.append(people.person(team, level, plan))
     return staff
 
@@ -341,11 +341,11 @@ def seed_demo(*, today: dt.date, progress: Callable[[int], None] | None = None) 
     refuse_if_populated()
     rng = random.Random(RANDOM_SEED)
     now = utcnow()
-    org = _create_departments()
+    org = create_departments()
     # One argon2id hash shared by the four demo accounts: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)
     demo = demo_users(org, password_hash, today, now)
-    people = _People(rng, today, now)
+    people = People(rng, today, now)
     users = demo + _staff(
         org,
         people,

@@ -122,17 +122,17 @@ class _Plan:
     role: str = ""  # "last_seat", "full" or "staff" (D0004 joins it); "" for the rest
 
 
-def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+def seoul_at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """A Seoul wall-clock time as a UTC datetime."""
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SEOUL).astimezone(dt.UTC)
 
 
-def _is_working_day(day: dt.date) -> bool:
+def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and (day.month, day.day) not in HOLIDAYS
 
 
 def _working_day_on_or_before(day: dt.date) -> dt.date:
-    while not _is_working_day(day):
+    while not is_working_day(day):
         day -= dt.timedelta(days=1)
     return day
 
@@ -152,10 +152,10 @@ def _slot(course: Course, rng: random.Random) -> Slot:
         start, end = (int(first[0]), int(first[1])), (int(last[2]), int(last[3]))
         if (9, 0) <= start < end <= (18, 0):
             return start, end
-    return _hours_slot(course.recognised_hours, rng)
+    return hours_slot(course.recognised_hours, rng)
 
 
-def _hours_slot(hours: Decimal, rng: random.Random) -> Slot:
+def hours_slot(hours: Decimal, rng: random.Random) -> Slot:
     """Seoul working hours that fit a course's recognised hours."""
     if hours <= 2:
         return rng.choice((((10, 0), (12, 0)), ((14, 0), (16, 0))))
@@ -206,8 +206,8 @@ def _past_session(
     """A finished round 1 with its enrolments written directly (enrol() refuses the past)."""
     day = _working_day_on_or_before(today - dt.timedelta(days=plan.days_ago))
     (sh, sm), (eh, em) = _slot(course, rng)
-    starts_at, ends_at = _at(day, sh, sm), _at(day, eh, em)
-    opens_at = _at(day - dt.timedelta(days=21), 9)
+    starts_at, ends_at = seoul_at(day, sh, sm), seoul_at(day, eh, em)
+    opens_at = seoul_at(day - dt.timedelta(days=21), 9)
     session = TrainingSession(
         course_id=course.id,
         round_number=1,
@@ -219,7 +219,7 @@ def _past_session(
         capacity=plan.capacity,
         seats_taken=plan.attended,
         enrol_opens_at=opens_at,
-        enrol_closes_at=_at(day - dt.timedelta(days=2), 18),
+        enrol_closes_at=seoul_at(day - dt.timedelta(days=2), 18),
         cancel_deadline_at=starts_at - dt.timedelta(days=1),
         status=SessionStatus.FINISHED,
         created_at=opens_at - dt.timedelta(days=3),
@@ -326,7 +326,7 @@ def _free_days(today: dt.date, reserved: set[dt.date]) -> list[dt.date]:
     return [
         day
         for offset in range(FIRST_DAY, LAST_DAY + 1)
-        if _is_working_day(day := today + dt.timedelta(days=offset)) and day not in reserved
+        if is_working_day(day := today + dt.timedelta(days=offset)) and day not in reserved
     ]
 
 
@@ -345,8 +345,8 @@ def _two_day_start(today: dt.date, rng: random.Random) -> dt.date | None:
         day
         for offset in range(28, 42)
         if (day := today + dt.timedelta(days=offset)).weekday() in (1, 2)
-        and _is_working_day(day)
-        and _is_working_day(day + dt.timedelta(days=1))
+        and is_working_day(day)
+        and is_working_day(day + dt.timedelta(days=1))
     ]
     return rng.choice(candidates) if candidates else None
 
@@ -409,21 +409,21 @@ def _create_upcoming(
         teacher = None  # an invited outside speaker, who has no portal account
         notes = "외부 전문가를 초청하는 특강입니다. 강사는 확정되면 안내합니다."
     end_day = plan.day + dt.timedelta(days=1 if plan.two_day else 0)
-    starts_at = _at(plan.day, sh, sm)
+    starts_at = seoul_at(plan.day, sh, sm)
     opens_on = today - dt.timedelta(days=rng.randint(3, 10))
     online = course.format is not Format.CLASSROOM
     return create_session(
         SessionInput(
             course_id=course.id,
             starts_at=starts_at,
-            ends_at=_at(end_day, eh, em),
+            ends_at=seoul_at(end_day, eh, em),
             capacity=plan.capacity,
             place=_place(course, rng),
             # The meeting room is named after the round.
             online_url=_meeting_url(course, next_round_number(course.id)) if online else "",
             instructor_id=teacher,
-            enrol_opens_at=_at(opens_on, 9),
-            enrol_closes_at=_at(plan.day - dt.timedelta(days=2), 18),
+            enrol_opens_at=seoul_at(opens_on, 9),
+            enrol_closes_at=seoul_at(plan.day - dt.timedelta(days=2), 18),
             cancel_deadline_at=starts_at - dt.timedelta(days=1),
             notes=notes,
         )
