@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import Integer, Text, and_, case, cast, func, select, true
+from sqlalchemy.orm import aliased
 
 from portal.attendance.models import AttendanceMark, AttendanceStatus
 from portal.catalog.models import Course
@@ -80,13 +81,16 @@ def sessions(f: Filters, now: dt.datetime | None = None) -> SessionsReport:
     """Per course, the year's sessions: four statements."""
     now = now or utcnow()
     least = _survey_min_group()
-    # The department's people as an id list the enrolment index can be probed with.
-    people = (
-        true()
-        if f.department_id is None
-        else Enrollment.user_id.in_(
-            select(User.id).where(in_department(User.department_id, f.department_id))
+    # The year's sessions, read once per statement as a small derived table (2,000 rows at
+    # the large scale), so each big table is probed by its session index only.
+    year = (
+        select(
+            TrainingSession.id.label("id"),
+            TrainingSession.course_id.label("course_id"),
+            (TrainingSession.ends_at <= now).label("held"),
         )
+        .where(session_of_year(f))
+        .subquery("year_sessions")
     )
     base = (
         select(
@@ -105,43 +109,54 @@ def sessions(f: Filters, now: dt.datetime | None = None) -> SessionsReport:
         row[0]: (row[1], row[2], int(row[3]), int(row[4]), int(row[5]))
         for row in db.session.execute(base)
     }
-    waiting = dict(
+    # Waiting list and confirmed places of held sessions in one pass over the year's
+    # enrolments of those two statuses (the (session, status, user) index covers it).
+    places = (
+        select(
+            year.c.course_id,
+            flag(Enrollment.status == EnrollmentStatus.WAITLISTED),
+            flag(and_(Enrollment.status == EnrollmentStatus.ENROLLED, year.c.held)),
+        )
+        .select_from(year)
+        .join(Enrollment, Enrollment.session_id == year.c.id)
+        .where(
+            Enrollment.status.in_((EnrollmentStatus.WAITLISTED, EnrollmentStatus.ENROLLED)),
+            _people(Enrollment.user_id, f),
+        )
+        .group_by(year.c.course_id)
+    )
+    counts = {
+        course_id: (int(waiting), int(expected))
+        for course_id, waiting, expected in db.session.execute(places)
+    }
+    # People marked absent (결석) at least once who hold a confirmed place in a held session:
+    # only the absent marks are read (a few per cent of them), one row per person and
+    # session (see _absent_people), each looked up in the (session, status, user) index,
+    # rather than every confirmed place joined to the marks.
+    absent = _absent_people(f)
+    confirmed = (
+        select(Enrollment.id)
+        .where(
+            Enrollment.session_id == absent.c.session_id,
+            Enrollment.status == EnrollmentStatus.ENROLLED,
+            Enrollment.user_id == absent.c.user_id,
+        )
+        .exists()
+    )
+    missing = dict(
         db.session.execute(
-            select(TrainingSession.course_id, func.count(Enrollment.id))
-            .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
-            .where(session_of_year(f), Enrollment.status == EnrollmentStatus.WAITLISTED, people)
-            .group_by(TrainingSession.course_id)
+            select(year.c.course_id, func.count())
+            .select_from(absent)
+            .join(year, year.c.id == absent.c.session_id)
+            .where(year.c.held, confirmed)
+            .group_by(year.c.course_id)
         ).all()
     )
-    # People marked absent at least once, per place: few rows, read once and joined,
-    # rather than a look-up for every confirmed place.
-    absent = (
-        select(AttendanceMark.session_id, AttendanceMark.user_id)
-        .where(AttendanceMark.status == AttendanceStatus.ABSENT)
-        .distinct()
-        .subquery("absent_people")
-    )
-    held_stmt = (
-        select(TrainingSession.course_id, func.count(Enrollment.id), func.count(absent.c.user_id))
-        .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
-        .outerjoin(
-            absent,
-            and_(
-                absent.c.session_id == Enrollment.session_id, absent.c.user_id == Enrollment.user_id
-            ),
-        )
-        .where(
-            session_of_year(f),
-            TrainingSession.ends_at <= now,
-            Enrollment.status == EnrollmentStatus.ENROLLED,
-        )
-        .group_by(TrainingSession.course_id)
-    )
-    held_stmt = held_stmt.where(people)
     held = {
-        course_id: (int(expected), int(missing))
-        for course_id, expected, missing in db.session.execute(held_stmt)
+        course_id: (expected, int(missing.get(course_id, 0)))
+        for course_id, (_waiting, expected) in counts.items()
     }
+    waiting = {course_id: value[0] for course_id, value in counts.items()}
     surveys = _satisfaction(f, least)
 
     rows = []
@@ -187,44 +202,98 @@ def sessions(f: Filters, now: dt.datetime | None = None) -> SessionsReport:
     return SessionsReport(rows, total, least)
 
 
+def _people(user_id, f: Filters):
+    """The person is in the filtered department subtree (always true without a filter)."""
+    if f.department_id is None:
+        return true()
+    return user_id.in_(select(User.id).where(in_department(User.department_id, f.department_id)))
+
+
+def _scores(column, name: str):
+    """(table, condition, score) for the JSON object's values that are the integers 1..5.
+
+    The same values as ``sqljson.object_scores`` (a JSON integer from 1 to 5, not a boolean,
+    a float or a string), read more cheaply on PostgreSQL: the text of a ``json_each`` value
+    is the value's own JSON text without surrounding space, so it is one of "1".."5" exactly
+    when the value is such an integer (a string would be quoted, a float have a point).
+    """
+    if sqljson.dialect() != "postgresql":
+        return sqljson.object_scores(column, name)
+    table = func.json_each(column).table_valued("key", "value").render_derived(name)
+    text = cast(table.c.value, Text())
+    return table, text.in_(sqljson.SCORES), cast(text, Integer)
+
+
+def _absent_people(f: Filters):
+    """(session, person) once for every person marked absent in that session at least once.
+
+    PostgreSQL hashes the absent marks for a DISTINCT; SQLite would sort them by walking
+    the unique (session, user, day) index and reading every mark's row, so there each
+    person's first absent day is kept instead, one look-up in that same index.
+    """
+    stmt = select(AttendanceMark.session_id, AttendanceMark.user_id).where(
+        AttendanceMark.status == AttendanceStatus.ABSENT, _people(AttendanceMark.user_id, f)
+    )
+    if sqljson.dialect() == "postgresql":
+        return stmt.distinct().subquery("absent_people")
+    earlier = aliased(AttendanceMark)
+    return stmt.where(
+        ~select(earlier.id)
+        .where(
+            earlier.session_id == AttendanceMark.session_id,
+            earlier.user_id == AttendanceMark.user_id,
+            earlier.day < AttendanceMark.day,
+            earlier.status == AttendanceStatus.ABSENT,
+        )
+        .exists()
+    ).subquery("absent_people")
+
+
 def _satisfaction(f: Filters, least: int) -> dict[int, tuple[int, int, int, int, int]]:
-    """{course: (sessions shown, sessions withheld, responses, answer sum, answers)}."""
-    answers, is_score, score = sqljson.object_scores(SurveyResponse.answers, "answer")
-    per_response = (
-        select(
-            SurveyResponse.key.label("key"),
-            SurveyResponse.session_id.label("session_id"),
-            func.coalesce(func.sum(case((is_score, score), else_=0)), 0).label("total"),
-            func.coalesce(func.sum(case((is_score, 1), else_=0)), 0).label("answered"),
-        )
-        .select_from(SurveyResponse)
-        .outerjoin(answers, true())
-        .join(TrainingSession, TrainingSession.id == SurveyResponse.session_id)
-        .where(session_of_year(f))
-        .group_by(SurveyResponse.key, SurveyResponse.session_id)
-        .subquery("per_response")
+    """{course: (sessions shown, sessions withheld, responses, answer sum, answers)}.
+
+    Per session of the year, its responses are counted, and its answers summed in a second
+    derived table that unpacks every response's JSON once; both are grouped on the session
+    read from the (small) year's sessions, so the JSON rows are never sorted.
+    """
+    year = select(TrainingSession.id.label("id")).where(session_of_year(f)).subquery("year")
+    answers, is_score, score = _scores(SurveyResponse.answers, "answer")
+    counted = (
+        select(year.c.id.label("session_id"), func.count().label("responses"))
+        .select_from(year)
+        .join(SurveyResponse, SurveyResponse.session_id == year.c.id)
+        .group_by(year.c.id)
+        .subquery("counted")
     )
-    per_session = (
+    scored = (
         select(
-            per_response.c.session_id,
-            func.count().label("responses"),
-            func.sum(per_response.c.total).label("total"),
-            func.sum(per_response.c.answered).label("answered"),
+            year.c.id.label("session_id"),
+            func.sum(score).label("total"),
+            func.count().label("answered"),
         )
-        .group_by(per_response.c.session_id)
-        .subquery("per_session")
+        .select_from(year)
+        .join(SurveyResponse, SurveyResponse.session_id == year.c.id)
+        .join(answers, true())
+        .where(is_score)
+        .group_by(year.c.id)
+        .subquery("scored")
     )
-    shown = per_session.c.responses >= least
+    responses = counted.c.responses
+    total = func.coalesce(scored.c.total, 0)
+    answered = func.coalesce(scored.c.answered, 0)
+    shown = responses >= least
     stmt = (
         select(
             TrainingSession.course_id,
             flag(shown),
             flag(~shown),
-            func.coalesce(func.sum(case((shown, per_session.c.responses), else_=0)), 0),
-            func.coalesce(func.sum(case((shown, per_session.c.total), else_=0)), 0),
-            func.coalesce(func.sum(case((shown, per_session.c.answered), else_=0)), 0),
+            func.coalesce(func.sum(case((shown, responses), else_=0)), 0),
+            func.coalesce(func.sum(case((shown, total), else_=0)), 0),
+            func.coalesce(func.sum(case((shown, answered), else_=0)), 0),
         )
-        .join(TrainingSession, TrainingSession.id == per_session.c.session_id)
+        .select_from(counted)
+        .join(TrainingSession, TrainingSession.id == counted.c.session_id)
+        .outerjoin(scored, scored.c.session_id == counted.c.session_id)
         .group_by(TrainingSession.course_id)
     )
     return {row[0]: tuple(int(value) for value in row[1:]) for row in db.session.execute(stmt)}
