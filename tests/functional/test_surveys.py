@@ -302,8 +302,17 @@ def test_the_tables_cannot_link_a_response_to_a_person(app, make_user, ended):
         targets = {
             fk["referred_table"] for fk in inspect(db.engine).get_foreign_keys("survey_responses")
         }
-    # No user, no receipt, no time of day: only the date.
-    assert columns == {"key", "session_id", "course_id", "answers", "comment", "answered_on"}
+    # No user, no receipt, no time of day: only the date (and the stored sum of the scores).
+    assert columns == {
+        "key",
+        "session_id",
+        "course_id",
+        "answers",
+        "answer_total",
+        "answer_count",
+        "comment",
+        "answered_on",
+    }
     assert targets == {"training_sessions", "courses"}
 
     session = ended()
@@ -552,3 +561,22 @@ def test_the_minimum_group_follows_the_setting(app, client, as_role, ended):
     finally:
         app.config["SURVEY_MIN_GROUP"] = 5
     assert "3.0" in html and "3명" in html
+
+
+def test_a_response_stores_the_sum_and_count_of_its_scores(app, make_user, ended):
+    session = ended()
+    person = make_user()
+    enrol(app, session.id, person)
+    with app.test_request_context():
+        ops.submit(session.id, person.id, {"content": 5, "instructor": 4, "usefulness": 2}, "")
+        stored = db.session.execute(
+            select(SurveyResponse.answer_total, SurveyResponse.answer_count)
+        ).one()
+    assert tuple(stored) == (11, 3)
+
+
+def test_only_whole_scores_from_1_to_5_count_in_the_stored_sum(app, ended):
+    from portal.surveys.models import scores
+
+    assert scores({"a": 5, "b": True, "c": 4.0, "d": "3", "e": 0, "f": 6, "g": 1}) == [5, 1]
+    assert scores(None) == [] and scores([1, 2]) == []

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Integer, Text, and_, case, cast, func, select, true
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import aliased
 
 from portal.attendance.models import AttendanceMark, AttendanceStatus
@@ -209,21 +209,6 @@ def _people(user_id, f: Filters):
     return user_id.in_(select(User.id).where(in_department(User.department_id, f.department_id)))
 
 
-def _scores(column, name: str):
-    """(table, condition, score) for the JSON object's values that are the integers 1..5.
-
-    The same values as ``sqljson.object_scores`` (a JSON integer from 1 to 5, not a boolean,
-    a float or a string), read more cheaply on PostgreSQL: the text of a ``json_each`` value
-    is the value's own JSON text without surrounding space, so it is one of "1".."5" exactly
-    when the value is such an integer (a string would be quoted, a float have a point).
-    """
-    if sqljson.dialect() != "postgresql":
-        return sqljson.object_scores(column, name)
-    table = func.json_each(column).table_valued("key", "value").render_derived(name)
-    text = cast(table.c.value, Text())
-    return table, text.in_(sqljson.SCORES), cast(text, Integer)
-
-
 def _absent_people(f: Filters):
     """(session, person) once for every person marked absent in that session at least once.
 
@@ -252,35 +237,26 @@ def _absent_people(f: Filters):
 def _satisfaction(f: Filters, least: int) -> dict[int, tuple[int, int, int, int, int]]:
     """{course: (sessions shown, sessions withheld, responses, answer sum, answers)}.
 
-    Per session of the year, its responses are counted, and its answers summed in a second
-    derived table that unpacks every response's JSON once; both are grouped on the session
-    read from the (small) year's sessions, so the JSON rows are never sorted.
+    Per session of the year: its responses counted and the sums of their stored scores
+    (``SurveyResponse.answer_total`` / ``answer_count``, written with each response), read
+    from the (session, total, count) index; no response's JSON is unpacked.
     """
     year = select(TrainingSession.id.label("id")).where(session_of_year(f)).subquery("year")
-    answers, is_score, score = _scores(SurveyResponse.answers, "answer")
     counted = (
-        select(year.c.id.label("session_id"), func.count().label("responses"))
+        select(
+            year.c.id.label("session_id"),
+            func.count().label("responses"),
+            func.sum(SurveyResponse.answer_total).label("total"),
+            func.sum(SurveyResponse.answer_count).label("answered"),
+        )
         .select_from(year)
         .join(SurveyResponse, SurveyResponse.session_id == year.c.id)
         .group_by(year.c.id)
         .subquery("counted")
     )
-    scored = (
-        select(
-            year.c.id.label("session_id"),
-            func.sum(score).label("total"),
-            func.count().label("answered"),
-        )
-        .select_from(year)
-        .join(SurveyResponse, SurveyResponse.session_id == year.c.id)
-        .join(answers, true())
-        .where(is_score)
-        .group_by(year.c.id)
-        .subquery("scored")
-    )
     responses = counted.c.responses
-    total = func.coalesce(scored.c.total, 0)
-    answered = func.coalesce(scored.c.answered, 0)
+    total = func.coalesce(counted.c.total, 0)
+    answered = func.coalesce(counted.c.answered, 0)
     shown = responses >= least
     stmt = (
         select(
@@ -293,7 +269,6 @@ def _satisfaction(f: Filters, least: int) -> dict[int, tuple[int, int, int, int,
         )
         .select_from(counted)
         .join(TrainingSession, TrainingSession.id == counted.c.session_id)
-        .outerjoin(scored, scored.c.session_id == counted.c.session_id)
         .group_by(TrainingSession.course_id)
     )
     return {row[0]: tuple(int(value) for value in row[1:]) for row in db.session.execute(stmt)}
