@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from portal.audit.models import AuditEntry, AuditLogIsAppendOnly
 from portal.audit.operations import record
@@ -44,6 +44,24 @@ def test_sqlite_write_transactions_begin_immediate(tmp_path):
     set_write_intent(True)
     first.dispose()
     second.dispose()
+
+
+def test_postgresql_connections_turn_jit_off(ctx):
+    # JIT compilation cost the dashboards' aggregates more than running them (portal/db.py).
+    engine = make_engine("postgresql://portal@db.invalid:5432/portal")
+    seen = {}
+
+    @event.listens_for(engine, "do_connect")
+    def _capture(_dialect, _record, _cargs, cparams):
+        seen.update(cparams)
+        raise RuntimeError("not connecting")
+
+    with pytest.raises(Exception, match="not connecting"):
+        engine.connect()
+    assert "-c jit=off" in seen["options"]
+    engine.dispose()
+    if not db.is_sqlite:  # on the test database itself, too
+        assert db.session.execute(text("SHOW jit")).scalar() == "off"
 
 
 def test_naive_datetimes_are_refused(ctx):
