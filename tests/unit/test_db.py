@@ -7,7 +7,7 @@ from sqlalchemy import event, inspect, select, text
 
 from portal.audit.models import AuditEntry, AuditLogIsAppendOnly
 from portal.audit.operations import record
-from portal.db import Base, db, make_engine, set_write_intent
+from portal.db import SQLITE_MMAP_BYTES, Base, db, make_engine, set_write_intent
 from portal.migrate import downgrade, upgrade
 
 
@@ -17,6 +17,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+        assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == SQLITE_MMAP_BYTES
     engine.dispose()
 
 
