@@ -192,6 +192,11 @@ class DraftVersion(Base):
 
 class Conversation(Base):
     __tablename__ = "assistant_conversations"
+    __table_args__ = (
+        # "Did this person send a message this year?" (the dashboards): the person's
+        # conversations read from the index alone on PostgreSQL.
+        Index("ix_assistant_conversations_user_id_id", "user_id", "id"),
+    )
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -293,6 +298,10 @@ class Submission(Base):
     """A submitted exercise draft: a frozen copy, its rubric feedback and instructor review."""
 
     __tablename__ = "assistant_submissions"
+    __table_args__ = (
+        # "Did this person submit an exercise this year?" (the dashboards), index only.
+        Index("ix_assistant_submissions_user_submitted", "user_id", "submitted_at"),
+    )
 
     id: Mapped[intpk]
     # One submission per draft: a double click cannot submit twice.

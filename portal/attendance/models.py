@@ -98,6 +98,8 @@ class Completion(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
         Index("ix_completions_user_course", "user_id", "course_id"),
+        # "Did this person complete a session of the year?" (the dashboards), index only.
+        Index("ix_completions_user_status_session", "user_id", "status", "session_id"),
     )
 
     id: Mapped[intpk]
@@ -139,6 +141,8 @@ class HoursEntry(Base):
     __tablename__ = "learning_hours"
     __table_args__ = (
         Index("ix_learning_hours_user_year", "user_id", "year"),
+        # Each person's approved hours of a year, summed from the index (the dashboards).
+        Index("ix_learning_hours_year_status_user", "year", "status", "user_id", "hours"),
         CheckConstraint("hours > 0", name="hours_positive"),
     )
 

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from portal.audit.models import AuditEntry, AuditLogIsAppendOnly
 from portal.audit.operations import record
-from portal.db import Base, db, make_engine, set_write_intent
+from portal.db import SQLITE_MMAP_BYTES, Base, db, make_engine, set_write_intent
 from portal.migrate import downgrade, upgrade
 
 
@@ -17,6 +17,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+        assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == SQLITE_MMAP_BYTES
     engine.dispose()
 
 
@@ -44,6 +45,24 @@ def test_sqlite_write_transactions_begin_immediate(tmp_path):
     set_write_intent(True)
     first.dispose()
     second.dispose()
+
+
+def test_postgresql_connections_turn_jit_off(ctx):
+    # JIT compilation cost the dashboards' aggregates more than running them (portal/db.py).
+    engine = make_engine("postgresql://portal@db.invalid:5432/portal")
+    seen = {}
+
+    @event.listens_for(engine, "do_connect")
+    def _capture(_dialect, _record, _cargs, cparams):
+        seen.update(cparams)
+        raise RuntimeError("not connecting")
+
+    with pytest.raises(Exception, match="not connecting"):
+        engine.connect()
+    assert "-c jit=off" in seen["options"]
+    engine.dispose()
+    if not db.is_sqlite:  # on the test database itself, too
+        assert db.session.execute(text("SHOW jit")).scalar() == "off"
 
 
 def test_naive_datetimes_are_refused(ctx):
