@@ -4,8 +4,8 @@ The sessions dashboard summed satisfaction by unpacking every response's JSON on
 request (about 400 ms at 83,000 responses on either database). Responses never change,
 so the sum and count are stored when a response is written; this backfills them.
 
-Revision ID: 0011d
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 00:50:00
 """
 
@@ -16,8 +16,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011d"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

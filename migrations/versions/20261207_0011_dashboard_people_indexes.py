@@ -1,7 +1,7 @@
 """Covering indexes for the adoption and departments dashboards' per-person figures (issue 11)
 
-Revision ID: 0011b
-Revises: 0010a
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 00:30:00
 
 "Did this person complete a session of the year?" is read from the index alone, as is
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011b"
-down_revision = "0010a"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
