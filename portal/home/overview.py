@@ -12,31 +12,21 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Select,
-    case,
-    exists,
     func,
-    literal,
-    literal_column,
-    or_,
     select,
     true,
-    union_all,
 )
 
 from portal.attendance.models import (
-    Completion,
-    CompletionStatus,
     HoursEntry,
     HoursSource,
     HoursStatus,
 )
-from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul, utcnow
 from portal.core.pagination import Page, paginate
 from portal.db import db
 from portal.enrollment import queries as enrollment_queries
-from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
+from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.notifications import session_mail
 from portal.reminders import queries as mandatory
 from portal.reports import access
@@ -110,89 +100,11 @@ def upcoming_sessions(today: dt.date) -> Page:
     return enrollment_queries.list_sessions(filters, 1, per_page=UPCOMING_SHOWN)
 
 
-def _overdue_of(course: Course, today: dt.date, departments: set[int] | None) -> Select:
-    """People past their due date for ``course`` who have not completed it, with their status.
-
-    The rows of ``reminders.queries.overdue_statement`` (the same people and the same status:
-    신청함 for a pending completion or an open place in a session of the course not yet
-    judged, else 미신청), in a shape that stays fast with 200,000 enrolments: the open place
-    is looked up among the person's own enrolments (a few, by index) and each one's session
-    read by its key, instead of probing the index once per session of the course; and "not
-    completed" is the COMPLETED test alone rather than the whole status computed twice.
-    Measured on SQLite at the large demo scale: 400 ms for the count and the page, now 80.
-    """
-    within = dt.timedelta(days=course.mandatory_within_days or 0)
-    due_from = today - dt.timedelta(days=mandatory.LISTED_DAYS_PAST_DUE)
-    due_to = today - dt.timedelta(days=1)
-    completed = exists().where(
-        Completion.user_id == User.id,
-        Completion.course_id == course.id,
-        Completion.status == CompletionStatus.COMPLETED,
-    )
-    pending = exists().where(
-        Completion.user_id == User.id,
-        Completion.course_id == course.id,
-        Completion.status == CompletionStatus.PENDING,
-    )
-    of_course = exists().where(
-        TrainingSession.id == Enrollment.session_id,
-        TrainingSession.course_id == course.id,
-        TrainingSession.status != SessionStatus.CANCELLED,
-    )
-    judged = exists().where(
-        Completion.session_id == Enrollment.session_id,
-        Completion.user_id == Enrollment.user_id,
-    )
-    open_place = exists().where(
-        Enrollment.user_id == User.id, Enrollment.status.in_(ACTIVE), of_course, ~judged
-    )
-    status = case(
-        (or_(pending, open_place), literal(mandatory.MandatoryStatus.APPLIED.value)),
-        else_=literal(mandatory.MandatoryStatus.NONE.value),
-    )
-    return select(
-        User.id.label("user_id"),
-        # Plain integers written into the SQL: bound parameters in a UNION's select list
-        # have no type on PostgreSQL.
-        literal_column(str(int(course.id))).label("course_id"),
-        status.label("status"),
-        User.appointed_on.label("appointed_on"),
-        User.employee_number.label("employee_number"),
-    ).where(
-        User.is_active,
-        User.appointed_on.is_not(None),
-        User.appointed_on <= today,
-        User.appointed_on >= due_from - within,
-        User.appointed_on <= due_to - within,
-        ~completed,
-        _in(departments, User.department_id),
-    )
-
-
-def overdue_everywhere(courses: list[Course], departments: set[int] | None) -> Select:
-    """Everyone overdue on any of ``courses`` as (user_id, course_id, status) rows: the rows
-    and order of ``reminders.queries.overdue_everywhere`` (course order, then appointment
-    date), one UNION ALL statement."""
-    today = today_in_seoul()
-    parts = [
-        _overdue_of(course, today, departments).add_columns(
-            literal_column(str(order)).label("course_order")
-        )
-        for order, course in enumerate(courses)
-    ]
-    if not parts:
-        return select(literal_column("0").label("user_id")).where(literal(False))
-    union = union_all(*parts).subquery()
-    return select(union.c.user_id, union.c.course_id, union.c.status).order_by(
-        union.c.course_order, union.c.appointed_on, union.c.employee_number, union.c.user_id
-    )
-
-
 def overdue_appointees(departments: set[int] | None, page: int) -> Page:
     """Every new appointee past a mandatory course's due date, one page at a time."""
     courses = mandatory.mandatory_courses()
     found = paginate(
-        overdue_everywhere(courses, departments), page, OVERDUE_PER_PAGE, scalars=False
+        mandatory.overdue_everywhere(courses, departments), page, OVERDUE_PER_PAGE, scalars=False
     )
     rows = mandatory.overdue_rows(courses, found.items)
     return Page(items=rows, number=found.number, per_page=found.per_page, total=found.total)
