@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -24,13 +25,19 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     func,
+    select,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.catalog.models import Course
+from portal.core.clock import SEOUL
 from portal.db import Base, UTCDateTime, intpk, str_enum, utc_datetime
 
 
@@ -232,21 +239,66 @@ class AssistantMessage(Base):
     )
 
     id: Mapped[intpk]
+    # active_history: a change knows the value it replaces, so MessageDay follows it.
     conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("assistant_conversations.id", ondelete="CASCADE"), index=True
+        ForeignKey("assistant_conversations.id", ondelete="CASCADE"),
+        index=True,
+        active_history=True,
     )
-    role: Mapped[str] = mapped_column(String(10))  # user or assistant
+    role: Mapped[str] = mapped_column(String(10), active_history=True)  # user or assistant
     content: Mapped[str] = mapped_column(Text, server_default="", default="")
     status: Mapped[MessageStatus] = mapped_column(
         str_enum(MessageStatus), server_default=MessageStatus.COMPLETE.value
     )
     error_code: Mapped[str | None] = mapped_column(String(20))
-    model_key: Mapped[str | None] = mapped_column(String(80))
-    prompt_tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
-    completion_tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
-    usage_estimated: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
-    created_at: Mapped[utc_datetime]
+    model_key: Mapped[str | None] = mapped_column(String(80), active_history=True)
+    prompt_tokens: Mapped[int] = mapped_column(
+        Integer, server_default="0", default=0, active_history=True
+    )
+    completion_tokens: Mapped[int] = mapped_column(
+        Integer, server_default="0", default=0, active_history=True
+    )
+    usage_estimated: Mapped[bool] = mapped_column(
+        Boolean, server_default=false(), default=False, active_history=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), active_history=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MessageDay(Base):
+    """The messages of one conversation on one day (Asia/Seoul) by one model, summed.
+
+    The dashboards' sandbox figures read these rows (a few per conversation) instead of
+    every message of the year. They hold the same sums as the messages themselves: the
+    ORM's writes of messages (new, changed, deleted) are added in the same flush
+    (``_follow_messages`` below); the scaled demo, which inserts messages in bulk, writes
+    its own sums; and the rows go with their conversation (the retention purge, an
+    account's deletion), so a purged message is no longer counted, exactly as when the
+    messages were counted one by one.
+
+    ``model_key`` is the message's own model, or "" when it has none (a person's
+    question): readers take the conversation's model then, as they did per message.
+    ``user_id`` is the conversation's owner (it never changes), for the filters.
+    """
+
+    __tablename__ = "assistant_message_days"
+    # SQLite: the rows stored in key order, so a period is one range read.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    model_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sent: Mapped[int] = mapped_column(Integer, server_default="0", default=0)  # role user
+    answers: Mapped[int] = mapped_column(Integer, server_default="0", default=0)  # assistant
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    # prompt + completion of the messages whose usage was estimated
+    estimated_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
 
 class MessageRating(Base):
@@ -323,3 +375,119 @@ class Submission(Base):
 
     draft: Mapped[Draft] = relationship(lazy="raise")
     exercise: Mapped[Exercise] = relationship(lazy="raise")
+
+
+# MessageDay follows the messages ------------------------------------------------------
+
+MESSAGE_DAY_SUMS = ("sent", "answers", "prompt_tokens", "completion_tokens", "estimated_tokens")
+
+
+def message_day_sums(values: dict[str, Any]) -> tuple[tuple, tuple[int, ...]] | None:
+    """A message's MessageDay key (conversation, day, model or "") and what it adds there
+    (in the order of ``MESSAGE_DAY_SUMS``), from its column values."""
+    created = values["created_at"]
+    if values["conversation_id"] is None or created is None:
+        return None
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    prompt = int(values["prompt_tokens"] or 0)
+    completion = int(values["completion_tokens"] or 0)
+    key = (values["conversation_id"], created.astimezone(SEOUL).date(), values["model_key"] or "")
+    return key, (
+        int(values["role"] == "user"),
+        int(values["role"] == "assistant"),
+        prompt,
+        completion,
+        prompt + completion if values["usage_estimated"] else 0,
+    )
+
+
+def message_day_row(key: tuple, sums: list[int] | tuple[int, ...], user_id: int) -> dict[str, Any]:
+    """The MessageDay row (as column values) of a key and its sums."""
+    conversation_id, day, model_key = key
+    return {
+        "day": day,
+        "conversation_id": conversation_id,
+        "model_key": model_key,
+        "user_id": user_id,
+    } | dict(zip(MESSAGE_DAY_SUMS, sums, strict=True))
+
+
+_FOLLOWED = (
+    "conversation_id",
+    "created_at",
+    "model_key",
+    "role",
+    "prompt_tokens",
+    "completion_tokens",
+    "usage_estimated",
+)
+
+
+def _message_values(message: AssistantMessage, *, before: bool) -> dict[str, Any]:
+    """The followed columns as they are (or, with ``before``, as they were before the flush)."""
+    state = sa_inspect(message)
+    values = {}
+    for name in _FOLLOWED:
+        history = state.attrs[name].history
+        if before and history.deleted:
+            values[name] = history.deleted[0]
+        elif not before and history.added:
+            values[name] = history.added[0]
+        else:
+            values[name] = state.attrs[name].value
+    return values
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_messages(session: Session, _ctx) -> None:
+    """Add what this flush wrote to ``assistant_messages`` to ``assistant_message_days``,
+    in the same transaction (one statement, and only when messages changed)."""
+    changes: dict[tuple, list[int]] = {}
+
+    def add(values: dict[str, Any], sign: int) -> None:
+        found = message_day_sums(values)
+        if found is None:
+            return
+        key, sums = found
+        total = changes.setdefault(key, [0] * len(MESSAGE_DAY_SUMS))
+        for i, value in enumerate(sums):
+            total[i] += sign * value
+
+    for obj in session.new:
+        if isinstance(obj, AssistantMessage):
+            add(_message_values(obj, before=False), 1)
+    for obj in session.dirty:
+        if isinstance(obj, AssistantMessage) and session.is_modified(obj):
+            add(_message_values(obj, before=True), -1)
+            add(_message_values(obj, before=False), 1)
+    for obj in session.deleted:
+        if isinstance(obj, AssistantMessage):
+            add(_message_values(obj, before=True), -1)
+    changes = {key: sums for key, sums in changes.items() if any(sums)}
+    if not changes:
+        return
+    connection = session.connection()
+    owners = dict(
+        connection.execute(
+            select(Conversation.id, Conversation.user_id).where(
+                Conversation.id.in_({key[0] for key in changes})
+            )
+        ).all()
+    )
+    rows = [
+        message_day_row(key, sums, owners[key[0]])
+        for key, sums in changes.items()
+        if key[0] in owners  # a conversation deleted in this flush took its rows along
+    ]
+    if not rows:
+        return
+    table = MessageDay.__table__
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(rows)
+    connection.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["day", "conversation_id", "model_key"],
+            set_={name: table.c[name] + stmt.excluded[name] for name in MESSAGE_DAY_SUMS},
+        )
+    )
