@@ -10,6 +10,7 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import select
 
+from portal.assistant.manage.queries import month_start, usage_by_department
 from portal.assistant.models import AssistantMessage, Conversation, MessageDay
 from portal.assistant.workspace import conversations
 from portal.core import clock
@@ -18,6 +19,7 @@ from portal.dashboards.filters import Filters
 from portal.dashboards.queries import sandbox
 from portal.db import db
 from portal.demo import scale
+from portal.org.models import Department
 from portal.users.models import Role, User
 from tests.conftest import Auth, fake_model_enabled
 from tests.fakes.openai_server import FakeOpenAI
@@ -57,6 +59,32 @@ def from_days() -> dict[tuple, tuple[int, int, int, int, int, int]]:
         )
         for d in db.session.scalars(select(MessageDay))
         if d.sent or d.answers or d.prompt_tokens or d.completion_tokens
+    }
+
+
+def figures_by_department() -> dict[str, tuple[int, int, int]]:
+    """The coordinators' monthly figures, counted here message by message."""
+    since = month_start()
+    departments = dict(
+        db.session.execute(select(Conversation.id, Conversation.department_id)).all()
+    )
+    sums: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for m in db.session.scalars(
+        select(AssistantMessage).where(AssistantMessage.created_at >= since)
+    ):
+        row = sums[departments[m.conversation_id]]
+        row[0] += m.role == "user"
+        row[1] += m.prompt_tokens + m.completion_tokens
+        row[2] += m.prompt_tokens + m.completion_tokens if m.usage_estimated else 0
+    names = dict(db.session.execute(select(Department.id, Department.name)).all())
+    return {names.get(k, "—"): tuple(v) for k, v in sums.items()}
+
+
+def figures_shown() -> dict[str, tuple[int, int, int]]:
+    return {
+        u.department: (u.messages, u.tokens, u.estimated_tokens)
+        for u in usage_by_department(month_start())
+        if u.messages or u.tokens
     }
 
 
@@ -101,6 +129,8 @@ def test_sending_streaming_changing_and_purging_keep_the_sums_equal(
         db.session.delete(question)
         db.session.commit()
         assert from_days() == from_messages()
+        assert figures_shown() == figures_by_department()
+        assert sum(v[0] for v in figures_shown().values()) == 1
         assert sent_this_year() == 1
 
     # Ninety-one days later the idle workspace is purged: its sums go with its messages,
@@ -122,4 +152,5 @@ def test_the_bulk_demo_writes_the_sums_of_its_messages(app):
     with app.app_context():
         days = from_days()
         assert days and days == from_messages()
+        assert figures_shown() == figures_by_department()
         assert sum(v[1] + v[2] for v in days.values()) == scale.LARGE.fraction(100).messages
