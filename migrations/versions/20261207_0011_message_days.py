@@ -61,17 +61,23 @@ def upgrade() -> None:
         day = "(m.created_at AT TIME ZONE 'Asia/Seoul')::date"
     else:
         day = "date(m.created_at, '+9 hours')"
+    # A question (no model, no tokens) is kept in its conversation's row of the day; any
+    # other message without a model under "" (portal.assistant.models.message_day_sums).
+    model = (
+        "COALESCE(m.model_key, CASE WHEN m.role = 'user' AND m.prompt_tokens = 0 "
+        "AND m.completion_tokens = 0 THEN c.model_key ELSE '' END)"
+    )
     op.execute(
         "INSERT INTO assistant_message_days (day, conversation_id, model_key, user_id, sent, "  # noqa: S608 - fixed text
         "answers, prompt_tokens, completion_tokens, estimated_tokens) "
-        f"SELECT {day}, m.conversation_id, COALESCE(m.model_key, ''), c.user_id, "
+        f"SELECT {day}, m.conversation_id, {model}, c.user_id, "
         "SUM(CASE WHEN m.role = 'user' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN m.role = 'assistant' THEN 1 ELSE 0 END), "
         "SUM(m.prompt_tokens), SUM(m.completion_tokens), "
         "SUM(CASE WHEN m.usage_estimated THEN m.prompt_tokens + m.completion_tokens ELSE 0 END) "
         "FROM assistant_messages m "
         "JOIN assistant_conversations c ON c.id = m.conversation_id "
-        f"GROUP BY {day}, m.conversation_id, COALESCE(m.model_key, ''), c.user_id"
+        f"GROUP BY {day}, m.conversation_id, {model}, c.user_id"
     )
 
 

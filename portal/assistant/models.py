@@ -276,9 +276,11 @@ class MessageDay(Base):
     account's deletion), so a purged message is no longer counted, exactly as when the
     messages were counted one by one.
 
-    ``model_key`` is the message's own model, or "" when it has none (a person's
-    question): readers take the conversation's model then, as they did per message.
-    ``user_id`` is the conversation's owner (it never changes), for the filters.
+    ``model_key`` is the message's own model. A question (no model, no tokens) only adds
+    to ``sent`` and is kept in its conversation's row of the day; any other message
+    without a model has "", which readers take as the conversation's model, as they did
+    message by message. ``user_id`` is the conversation's owner (it never changes), for
+    the filters. A row's sums may be zero after deletions: readers add rows up.
     """
 
     __tablename__ = "assistant_message_days"
@@ -382,9 +384,17 @@ class Submission(Base):
 MESSAGE_DAY_SUMS = ("sent", "answers", "prompt_tokens", "completion_tokens", "estimated_tokens")
 
 
-def message_day_sums(values: dict[str, Any]) -> tuple[tuple, tuple[int, ...]] | None:
-    """A message's MessageDay key (conversation, day, model or "") and what it adds there
-    (in the order of ``MESSAGE_DAY_SUMS``), from its column values."""
+def message_day_sums(
+    values: dict[str, Any], conversation_model: str
+) -> tuple[tuple, tuple[int, ...]] | None:
+    """A message's MessageDay key (conversation, day, model) and what it adds there (in
+    the order of ``MESSAGE_DAY_SUMS``), from its column values and its conversation's model.
+
+    A question (a person's message, no model of its own, no tokens) adds only to the
+    messages sent, whatever model it is counted under: it shares its conversation's row.
+    Any other message without a model has the model "", which readers take as "the
+    conversation's (current) model", as they did message by message.
+    """
     created = values["created_at"]
     if values["conversation_id"] is None or created is None:
         return None
@@ -392,7 +402,11 @@ def message_day_sums(values: dict[str, Any]) -> tuple[tuple, tuple[int, ...]] | 
         created = created.replace(tzinfo=dt.UTC)
     prompt = int(values["prompt_tokens"] or 0)
     completion = int(values["completion_tokens"] or 0)
-    key = (values["conversation_id"], created.astimezone(SEOUL).date(), values["model_key"] or "")
+    model = values["model_key"]
+    if not model:
+        question = values["role"] == "user" and not prompt and not completion
+        model = conversation_model if question else ""
+    key = (values["conversation_id"], created.astimezone(SEOUL).date(), model)
     return key, (
         int(values["role"] == "user"),
         int(values["role"] == "assistant"),
@@ -442,43 +456,43 @@ def _message_values(message: AssistantMessage, *, before: bool) -> dict[str, Any
 @event.listens_for(Session, "after_flush")
 def _follow_messages(session: Session, _ctx) -> None:
     """Add what this flush wrote to ``assistant_messages`` to ``assistant_message_days``,
-    in the same transaction (one statement, and only when messages changed)."""
+    in the same transaction (two statements, and only when messages changed)."""
+    touched: list[tuple[dict[str, Any], int]] = []
+    for obj in session.new:
+        if isinstance(obj, AssistantMessage):
+            touched.append((_message_values(obj, before=False), 1))
+    for obj in session.dirty:
+        if isinstance(obj, AssistantMessage) and session.is_modified(obj):
+            touched.append((_message_values(obj, before=True), -1))
+            touched.append((_message_values(obj, before=False), 1))
+    for obj in session.deleted:
+        if isinstance(obj, AssistantMessage):
+            touched.append((_message_values(obj, before=True), -1))
+    if not touched:
+        return
+    connection = session.connection()
+    owners = {
+        row.id: (row.user_id, row.model_key)
+        for row in connection.execute(
+            select(Conversation.id, Conversation.user_id, Conversation.model_key).where(
+                Conversation.id.in_({values["conversation_id"] for values, _sign in touched})
+            )
+        )
+    }
     changes: dict[tuple, list[int]] = {}
-
-    def add(values: dict[str, Any], sign: int) -> None:
-        found = message_day_sums(values)
+    for values, sign in touched:
+        owner = owners.get(values["conversation_id"])
+        if owner is None:  # a conversation deleted in this flush took its rows along
+            continue
+        found = message_day_sums(values, owner[1])
         if found is None:
-            return
+            continue
         key, sums = found
         total = changes.setdefault(key, [0] * len(MESSAGE_DAY_SUMS))
         for i, value in enumerate(sums):
             total[i] += sign * value
-
-    for obj in session.new:
-        if isinstance(obj, AssistantMessage):
-            add(_message_values(obj, before=False), 1)
-    for obj in session.dirty:
-        if isinstance(obj, AssistantMessage) and session.is_modified(obj):
-            add(_message_values(obj, before=True), -1)
-            add(_message_values(obj, before=False), 1)
-    for obj in session.deleted:
-        if isinstance(obj, AssistantMessage):
-            add(_message_values(obj, before=True), -1)
-    changes = {key: sums for key, sums in changes.items() if any(sums)}
-    if not changes:
-        return
-    connection = session.connection()
-    owners = dict(
-        connection.execute(
-            select(Conversation.id, Conversation.user_id).where(
-                Conversation.id.in_({key[0] for key in changes})
-            )
-        ).all()
-    )
     rows = [
-        message_day_row(key, sums, owners[key[0]])
-        for key, sums in changes.items()
-        if key[0] in owners  # a conversation deleted in this flush took its rows along
+        message_day_row(key, sums, owners[key[0]][0]) for key, sums in changes.items() if any(sums)
     ]
     if not rows:
         return

@@ -1055,6 +1055,7 @@ def _sandbox(
         AssistantMessage,
         _summed(
             _messages(convs, first_message, ratings, random.Random(f"{RANDOM_SEED}-messages")),
+            {c["id"]: c["model_key"] for c in convs},
             days,
         ),
         plan.messages,
@@ -1075,11 +1076,11 @@ def _sandbox(
 
 
 def _summed(
-    messages: Iterator[dict[str, Any]], days: dict[tuple, list[int]]
+    messages: Iterator[dict[str, Any]], models: dict[int, str], days: dict[tuple, list[int]]
 ) -> Iterator[dict[str, Any]]:
     """The messages unchanged, each one added to its MessageDay sums on the way."""
     for message in messages:
-        found = message_day_sums(message)
+        found = message_day_sums(message, models[message["conversation_id"]])
         if found is not None:
             key, sums = found
             total = days.setdefault(key, [0] * len(sums))

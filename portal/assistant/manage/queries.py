@@ -100,9 +100,10 @@ def usage_by_department(since: dt.datetime) -> list[DepartmentUsage]:
                 func.sum(MessageDay.estimated_tokens).label("estimated"),
             )
             .join(Conversation, Conversation.id == MessageDay.conversation_id)
-            # A row of no message at all (its messages deleted one by one) counts nothing.
-            .where(MessageDay.day >= first_day.date(), MessageDay.sent + MessageDay.answers > 0)
+            .where(MessageDay.day >= first_day.date())
             .group_by(Conversation.department_id)
+            # Rows add up (one may hold a deletion): a department with messages left.
+            .having(func.sum(MessageDay.sent + MessageDay.answers) > 0)
         )
     )
     guards = dict(

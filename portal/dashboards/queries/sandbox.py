@@ -151,8 +151,15 @@ def sandbox(f: Filters) -> SandboxReport:
     )
     counts = db.session.execute(
         select(
-            select(func.count(func.distinct(MessageDay.user_id)))
-            .where(days, MessageDay.sent > 0)
+            select(func.count())
+            .select_from(
+                # Rows add up (one may hold a deletion): whoever's sum is above zero.
+                select(MessageDay.user_id)
+                .where(days)
+                .group_by(MessageDay.user_id)
+                .having(func.sum(MessageDay.sent) > 0)
+                .subquery("senders")
+            )
             .scalar_subquery(),
             select(func.count(GuardEvent.id))
             .where(
