@@ -157,3 +157,28 @@ def test_the_bulk_demo_writes_the_sums_of_its_messages(app):
         assert days and days == from_messages()
         assert figures_shown() == figures_by_department()
         assert sum(v[1] + v[2] for v in days.values()) == scale.LARGE.fraction(100).messages
+
+
+def test_a_question_deleted_after_a_model_switch_still_leaves_exact_figures(
+    app, as_role, make_workspace
+):
+    user = as_role(Role.STAFF)
+    draft = make_workspace(user)
+    with app.app_context():
+        conversation = conversations.conversation_for(draft)
+        owner = db.session.get(User, user.id)
+        first, _answer = conversations.post_message(owner, conversation, "첫 질문")
+        db.session.commit()
+        report = sandbox(Filters(today_in_seoul().year))
+        assert (report.active_users, report.messages) == (1, 1)
+
+        # The question was counted in the offline coach's row; after a switch its deletion
+        # is recorded in the other model's row. The rows add up to the truth.
+        conversation.model_key = "other-model"  # as switch_model does, without its checks
+        db.session.commit()
+        db.session.delete(first)
+        db.session.commit()
+        report = sandbox(Filters(today_in_seoul().year))
+        assert (report.active_users, report.messages) == (0, 0)
+        assert [(m.model_key, m.messages) for m in report.models] == [("offline", 1)]
+        assert sum(d.sent for d in db.session.scalars(select(MessageDay))) == 0
