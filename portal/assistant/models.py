@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -24,13 +25,19 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     func,
+    select,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.catalog.models import Course
+from portal.core.clock import SEOUL
 from portal.db import Base, UTCDateTime, intpk, str_enum, utc_datetime
 
 
@@ -237,21 +244,68 @@ class AssistantMessage(Base):
     )
 
     id: Mapped[intpk]
+    # active_history: a change knows the value it replaces, so MessageDay follows it.
     conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("assistant_conversations.id", ondelete="CASCADE"), index=True
+        ForeignKey("assistant_conversations.id", ondelete="CASCADE"),
+        index=True,
+        active_history=True,
     )
-    role: Mapped[str] = mapped_column(String(10))  # user or assistant
+    role: Mapped[str] = mapped_column(String(10), active_history=True)  # user or assistant
     content: Mapped[str] = mapped_column(Text, server_default="", default="")
     status: Mapped[MessageStatus] = mapped_column(
         str_enum(MessageStatus), server_default=MessageStatus.COMPLETE.value
     )
     error_code: Mapped[str | None] = mapped_column(String(20))
-    model_key: Mapped[str | None] = mapped_column(String(80))
-    prompt_tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
-    completion_tokens: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
-    usage_estimated: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
-    created_at: Mapped[utc_datetime]
+    model_key: Mapped[str | None] = mapped_column(String(80), active_history=True)
+    prompt_tokens: Mapped[int] = mapped_column(
+        Integer, server_default="0", default=0, active_history=True
+    )
+    completion_tokens: Mapped[int] = mapped_column(
+        Integer, server_default="0", default=0, active_history=True
+    )
+    usage_estimated: Mapped[bool] = mapped_column(
+        Boolean, server_default=false(), default=False, active_history=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), active_history=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MessageDay(Base):
+    """The messages of one conversation on one day (Asia/Seoul) by one model, summed.
+
+    The dashboards' sandbox figures read these rows (a few per conversation) instead of
+    every message of the year. They hold the same sums as the messages themselves: the
+    ORM's writes of messages (new, changed, deleted) are added in the same flush
+    (``_follow_messages`` below); the scaled demo, which inserts messages in bulk, writes
+    its own sums; and the rows go with their conversation (the retention purge, an
+    account's deletion), so a purged message is no longer counted, exactly as when the
+    messages were counted one by one.
+
+    ``model_key`` is the message's own model. A question (no model, no tokens) only adds
+    to ``sent`` and is kept in its conversation's row of the day; any other message
+    without a model has "", which readers take as the conversation's model, as they did
+    message by message. ``user_id`` is the conversation's owner (it never changes), for
+    the filters. A row's sums may be zero after deletions: readers add rows up.
+    """
+
+    __tablename__ = "assistant_message_days"
+    # SQLite: the rows stored in key order, so a period is one range read.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("assistant_conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    model_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sent: Mapped[int] = mapped_column(Integer, server_default="0", default=0)  # role user
+    answers: Mapped[int] = mapped_column(Integer, server_default="0", default=0)  # assistant
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    # prompt + completion of the messages whose usage was estimated
+    estimated_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
 
 class MessageRating(Base):
@@ -332,3 +386,131 @@ class Submission(Base):
 
     draft: Mapped[Draft] = relationship(lazy="raise")
     exercise: Mapped[Exercise] = relationship(lazy="raise")
+
+
+# MessageDay follows the messages ------------------------------------------------------
+
+MESSAGE_DAY_SUMS = ("sent", "answers", "prompt_tokens", "completion_tokens", "estimated_tokens")
+
+
+def message_day_sums(
+    values: dict[str, Any], conversation_model: str
+) -> tuple[tuple, tuple[int, ...]] | None:
+    """A message's MessageDay key (conversation, day, model) and what it adds there (in
+    the order of ``MESSAGE_DAY_SUMS``), from its column values and its conversation's model.
+
+    A question (a person's message, no model of its own, no tokens) adds only to the
+    messages sent, whatever model it is counted under: it shares its conversation's row.
+    Any other message without a model has the model "", which readers take as "the
+    conversation's (current) model", as they did message by message.
+    """
+    created = values["created_at"]
+    if values["conversation_id"] is None or created is None:
+        return None
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    prompt = int(values["prompt_tokens"] or 0)
+    completion = int(values["completion_tokens"] or 0)
+    model = values["model_key"]
+    if not model:
+        question = values["role"] == "user" and not prompt and not completion
+        model = conversation_model if question else ""
+    key = (values["conversation_id"], created.astimezone(SEOUL).date(), model)
+    return key, (
+        int(values["role"] == "user"),
+        int(values["role"] == "assistant"),
+        prompt,
+        completion,
+        prompt + completion if values["usage_estimated"] else 0,
+    )
+
+
+def message_day_row(key: tuple, sums: list[int] | tuple[int, ...], user_id: int) -> dict[str, Any]:
+    """The MessageDay row (as column values) of a key and its sums."""
+    conversation_id, day, model_key = key
+    return {
+        "day": day,
+        "conversation_id": conversation_id,
+        "model_key": model_key,
+        "user_id": user_id,
+    } | dict(zip(MESSAGE_DAY_SUMS, sums, strict=True))
+
+
+_FOLLOWED = (
+    "conversation_id",
+    "created_at",
+    "model_key",
+    "role",
+    "prompt_tokens",
+    "completion_tokens",
+    "usage_estimated",
+)
+
+
+def _message_values(message: AssistantMessage, *, before: bool) -> dict[str, Any]:
+    """The followed columns as they are (or, with ``before``, as they were before the flush)."""
+    state = sa_inspect(message)
+    values = {}
+    for name in _FOLLOWED:
+        history = state.attrs[name].history
+        if before and history.deleted:
+            values[name] = history.deleted[0]
+        elif not before and history.added:
+            values[name] = history.added[0]
+        else:
+            values[name] = state.attrs[name].value
+    return values
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_messages(session: Session, _ctx) -> None:
+    """Add what this flush wrote to ``assistant_messages`` to ``assistant_message_days``,
+    in the same transaction (two statements, and only when messages changed)."""
+    touched: list[tuple[dict[str, Any], int]] = []
+    for obj in session.new:
+        if isinstance(obj, AssistantMessage):
+            touched.append((_message_values(obj, before=False), 1))
+    for obj in session.dirty:
+        if isinstance(obj, AssistantMessage) and session.is_modified(obj):
+            touched.append((_message_values(obj, before=True), -1))
+            touched.append((_message_values(obj, before=False), 1))
+    for obj in session.deleted:
+        if isinstance(obj, AssistantMessage):
+            touched.append((_message_values(obj, before=True), -1))
+    if not touched:
+        return
+    connection = session.connection()
+    owners = {
+        row.id: (row.user_id, row.model_key)
+        for row in connection.execute(
+            select(Conversation.id, Conversation.user_id, Conversation.model_key).where(
+                Conversation.id.in_({values["conversation_id"] for values, _sign in touched})
+            )
+        )
+    }
+    changes: dict[tuple, list[int]] = {}
+    for values, sign in touched:
+        owner = owners.get(values["conversation_id"])
+        if owner is None:  # a conversation deleted in this flush took its rows along
+            continue
+        found = message_day_sums(values, owner[1])
+        if found is None:
+            continue
+        key, sums = found
+        total = changes.setdefault(key, [0] * len(MESSAGE_DAY_SUMS))
+        for i, value in enumerate(sums):
+            total[i] += sign * value
+    rows = [
+        message_day_row(key, sums, owners[key[0]][0]) for key, sums in changes.items() if any(sums)
+    ]
+    if not rows:
+        return
+    table = MessageDay.__table__
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(rows)
+    connection.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["day", "conversation_id", "model_key"],
+            set_={name: table.c[name] + stmt.excluded[name] for name in MESSAGE_DAY_SUMS},
+        )
+    )

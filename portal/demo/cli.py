@@ -57,6 +57,7 @@ _TABLE_LABELS = {
     "assistant_submissions": "과제 제출",
     "assistant_conversations": "AI 대화",
     "assistant_messages": "AI 메시지",
+    "assistant_message_days": "AI 메시지 일별 합계",
     "assistant_message_ratings": "답변 평가",
     "assistant_guard_events": "개인정보 점검 기록",
 }

@@ -58,11 +58,14 @@ from portal.assistant.models import (
     Exercise,
     GuardDecision,
     GuardEvent,
+    MessageDay,
     MessageRating,
     MessageStatus,
     ModelSetting,
     PolicyAcceptance,
     Submission,
+    message_day_row,
+    message_day_sums,
 )
 from portal.attendance.models import (
     AttendanceMark,
@@ -1047,16 +1050,43 @@ def _sandbox(
         len(convs),
     )
     ratings: list[dict[str, Any]] = []
+    days: dict[tuple, list[int]] = {}
     writer.write(
         AssistantMessage,
-        _messages(convs, first_message, ratings, random.Random(f"{RANDOM_SEED}-messages")),
+        _summed(
+            _messages(convs, first_message, ratings, random.Random(f"{RANDOM_SEED}-messages")),
+            {c["id"]: c["model_key"] for c in convs},
+            days,
+        ),
         plan.messages,
+    )
+    # The dashboards read the messages' sums per conversation, day and model (MessageDay),
+    # which the ORM keeps for messages it writes; these were written in bulk.
+    owner = {c["id"]: c["user_id"] for c in convs}
+    writer.write(
+        MessageDay,
+        (message_day_row(key, sums, owner[key[0]]) for key, sums in days.items()),
+        len(days),
     )
     first_rating = ids.take(MessageRating, len(ratings))
     for k, r in enumerate(ratings):
         r["id"] = first_rating + k
     writer.write(MessageRating, iter(ratings), len(ratings))
     _guard_events(convs, ids, writer, random.Random(f"{RANDOM_SEED}-guard"))
+
+
+def _summed(
+    messages: Iterator[dict[str, Any]], models: dict[int, str], days: dict[tuple, list[int]]
+) -> Iterator[dict[str, Any]]:
+    """The messages unchanged, each one added to its MessageDay sums on the way."""
+    for message in messages:
+        found = message_day_sums(message, models[message["conversation_id"]])
+        if found is not None:
+            key, sums = found
+            total = days.setdefault(key, [0] * len(sums))
+            for i, value in enumerate(sums):
+                total[i] += value
+        yield message
 
 
 def _conversation_times(convs: list[dict[str, Any]], rng: random.Random, now: dt.datetime) -> None:

@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select, true
 
 from portal.assistant.models import (
-    AssistantMessage,
     Conversation,
     GuardEvent,
+    MessageDay,
     ModelSetting,
     PolicyAcceptance,
     Submission,
@@ -81,7 +81,12 @@ def month_start(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def usage_by_department(since: dt.datetime) -> list[DepartmentUsage]:
-    """Counts and tokens per department since a time: figures only, never text."""
+    """Counts and tokens per department since a midnight in Asia/Seoul: figures only, never
+    text. Summed from MessageDay (the messages per conversation, day and model), not from
+    every message; the department is the conversation's, as when it was created."""
+    first_day = since.astimezone(SEOUL)
+    if first_day.time() != dt.time(0):
+        raise ValueError("usage_by_department counts whole days: since must be a midnight")
     usage = dict(
         (
             row.department_id,
@@ -90,23 +95,15 @@ def usage_by_department(since: dt.datetime) -> list[DepartmentUsage]:
         for row in db.session.execute(
             select(
                 Conversation.department_id,
-                func.sum(case((AssistantMessage.role == "user", 1), else_=0)).label("messages"),
-                func.sum(AssistantMessage.prompt_tokens + AssistantMessage.completion_tokens).label(
-                    "tokens"
-                ),
-                func.sum(
-                    case(
-                        (
-                            AssistantMessage.usage_estimated,
-                            AssistantMessage.prompt_tokens + AssistantMessage.completion_tokens,
-                        ),
-                        else_=0,
-                    )
-                ).label("estimated"),
+                func.sum(MessageDay.sent).label("messages"),
+                func.sum(MessageDay.prompt_tokens + MessageDay.completion_tokens).label("tokens"),
+                func.sum(MessageDay.estimated_tokens).label("estimated"),
             )
-            .join(AssistantMessage, AssistantMessage.conversation_id == Conversation.id)
-            .where(AssistantMessage.created_at >= since)
+            .join(Conversation, Conversation.id == MessageDay.conversation_id)
+            .where(MessageDay.day >= first_day.date())
             .group_by(Conversation.department_id)
+            # Rows add up (one may hold a deletion): a department with messages left.
+            .having(func.sum(MessageDay.sent + MessageDay.answers) > 0)
         )
     )
     guards = dict(

@@ -20,6 +20,7 @@ from portal.assistant.models import (
     Conversation,
     Draft,
     GuardEvent,
+    MessageDay,
     MessageRating,
 )
 from portal.audit.operations import record
@@ -87,6 +88,8 @@ def purge(retention_days: int, *, progress=None) -> PurgeReport:
         messages += db.session.execute(
             delete(AssistantMessage).where(AssistantMessage.conversation_id.in_(batch))
         ).rowcount
+        # The messages' sums for the dashboards go with them (so does ON DELETE CASCADE).
+        db.session.execute(delete(MessageDay).where(MessageDay.conversation_id.in_(batch)))
         db.session.execute(
             update(GuardEvent)
             .where(GuardEvent.conversation_id.in_(batch))

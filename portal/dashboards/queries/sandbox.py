@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, exists, func, select, true
+from sqlalchemy import and_, case, func, or_, select, true
 
 from portal.assistant.backends.specs import OFFLINE
 from portal.assistant.manage.queries import TimeSaved, guard_kinds_between, time_saved_between
@@ -13,12 +13,13 @@ from portal.assistant.models import (
     AssistantMessage,
     Conversation,
     GuardEvent,
+    MessageDay,
     MessageRating,
     ModelSetting,
     Submission,
 )
 from portal.dashboards.filters import Filters
-from portal.dashboards.queries.common import MILLION, ZERO, flag, has_enrolled, in_year, subtree
+from portal.dashboards.queries.common import MILLION, ZERO, has_enrolled, in_year, subtree
 from portal.db import db
 from portal.users.models import User
 
@@ -137,53 +138,75 @@ class SandboxReport:
 
 
 def sandbox(f: Filters) -> SandboxReport:
-    """The sandbox figures for the filters: five statements."""
-    owned = _owned_by(Conversation.user_id, f)
-    sent = AssistantMessage.role == "user"
-    # Active users from the conversations (few) probed in the message index, rather than
-    # from every message of the year.
+    """The sandbox figures for the filters: five statements.
+
+    Messages and tokens are summed from ``MessageDay`` (per conversation, day and model),
+    which holds the same sums as the messages themselves in a few rows per conversation,
+    instead of from every message of the year.
+    """
+    days = and_(
+        MessageDay.day >= f.first_day,  # the period's bounds are midnights in Asia/Seoul
+        MessageDay.day <= f.last_day,
+        _owned_by(MessageDay.user_id, f),
+    )
     counts = db.session.execute(
         select(
-            func.count(func.distinct(Conversation.user_id)),
+            select(func.count())
+            .select_from(
+                # Rows add up (one may hold a deletion): whoever's sum is above zero.
+                select(MessageDay.user_id)
+                .where(days)
+                .group_by(MessageDay.user_id)
+                .having(func.sum(MessageDay.sent) > 0)
+                .subquery("senders")
+            )
+            .scalar_subquery(),
             select(func.count(GuardEvent.id))
             .where(
                 in_year(GuardEvent.created_at, f),
                 _owned_by(GuardEvent.user_id, f, "guard_dept_tree"),
             )
             .scalar_subquery(),
-        ).where(
-            owned,
-            exists().where(
-                AssistantMessage.conversation_id == Conversation.id,
-                sent,
-                in_year(AssistantMessage.created_at, f),
-            ),
         )
     ).one()
-    model_key = func.coalesce(AssistantMessage.model_key, Conversation.model_key)
-    answer = AssistantMessage.role == "assistant"
+    # A message without a model of its own counts for its conversation's. The days are
+    # summed per model first; only a day of such messages with answers or tokens (none
+    # the application writes: its questions only add to the messages sent) keeps its
+    # conversation, to take that conversation's model.
+    needs_conversation = and_(
+        MessageDay.model_key == "",
+        or_(
+            MessageDay.answers != 0,
+            MessageDay.prompt_tokens != 0,
+            MessageDay.completion_tokens != 0,
+        ),
+    )
+    conversation_id = case((needs_conversation, MessageDay.conversation_id)).label("conv")
+    by_model = (
+        select(
+            MessageDay.model_key,
+            conversation_id,
+            func.sum(MessageDay.sent).label("sent"),
+            func.sum(MessageDay.answers).label("answers"),
+            func.sum(MessageDay.prompt_tokens).label("prompt"),
+            func.sum(MessageDay.completion_tokens).label("completion"),
+            func.sum(MessageDay.estimated_tokens).label("estimated"),
+        )
+        .where(days)
+        .group_by(MessageDay.model_key, conversation_id)
+        .subquery("by_model")
+    )
+    model_key = func.coalesce(func.nullif(by_model.c.model_key, ""), Conversation.model_key, "")
     usage = (
         select(
             model_key.label("model_key"),
-            flag(sent).label("sent"),
-            flag(answer).label("answers"),
-            func.coalesce(func.sum(AssistantMessage.prompt_tokens), 0).label("prompt"),
-            func.coalesce(func.sum(AssistantMessage.completion_tokens), 0).label("completion"),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (
-                            AssistantMessage.usage_estimated,
-                            AssistantMessage.prompt_tokens + AssistantMessage.completion_tokens,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            ).label("estimated"),
+            func.coalesce(func.sum(by_model.c.sent), 0).label("sent"),
+            func.coalesce(func.sum(by_model.c.answers), 0).label("answers"),
+            func.coalesce(func.sum(by_model.c.prompt), 0).label("prompt"),
+            func.coalesce(func.sum(by_model.c.completion), 0).label("completion"),
+            func.coalesce(func.sum(by_model.c.estimated), 0).label("estimated"),
         )
-        .join(Conversation, Conversation.id == AssistantMessage.conversation_id)
-        .where(in_year(AssistantMessage.created_at, f), owned)
+        .outerjoin(Conversation, Conversation.id == by_model.c.conv)
         .group_by(model_key)
         .subquery("model_usage")
     )
@@ -207,15 +230,21 @@ def sandbox(f: Filters) -> SandboxReport:
         if row.answers or row.prompt or row.completion
     ]
     kinds = guard_kinds_between(f.starts_at, f.ends_at, _owned_by(GuardEvent.user_id, f))
-    rated = dict(
-        db.session.execute(
-            select(MessageRating.score, func.count(MessageRating.id))
-            .join(AssistantMessage, AssistantMessage.id == MessageRating.message_id)
-            .join(Conversation, Conversation.id == AssistantMessage.conversation_id)
-            .where(in_year(MessageRating.created_at, f), owned)
-            .group_by(MessageRating.score)
-        ).all()
+    # Every rating has its message and conversation (foreign keys, deleted together):
+    # they are read only to know whose answer was rated.
+    rated_stmt = (
+        select(MessageRating.score, func.count(MessageRating.id))
+        .where(in_year(MessageRating.created_at, f))
+        .group_by(MessageRating.score)
     )
+    people = _sandbox_people(f, "dept_tree")
+    if people is not None:
+        rated_stmt = (
+            rated_stmt.join(AssistantMessage, AssistantMessage.id == MessageRating.message_id)
+            .join(Conversation, Conversation.id == AssistantMessage.conversation_id)
+            .where(Conversation.user_id.in_(people))
+        )
+    rated = dict(db.session.execute(rated_stmt).all())
     ratings = tuple(int(rated.get(score, 0)) for score in range(1, 6))
     saved = time_saved_between(f.starts_at, f.ends_at, _owned_by(Submission.user_id, f))
     return SandboxReport(
