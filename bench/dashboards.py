@@ -284,8 +284,10 @@ def _measure_in_portal(out: Path) -> None:
     pages = pages_to_measure(app)
     result: dict[str, Any] = {"pages": {}, "department_id": department_id}
     year = today_in_seoul().year
+    # A page that needs a query argument gets it (the quarterly report needs its quarter).
+    required = {"dashboards.quarterly_report": {"quarter": (today_in_seoul().month + 2) // 3}}
     with app.test_request_context():
-        paths = {endpoint: url_for(endpoint) for endpoint in pages}
+        paths = {endpoint: url_for(endpoint, **required.get(endpoint, {})) for endpoint in pages}
     for endpoint, name in pages.items():
         figures = {}
         # The coordinator, unless the page is for admins only.
@@ -295,9 +297,10 @@ def _measure_in_portal(out: Path) -> None:
         client = clients[login]
         for variant, query in (
             ("plain", ""),
-            ("filtered", f"?year={year}&department={department_id}"),
+            ("filtered", f"year={year}&department={department_id}"),
         ):
-            path = paths[endpoint] + query
+            joiner = "&" if "?" in paths[endpoint] else "?"
+            path = paths[endpoint] + (joiner + query if query else "")
             timings, counts, statuses = [], [], set()
             for n in range(WARMUP + REQUESTS):
                 statements[0] = 0

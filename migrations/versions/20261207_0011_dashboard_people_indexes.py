@@ -12,8 +12,6 @@ per-department statement went from about 200 to about 110 ms of CPU on SQLite, a
 per-person completion look-ups became index-only scans on PostgreSQL. On PostgreSQL the
 adoption funnel's "practised" and "submitted" look-ups read a person's conversations and
 submissions from an index too (about 38 to 18 ms of CPU for "submitted").
-
-(The dashboard index migration's file is named 0010 but its revision id is "0010a".)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The sandbox's messages summed per conversation, day (Asia/Seoul) and model (issue 11)
 
-Revision ID: 0011a
-Revises: 0010a
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 00:20:00
 
 The sandbox dashboard summed every message of the year (500,000 at the large demo scale,
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011a"
-down_revision = "0010a"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
