@@ -15,7 +15,6 @@ from portal.catalog.urls import course_url
 from portal.certificates.queries import certificates_for
 from portal.core import inputs
 from portal.core.clock import today_in_seoul
-from portal.core.templating import hours_text
 from portal.db import db
 from portal.enrollment.models import EnrollmentStatus
 from portal.learning import operations, queries
@@ -28,11 +27,6 @@ bp = Blueprint("learning", __name__)
 # secrets.token_urlsafe(32) gives 43 URL-safe characters; anything else cannot be a token.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 ICS_MIMETYPE = "text/calendar"
-
-
-# The portal's one rule for showing hours (portal.core.templating.hours_text), under the name
-# My learning's templates have used.
-bp.add_app_template_filter(hours_text, "learning_hours")
 
 
 def _page_number() -> int:
