@@ -41,6 +41,17 @@ def hours(value: Decimal) -> str:
     return f"{int(whole):,}" + (f".{fraction}" if fraction else "")
 
 
+def stage_labels() -> dict[str, str]:
+    """The funnel's stage names, shared by the adoption dashboard and the report."""
+    return {
+        "staff": _("직원"),
+        "enrolled": _("교육 신청(확정)"),
+        "completed": _("수료"),
+        "practised": _("AI 실습"),
+        "submitted": _("과제 제출"),
+    }
+
+
 def _period(filters: Filters) -> str:
     first, last = filters.first_day, filters.last_day
     return _(
@@ -60,13 +71,7 @@ def build(filters: Filters, scope_label: str) -> QuarterlyReport:
     sandbox = queries.sandbox(filters)
     total = by_department.total
 
-    stage_names = {
-        "staff": _("직원"),
-        "enrolled": _("교육 신청(확정)"),
-        "completed": _("수료"),
-        "practised": _("AI 실습"),
-        "submitted": _("과제 제출"),
-    }
+    stage_names = stage_labels()
     bars = [
         Bar(
             stage_names[stage.key],

@@ -167,7 +167,7 @@ def quarterly_report():
 def adoption():
     context = _context("adoption")
     funnel = queries.adoption(context["filters"])
-    names = stage_labels()
+    names = quarterly.stage_labels()
     chart = charts.bar(
         [names[s.key] for s in funnel.stages],
         [(_("사람 수"), [s.people for s in funnel.stages])],
@@ -180,16 +180,6 @@ def adoption():
         funnel_chart=chart,
         **context,
     )
-
-
-def stage_labels() -> dict[str, str]:
-    return {
-        "staff": _("직원"),
-        "enrolled": _("교육 신청(확정)"),
-        "completed": _("수료"),
-        "practised": _("AI 실습"),
-        "submitted": _("과제 제출"),
-    }
 
 
 @bp.route("/departments")
