@@ -289,8 +289,12 @@ class MessageDay(Base):
     """
 
     __tablename__ = "assistant_message_days"
-    # SQLite: the rows stored in key order, so a period is one range read.
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # Who practised in a period (the dashboards, per person), and an account's deletion.
+        Index("ix_assistant_message_days_user_day", "user_id", "day", "sent"),
+        # SQLite: the rows stored in key order, so a period is one range read.
+        {"sqlite_with_rowid": False},
+    )
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
@@ -316,6 +320,10 @@ class MessageRating(Base):
     message_id: Mapped[int] = mapped_column(
         ForeignKey("assistant_messages.id", ondelete="CASCADE"), unique=True
     )
+    # The rated answer's conversation owner (who rated it), copied on insert
+    # (``_rating_owner``) so the dashboards filter ratings by person without reading
+    # through the year's messages.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     score: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[utc_datetime]
@@ -460,6 +468,17 @@ def _message_values(message: AssistantMessage, *, before: bool) -> dict[str, Any
         else:
             values[name] = state.attrs[name].value
     return values
+
+
+@event.listens_for(MessageRating, "before_insert")
+def _rating_owner(_mapper, connection, rating: MessageRating) -> None:
+    """A new rating belongs to the owner of the rated answer's conversation."""
+    if rating.user_id is None:
+        rating.user_id = connection.scalar(
+            select(Conversation.user_id)
+            .join(AssistantMessage, AssistantMessage.conversation_id == Conversation.id)
+            .where(AssistantMessage.id == rating.message_id)
+        )
 
 
 @event.listens_for(Session, "after_flush")

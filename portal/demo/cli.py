@@ -176,6 +176,8 @@ def _seed_at_scale(plan: ScalePlan) -> None:
             err=True,
         )
         raise click.exceptions.Exit(1) from None
+    click.echo("통계를 갱신하는 중(VACUUM ANALYZE)...", err=True)
+    db.refresh_statistics()
     seconds = time.perf_counter() - started
     click.echo(f"대규모 데모 데이터({plan.name})를 {seconds:.0f}초 만에 만들었습니다:")
     for table, count in summary.counts.items():

@@ -1153,6 +1153,7 @@ def _messages(
                 ratings.append(
                     {
                         "message_id": n,
+                        "user_id": c["user_id"],
                         "score": rng.choices((1, 2, 3, 4, 5), weights=(3, 5, 15, 40, 37))[0],
                         "reasons": rng.choice(RATING_REASONS),
                         "created_at": answered + dt.timedelta(minutes=1),
@@ -1365,9 +1366,6 @@ def seed_at_scale(
     _outbox(sessions, staff, ids, writer, plan.enrolments)
     _sandbox(plan, staff, ids, writer, today, now, policy_version)
     _advance_sequences(ids.tables())
-    if not db.is_sqlite:
-        # Fresh planner statistics for the bulk-loaded tables (autovacuum would take a while).
-        db.session.execute(text("ANALYZE"))
     counts = dict(writer.counts)
     counts["departments"] = db.session.scalar(select(func.count(Department.id))) or 0
     record(

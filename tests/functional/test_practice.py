@@ -801,6 +801,8 @@ def test_ratings_are_stored_and_validated(app, client, as_role, make_workspace):
     with app.app_context():
         rating = db.session.scalar(select(MessageRating))
         assert rating.score == 5 and rating.reasons == []
+        # the rating records whose answer it was (the dashboards filter ratings by person)
+        assert rating.user_id == user.id
 
 
 # Admin -----------------------------------------------------------------------------------

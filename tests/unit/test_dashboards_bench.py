@@ -46,11 +46,18 @@ def test_every_argument_free_get_dashboard_is_measured_with_the_fixed_pages_that
     }
 
 
-def _figures(statements: int, filtered: int, ms: float = 50.0, status: int = 200) -> dict:
-    def variant(count: int) -> dict:
-        return {"median_ms": ms, "p95_ms": ms, "statements": count, "statuses": [status]}
+def _figures(
+    statements: int, filtered: int, ms: float = 50.0, status: int = 200, quarter_ms=None
+) -> dict:
+    def variant(count: int, took: float = ms) -> dict:
+        return {"median_ms": took, "p95_ms": took, "statements": count, "statuses": [status]}
 
-    return {"plain": variant(statements), "filtered": variant(filtered)}
+    return {
+        "plain": variant(statements),
+        "filtered": variant(filtered),
+        "quarter": variant(statements, quarter_ms or ms),
+        "course": variant(statements),
+    }
 
 
 def _lines(small: dict, big: dict) -> dict:
@@ -68,7 +75,8 @@ def test_the_same_statement_count_at_1x_and_10x_passes_and_growth_fails():
     assert same["dashboard_seed_large_sqlite_s"].measured == 50.0
 
     grown = _lines(_figures(7, 8), _figures(9, 8))
-    assert grown["dashboard_adoption_sqlite_statement_growth"].measured == 2
+    # two more statements unfiltered, with the quarter and with the course: 2 + 2 + 2
+    assert grown["dashboard_adoption_sqlite_statement_growth"].measured == 6
     assert not grown["dashboard_adoption_sqlite_statement_growth"].passed
 
 
@@ -80,3 +88,10 @@ def test_a_slow_page_or_an_error_page_fails_its_lines():
     broken = _lines(_figures(7, 8), _figures(7, 8, status=500))
     assert not broken["dashboard_adoption_sqlite_ms"].passed
     assert "HTTP [500]" in broken["dashboard_adoption_sqlite_ms"].details["problems"][0]
+
+
+def test_a_page_is_judged_by_its_slowest_filter():
+    quarter_slow = _lines(_figures(7, 8), _figures(7, 8, ms=60.0, quarter_ms=1800.0))
+    line = quarter_slow["dashboard_adoption_sqlite_ms"]
+    assert line.measured == 1800.0
+    assert not line.passed

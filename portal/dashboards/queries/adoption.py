@@ -69,10 +69,10 @@ def adoption(f: Filters) -> Funnel:
     row = db.session.execute(
         select(
             func.count(User.id),
-            flag(has_enrolled(f, User.id)),
-            flag(has_completed(f, User.id)),
-            flag(has_practised(f, User.id)),
-            flag(has_submitted(f, User.id)),
+            flag(has_enrolled(f)),
+            flag(has_completed(f)),
+            flag(has_practised(f)),
+            flag(has_submitted(f)),
         ).where(in_staff(f))
     ).one()
     return Funnel(*(int(value or 0) for value in row))

@@ -7,9 +7,10 @@ from decimal import Decimal
 from sqlalchemy import and_, case, exists, func, select, true
 from sqlalchemy.orm import aliased
 
-from portal.assistant.models import AssistantMessage, Conversation, Exercise, Submission
+from portal.assistant.models import Exercise, MessageDay, Submission
 from portal.attendance.models import Completion, CompletionStatus
 from portal.dashboards.filters import Filters
+from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.org.models import Department
 from portal.scheduling.models import SessionStatus, TrainingSession
@@ -56,60 +57,102 @@ def session_of_year(f: Filters, session=TrainingSession):
     return and_(*conditions)
 
 
-def has_enrolled(f: Filters, user_id):
-    """The person holds a confirmed place in a session of the year."""
+# Who took part, as a condition on ``User.id``. Each stage is first written as the set of
+# people (user ids) with that activity in the period; ``among`` turns a set into the
+# condition, in the shape each database answers fastest, measured at 20,000 staff:
+#
+# * PostgreSQL hashes the set once (``id IN (...)``) and probes it per person. A
+#   correlated EXISTS per person cost it several microseconds each, and with a quarter or
+#   course filter, where many people have no match and each look-up reads all of a
+#   person's places, 1.8 s for the funnel instead of 42 ms.
+# * SQLite builds a b-tree for an IN list (40 ms for the year's 160,000 places) but answers
+#   a correlated EXISTS from a covering index in a few microseconds per person, as long
+#   as nearly everyone matches at once: the whole year of every course. With a quarter or
+#   a course, the set is the smaller side (the funnel: 51 ms against 89 ms, 41 against 131).
+#
+# Both shapes give the same answer, and the test suite runs on both databases.
+
+
+def accounts_in(column, department_id: int, name: str):
+    """``column`` (a user id) belongs to an account of the department's subtree (CTE
+    ``name``)."""
+    account = aliased(User)  # its own alias: never correlated with an enclosing query
+    return column.in_(
+        select(account.id).where(account.department_id.in_(subtree(department_id, name)))
+    )
+
+
+def among(people, name: str, f: Filters):
+    """``User.id`` is in ``people`` (a select of one user-id column).
+
+    As a set, ``people`` is limited to the filtered department's accounts (CTE ``name``),
+    so a small department does not gather the whole organisation's.
+    """
+    column = people.selected_columns[0]
+    if db.is_sqlite and f.course_id is None and f.quarter is None:
+        return exists(people.where(column == User.id))
+    if f.department_id is not None:
+        people = people.where(accounts_in(column, f.department_id, name))
+    return User.id.in_(people)
+
+
+def enrolled_people(f: Filters):
+    """People holding a confirmed place in a session of the period."""
     session = aliased(TrainingSession)
-    return exists(
-        select(Enrollment.id)
+    return (
+        select(Enrollment.user_id)
         .join(session, session.id == Enrollment.session_id)
-        .where(
-            Enrollment.user_id == user_id,
-            Enrollment.status == EnrollmentStatus.ENROLLED,
-            session_of_year(f, session),
-        )
+        .where(Enrollment.status == EnrollmentStatus.ENROLLED, session_of_year(f, session))
     )
 
 
-def has_completed(f: Filters, user_id):
-    """The person completed (수료) a session of the year."""
+def completed_people(f: Filters):
+    """People who completed (수료) a session of the period."""
     session = aliased(TrainingSession)
-    return exists(
-        select(Completion.id)
+    return (
+        select(Completion.user_id)
         .join(session, session.id == Completion.session_id)
-        .where(
-            Completion.user_id == user_id,
-            Completion.status == CompletionStatus.COMPLETED,
-            session_of_year(f, session),
-        )
+        .where(Completion.status == CompletionStatus.COMPLETED, session_of_year(f, session))
     )
 
 
-def has_practised(f: Filters, user_id):
-    """The person sent at least one message to the sandbox during the year."""
-    return exists(
-        select(AssistantMessage.id)
-        .join(Conversation, Conversation.id == AssistantMessage.conversation_id)
-        .where(
-            Conversation.user_id == user_id,
-            AssistantMessage.role == "user",
-            AssistantMessage.created_at >= f.starts_at,
-            AssistantMessage.created_at < f.ends_at,
-        )
+def practised_people(f: Filters):
+    """People who sent at least one message to the sandbox in the period.
+
+    Read from the daily sums (``assistant_message_days``, days in Asia/Seoul like the
+    period's bounds), which hold exactly the messages still kept.
+    """
+    return select(MessageDay.user_id).where(
+        MessageDay.day >= f.first_day, MessageDay.day <= f.last_day, MessageDay.sent > 0
     )
 
 
-def has_submitted(f: Filters, user_id):
-    """The person submitted an exercise during the year (of the filtered course)."""
-    stmt = select(Submission.id).where(
-        Submission.user_id == user_id,
-        Submission.submitted_at >= f.starts_at,
-        Submission.submitted_at < f.ends_at,
+def submitted_people(f: Filters):
+    """People who submitted an exercise in the period (of the filtered course)."""
+    stmt = select(Submission.user_id).where(
+        Submission.submitted_at >= f.starts_at, Submission.submitted_at < f.ends_at
     )
     if f.course_id is not None:
         stmt = stmt.join(Exercise, Exercise.id == Submission.exercise_id).where(
             Exercise.course_id == f.course_id
         )
-    return exists(stmt)
+    return stmt
+
+
+def has_enrolled(f: Filters, name: str = "enrolled_tree"):
+    return among(enrolled_people(f), name, f)
+
+
+def has_completed(f: Filters, name: str = "completed_tree"):
+    return among(completed_people(f), name, f)
+
+
+def has_practised(f: Filters, name: str = "practised_tree"):
+    return among(practised_people(f), name, f)
+
+
+def has_submitted(f: Filters, name: str = "submitted_tree"):
+    return among(submitted_people(f), name, f)
 
 
 def flag(condition):

@@ -16,6 +16,7 @@ from portal.core.clock import today_in_seoul
 from portal.dashboards.filters import Filters
 from portal.dashboards.queries.common import (
     ZERO,
+    accounts_in,
     flag,
     has_completed,
     has_enrolled,
@@ -123,19 +124,19 @@ class DepartmentReport:
 
 
 def _people_by_row(f: Filters, tree, key, expected: Decimal) -> dict:
-    hours = (
-        select(HoursEntry.user_id, func.sum(HoursEntry.hours).label("hours"))
-        .where(HoursEntry.year == f.year, HoursEntry.status == HoursStatus.APPROVED)
-        .group_by(HoursEntry.user_id)
-        .subquery("approved_hours")
+    hours = select(HoursEntry.user_id, func.sum(HoursEntry.hours).label("hours")).where(
+        HoursEntry.year == f.year, HoursEntry.status == HoursStatus.APPROVED
     )
+    if f.department_id is not None:  # only the department's people, not everyone's ledger
+        hours = hours.where(accounts_in(HoursEntry.user_id, f.department_id, "hours_tree"))
+    hours = hours.group_by(HoursEntry.user_id).subquery("approved_hours")
     person_hours = func.coalesce(hours.c.hours, 0)
     stmt = (
         select(
             key.label("row"),
             func.count(User.id),
-            flag(has_enrolled(f, User.id)),
-            flag(has_completed(f, User.id)),
+            flag(has_enrolled(f)),
+            flag(has_completed(f)),
             func.coalesce(func.sum(hours.c.hours), 0),
             flag(person_hours >= expected),
         )

@@ -10,7 +10,6 @@ from sqlalchemy import and_, case, func, or_, select, true
 from portal.assistant.backends.specs import OFFLINE
 from portal.assistant.manage.queries import TimeSaved, guard_kinds_between, time_saved_between
 from portal.assistant.models import (
-    AssistantMessage,
     Conversation,
     GuardEvent,
     MessageDay,
@@ -19,22 +18,30 @@ from portal.assistant.models import (
     Submission,
 )
 from portal.dashboards.filters import Filters
-from portal.dashboards.queries.common import MILLION, ZERO, has_enrolled, in_year, subtree
+from portal.dashboards.queries.common import (
+    MILLION,
+    ZERO,
+    accounts_in,
+    enrolled_people,
+    in_year,
+    subtree,
+)
 from portal.db import db
 from portal.users.models import User
 
 
 def _sandbox_people(f: Filters, name: str):
-    """Whose sandbox use counts: the department subtree (any account), and with a course
-    filter only people with a confirmed place in a session of that course in the year."""
-    conditions = []
-    if f.department_id is not None:
-        conditions.append(User.department_id.in_(subtree(f.department_id, name)))
+    """Whose sandbox use counts (a select of user ids, None for everyone): the department
+    subtree (any account), and with a course filter only people with a confirmed place in
+    a session of that course in the period."""
     if f.course_id is not None:
-        conditions.append(has_enrolled(f, User.id))
-    if not conditions:
-        return None
-    return select(User.id).where(*conditions)
+        people = enrolled_people(f)
+        if f.department_id is not None:
+            people = people.where(accounts_in(people.selected_columns[0], f.department_id, name))
+        return people
+    if f.department_id is not None:
+        return select(User.id).where(User.department_id.in_(subtree(f.department_id, name)))
+    return None
 
 
 def _owned_by(column, f: Filters, name: str = "dept_tree"):
@@ -230,20 +237,11 @@ def sandbox(f: Filters) -> SandboxReport:
         if row.answers or row.prompt or row.completion
     ]
     kinds = guard_kinds_between(f.starts_at, f.ends_at, _owned_by(GuardEvent.user_id, f))
-    # Every rating has its message and conversation (foreign keys, deleted together):
-    # they are read only to know whose answer was rated.
     rated_stmt = (
         select(MessageRating.score, func.count(MessageRating.id))
-        .where(in_year(MessageRating.created_at, f))
+        .where(in_year(MessageRating.created_at, f), _owned_by(MessageRating.user_id, f))
         .group_by(MessageRating.score)
     )
-    people = _sandbox_people(f, "dept_tree")
-    if people is not None:
-        rated_stmt = (
-            rated_stmt.join(AssistantMessage, AssistantMessage.id == MessageRating.message_id)
-            .join(Conversation, Conversation.id == AssistantMessage.conversation_id)
-            .where(Conversation.user_id.in_(people))
-        )
     rated = dict(db.session.execute(rated_stmt).all())
     ratings = tuple(int(rated.get(score, 0)) for score in range(1, 6))
     saved = time_saved_between(f.starts_at, f.ends_at, _owned_by(Submission.user_id, f))
