@@ -21,6 +21,7 @@ from portal.attendance.models import (
     Completion,
     HoursEntry,
     HoursEvidence,
+    HoursYear,
 )
 from portal.audit.models import AuditEntry
 from portal.auth.models import LoginFailure, LoginSession
@@ -56,6 +57,7 @@ __all__ = [
     "Completion",
     "HoursEntry",
     "HoursEvidence",
+    "HoursYear",
     "SurveyReceipt",
     "SurveyResponse",
     "Course",

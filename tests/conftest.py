@@ -246,6 +246,36 @@ def make_user(app):
     return factory
 
 
+@pytest.fixture
+def hours_years_match_ledger(app):
+    """A check that learning_hours_years holds exactly the ledger's approved sums per person
+    and year (0 where no line is approved, and no row for a year without lines)."""
+
+    def check() -> None:
+        from sqlalchemy import case, func, select
+
+        from portal.attendance.models import HoursEntry, HoursStatus, HoursYear
+
+        with app.app_context():
+            approved = case((HoursEntry.status == HoursStatus.APPROVED, HoursEntry.hours), else_=0)
+            ledger = {
+                (user_id, year): total
+                for user_id, year, total in db.session.execute(
+                    select(HoursEntry.user_id, HoursEntry.year, func.sum(approved)).group_by(
+                        HoursEntry.user_id, HoursEntry.year
+                    )
+                )
+            }
+            stored = {
+                (row.user_id, row.year): row.approved
+                for row in db.session.scalars(select(HoursYear))
+            }
+            assert {k: v for k, v in stored.items() if v} == {k: v for k, v in ledger.items() if v}
+            assert set(ledger) <= set(stored)
+
+    return check
+
+
 def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf-token" content="([^"]+)"', html

@@ -35,6 +35,7 @@ from portal.attendance.models import (
     HoursEntry,
     HoursSource,
     HoursStatus,
+    refresh_hours_years,
 )
 from portal.attendance.schedule import session_days
 from portal.audit.operations import record
@@ -361,17 +362,34 @@ def _update_ledger(
     course: Course,
     now: dt.datetime,
 ) -> None:
-    """One portal ledger line per completion: added on completing, removed on losing it."""
-    lost = [c.completion_id for c in changes if c.lost_completion and not c.became_completed]
-    if lost:
+    """One portal ledger line per completion: added on completing, removed on losing it.
+
+    Bulk statements, so the people's yearly sums (``HoursYear``) are refreshed here.
+    """
+    lost_changes = [c for c in changes if c.lost_completion and not c.became_completed]
+    gained = [c for c in changes if c.became_completed and not c.lost_completion]
+    if lost_changes:
         db.session.execute(
             delete(HoursEntry)
-            .where(HoursEntry.completion_id.in_(lost), HoursEntry.source == HoursSource.PORTAL)
+            .where(
+                HoursEntry.completion_id.in_([c.completion_id for c in lost_changes]),
+                HoursEntry.source == HoursSource.PORTAL,
+            )
             .execution_options(synchronize_session=False)
         )
-    gained = [c for c in changes if c.became_completed and not c.lost_completion]
-    if not gained or course.recognised_hours <= 0:
-        return  # a course worth no hours has no ledger line (hours must be positive)
+    if gained and course.recognised_hours > 0:
+        _add_ledger_lines(gained, session, course, now)
+    if lost_changes or gained:
+        refresh_hours_years(db.session.connection(), {c.user_id for c in lost_changes + gained})
+
+
+def _add_ledger_lines(
+    gained: list[CompletionChange],
+    session: TrainingSession,
+    course: Course,
+    now: dt.datetime,
+) -> None:
+    """The new completions' ledger lines (a course worth no hours has none: hours > 0)."""
     ended_on = session.ends_at.astimezone(SEOUL).date()
     db.session.execute(
         insert(HoursEntry),

@@ -77,6 +77,7 @@ from portal.attendance.models import (
     HoursSource,
     HoursStatus,
     MarkSource,
+    refresh_hours_years,
 )
 from portal.audit.operations import record
 from portal.auth.passwords import hash_password
@@ -1363,6 +1364,8 @@ def seed_at_scale(
     finished = _attendance(sessions, ids, writer, staff.instructors)
     _completions(finished, ids, writer, today, now)
     _external_hours(staff, ids, writer, today, now, staff.coordinator_id)
+    # The ledger was written in bulk: its yearly sums, from it, in one pass.
+    refresh_hours_years(db.session.connection())
     _outbox(sessions, staff, ids, writer, plan.enrolments)
     _sandbox(plan, staff, ids, writer, today, now, policy_version)
     _advance_sequences(ids.tables())

@@ -15,7 +15,13 @@ from sqlalchemy import select
 
 from portal.attendance import hours as hours_ops
 from portal.attendance.hours_queries import YearSummary, year_summary
-from portal.attendance.models import HoursEntry, HoursEvidence, HoursSource, HoursStatus
+from portal.attendance.models import (
+    HoursEntry,
+    HoursEvidence,
+    HoursSource,
+    HoursStatus,
+    HoursYear,
+)
 from portal.core import clock
 from portal.db import db
 from portal.notifications.models import Notification, OutboxMessage
@@ -366,7 +372,7 @@ def test_the_uploaded_name_is_cleaned_before_it_is_kept():
 
 
 def test_the_owner_withdraws_a_pending_entry_and_its_evidence_goes_too(
-    app, client, as_role, audit_entries
+    app, client, as_role, audit_entries, hours_years_match_ledger
 ):
     me = as_role(Role.STAFF)
     year = clock.today_in_seoul().year
@@ -379,6 +385,7 @@ def test_the_owner_withdraws_a_pending_entry_and_its_evidence_goes_too(
     assert response.status_code == 302
     assert _counts(app) == (0, 0)
     assert [e.target_id for e in audit_entries("hours.withdrawn")] == [str(entry_id)]
+    hours_years_match_ledger()
 
 
 def test_a_decided_entry_cannot_be_withdrawn(app, client, as_role):
@@ -444,7 +451,7 @@ def _decide(client, entry_id: int, decision: str, reason: str = ""):
 
 
 def test_a_coordinator_approves_with_audit_and_notification(
-    app, client, as_role, make_user, audit_entries
+    app, client, as_role, make_user, audit_entries, hours_years_match_ledger
 ):
     reviewer = as_role(Role.COORDINATOR)
     owner = make_user(Role.STAFF)
@@ -459,6 +466,10 @@ def test_a_coordinator_approves_with_audit_and_notification(
         assert entry.status is HoursStatus.APPROVED and entry.decided_by_id == reviewer.id
         assert entry.decision_reason == "수료증 확인" and entry.decided_at is not None
         assert year_summary(owner.id, year).approved == Decimal("6.0")
+        # the dashboards' yearly sum moved with the decision
+        assert db.session.get(HoursYear, (owner.id, year)).approved == Decimal("6.0")
+    hours_years_match_ledger()
+    with app.app_context():
         note = db.session.scalar(select(Notification).where(Notification.user_id == owner.id))
         assert note.kind == "hours.approved" and note.link == "/hours/"
         assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == owner.id))
@@ -472,7 +483,7 @@ def test_a_coordinator_approves_with_audit_and_notification(
 
 
 def test_declining_needs_a_reason_and_then_notifies_with_it(
-    app, client, as_role, make_user, audit_entries
+    app, client, as_role, make_user, audit_entries, hours_years_match_ledger
 ):
     as_role(Role.ADMIN)
     owner = make_user(Role.STAFF)
@@ -494,6 +505,7 @@ def test_declining_needs_a_reason_and_then_notifies_with_it(
         assert note.kind == "hours.declined" and "수료증의 이름이 다릅니다" in note.body
     (entry_audit,) = audit_entries("hours.declined")
     assert entry_audit.details["reason"] == "수료증의 이름이 다릅니다"
+    hours_years_match_ledger()
     # The owner sees the decision and its reason on their ledger.
     owner_page = _client_for(app, owner).get("/hours/?year=2026").get_data(as_text=True)
     assert "수료증의 이름이 다릅니다" in owner_page and "반려" in owner_page

@@ -10,13 +10,12 @@ from flask import current_app
 from sqlalchemy import case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from portal.attendance.models import Completion, CompletionStatus, HoursEntry, HoursStatus
+from portal.attendance.models import Completion, CompletionStatus, HoursYear
 from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul
 from portal.dashboards.filters import Filters
 from portal.dashboards.queries.common import (
     ZERO,
-    accounts_in,
     flag,
     has_completed,
     has_enrolled,
@@ -124,12 +123,13 @@ class DepartmentReport:
 
 
 def _people_by_row(f: Filters, tree, key, expected: Decimal) -> dict:
-    hours = select(HoursEntry.user_id, func.sum(HoursEntry.hours).label("hours")).where(
-        HoursEntry.year == f.year, HoursEntry.status == HoursStatus.APPROVED
+    # Each person's approved hours of the year: the ledger's approved lines, summed
+    # (kept by the application; see HoursYear).
+    hours = (
+        select(HoursYear.user_id, HoursYear.approved.label("hours"))
+        .where(HoursYear.year == f.year)
+        .subquery("approved_hours")
     )
-    if f.department_id is not None:  # only the department's people, not everyone's ledger
-        hours = hours.where(accounts_in(HoursEntry.user_id, f.department_id, "hours_tree"))
-    hours = hours.group_by(HoursEntry.user_id).subquery("approved_hours")
     person_hours = func.coalesce(hours.c.hours, 0)
     stmt = (
         select(

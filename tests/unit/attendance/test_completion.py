@@ -18,6 +18,7 @@ from portal.attendance.models import (
     HoursEntry,
     HoursSource,
     HoursStatus,
+    HoursYear,
     MarkSource,
 )
 from portal.core import clock
@@ -206,12 +207,17 @@ def test_completing_awards_hours_adds_the_ledger_line_and_notifies(ctx):
     assert any("수료했습니다" in t for t in titles)
 
 
-def test_a_corrected_mark_takes_the_completion_and_its_ledger_line_away(ctx):
+def test_a_corrected_mark_takes_the_completion_and_its_ledger_line_away(
+    ctx, hours_years_match_ledger
+):
     session, _ = _session(1)
     (uid,) = _people(1)
     _enrol(session, [uid])
     _mark(session, uid, [P])
     completion.refresh(session.id)
+    year = session.ends_at.astimezone(SEOUL).year
+    assert db.session.get(HoursYear, (uid, year)).approved > 0
+    hours_years_match_ledger()
     _mark(session, uid, [A])
     changes = completion.refresh(session.id)
     assert [(c.before, c.after) for c in changes] == [
@@ -223,12 +229,15 @@ def test_a_corrected_mark_takes_the_completion_and_its_ledger_line_away(ctx):
     assert (
         db.session.scalar(select(func.count(HoursEntry.id)).where(HoursEntry.user_id == uid)) == 0
     )
+    assert db.session.get(HoursYear, (uid, year)).approved == 0
+    hours_years_match_ledger()
     # ...and back again: one ledger line, not two.
     _mark(session, uid, [P])
     completion.refresh(session.id)
     assert (
         db.session.scalar(select(func.count(HoursEntry.id)).where(HoursEntry.user_id == uid)) == 1
     )
+    hours_years_match_ledger()
 
 
 def test_refreshing_twice_changes_nothing_the_second_time(ctx):
