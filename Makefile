@@ -9,7 +9,7 @@ PORT ?= 5000
 STAMPS := .make
 export FLASK_APP := wsgi.py
 
-.PHONY: help setup run test lint format messages bench clean
+.PHONY: help setup run serve-prod test lint format messages bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ run: setup ## Install, migrate, sync courses/, seed demo data when the database 
 	fi
 	@echo "==> Serving on http://127.0.0.1:$(PORT)  (demo accounts: see README.md; they exist only because 'flask demo seed' made them)"
 	@$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+serve-prod: setup ## Production: check the settings (PostgreSQL, Redis, a real secret key), then gunicorn
+	@PORTAL_ENV=production $(BIN)/python -m portal.preflight
+	@PORTAL_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: setup ## Install everything (Chromium included) and run the whole test suite
 	@bash scripts/ensure-chromium.sh

@@ -28,6 +28,10 @@ class Setting:
     required_in_production: bool = False
 
 
+# A production key needs this many different characters: "x" * 40 or a repeated word is
+# long enough but guessable (secrets.token_urlsafe(48) has about 40).
+SECRET_KEY_MIN_DISTINCT = 16
+
 SETTINGS: dict[str, Setting] = {
     "ENV": Setting("development", "development, production or testing."),
     "SECRET_KEY": Setting(
@@ -258,6 +262,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             raise ConfigError(f"Required in production but not set: {', '.join(missing)}")
         if len(str(config["SECRET_KEY"])) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if len(set(str(config["SECRET_KEY"]))) < SECRET_KEY_MIN_DISTINCT:
+            raise ConfigError(
+                "SECRET_KEY looks like a placeholder (too few different characters); generate "
+                "one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
     elif not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _development_secret(instance_path)
 

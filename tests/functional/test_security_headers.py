@@ -86,7 +86,7 @@ def test_development_has_no_hsts_and_no_host_prefix(client):
 
 
 def test_production_sends_hsts_and_host_prefixed_secure_cookie(make_app):
-    prod = make_app({"ENV": "production", "SECRET_KEY": "p" * 48})
+    prod = make_app({"ENV": "production", "SECRET_KEY": "prod-" + "0123456789abcdefghijklmnop" * 2})
     client = prod.test_client()
     response = client.get("/auth/login", base_url="https://portal.example.kr")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

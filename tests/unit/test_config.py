@@ -56,6 +56,19 @@ def test_production_rejects_a_short_secret_key(tmp_path):
         load_config(tmp_path, {"ENV": "production", "SECRET_KEY": "short"})
 
 
+@pytest.mark.parametrize("key", ["x" * 40, "changeme" * 5, "0123456789" * 4])
+def test_production_rejects_a_placeholder_secret_key(tmp_path, key):
+    with pytest.raises(ConfigError, match="placeholder"):
+        load_config(tmp_path, {"ENV": "production", "SECRET_KEY": key})
+
+
+def test_production_accepts_a_generated_secret_key(tmp_path):
+    import secrets
+
+    key = secrets.token_urlsafe(48)
+    assert load_config(tmp_path, {"ENV": "production", "SECRET_KEY": key})["SECRET_KEY"] == key
+
+
 def test_missing_config_file_named_explicitly_fails(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_CONFIG", str(tmp_path / "nope.py"))
     with pytest.raises(ConfigError, match="does not exist"):
