@@ -5,6 +5,8 @@ laptop, the benchmark (`make bench`) and production behind a reverse proxy.
 """
 
 import os
+import shutil
+import tempfile
 
 # PORT is a port number (bound on loopback) or a full host:port. Behind a reverse
 # proxy on another machine, set PORT=0.0.0.0:8000; gunicorn's own default would
@@ -69,3 +71,29 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 # Each worker builds its own app (and its own database engine) after the fork.
 preload_app = False
+
+# Prometheus metrics (/metrics, portal/monitoring/metrics.py): each worker writes its counters to
+# files in one directory, and a scrape of any worker adds up all of them. The directory is
+# fresh for each start (stale files would add old counts); PROMETHEUS_MULTIPROC_DIR names
+# one of your own (it is emptied at start). Set here, in the master, before any worker
+# imports the app.
+_metrics_dir_given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+_metrics_dir = _metrics_dir_given or tempfile.mkdtemp(prefix="portal-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def on_starting(server):
+    for name in os.listdir(_metrics_dir):
+        if name.endswith(".db"):
+            os.remove(os.path.join(_metrics_dir, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+
+
+def on_exit(server):
+    if not _metrics_dir_given:  # the directory made above goes with the server
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -42,6 +42,9 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=False,
+        # Redis down: the same limits are kept in this process's memory (logged as a
+        # warning) until Redis answers again, instead of failing every limited request.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     if config["ENV"] == "production":
         # __Host- cookies must be Secure, path=/ and host-only: they cannot be set by a subdomain.
@@ -61,6 +64,9 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     # (404) instead of overflowing the driver (a 500 on SQLite, an error on PostgreSQL).
     app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app)
+    from portal.monitoring import metrics
+
+    metrics.init_app(app)
     _register_cli(app)
     return app
 

@@ -89,6 +89,11 @@ SETTINGS: dict[str, Setting] = {
     "TRUSTED_PROXY_COUNT": Setting(
         0, "Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.", int
     ),
+    "METRICS_TOKEN": Setting(
+        None,
+        "Lets a Prometheus server on another machine read /metrics with "
+        "'Authorization: Bearer <token>'. Empty: /metrics answers loopback only.",
+    ),
     "LOG_LEVEL": Setting("INFO", "Python log level for the portal's structured log."),
     "DEFAULT_LOCALE": Setting("ko", "Locale for users who have not chosen one (ko or en)."),
     "NEW_APPOINTEE_DAYS": Setting(

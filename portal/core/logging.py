@@ -37,7 +37,13 @@ def init_app(app: Flask) -> None:
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.propagate = False
+        # The rate limiter's own warnings (its storage, Redis, unreachable or back) go to
+        # the same structured log.
+        limiter_log = logging.getLogger("flask-limiter")
+        limiter_log.addHandler(handler)
+        limiter_log.propagate = False
     logger.setLevel(app.config["LOG_LEVEL"])
+    logging.getLogger("flask-limiter").setLevel(app.config["LOG_LEVEL"])
     app.before_request(_start)
     app.after_request(_finish)
 

@@ -6,6 +6,8 @@ from tests.access import ADMIN, Expect
 ROUTES = {
     "core.healthz": Expect(PUBLIC, "/healthz"),
     "core.readyz": Expect(PUBLIC, "/readyz"),
+    # loopback (the test client is) or a token; outsiders: tests/functional/test_metrics.py
+    "metrics.metrics": Expect(PUBLIC, "/metrics"),
     "core.set_locale": Expect(PUBLIC, "/locale", "POST"),
     "core.login_shortcut": Expect(PUBLIC, "/login"),
     "auth.login": Expect(PUBLIC, "/auth/login"),

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from docx import Document
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from portal.assistant.backends.specs import ModelSpec
@@ -327,12 +328,20 @@ def test_a_cut_stream_keeps_the_partial_answer(app, client, as_role, make_worksp
     user = as_role(Role.STAFF)
     draft = make_workspace(user, model_key="fake-llm")
     fake_model.script(Reply(chunks=["□ 추진", "배경\n", "○ 현황", " 끝"], cut_after=2))
+
+    def measured() -> tuple[float, float]:
+        errors = REGISTRY.get_sample_value("portal_model_errors_total", {"code": "stream_cut"})
+        return errors or 0.0, REGISTRY.get_sample_value("portal_open_streams")
+
+    errors_before, streams_before = measured()
     sent = _send(client, draft.id, "써 주세요")
     events = _stream(client, sent.get_json()["stream_url"])
     assert events[-1][0] == "error" and events[-1][1]["code"] == "stream_cut"
     assert events[-1][1]["partial"] is True
     answer = _answer(app, sent.get_json()["answer_id"])
     assert answer.content == "□ 추진배경\n" and answer.status is MessageStatus.FAILED
+    # /metrics: one more model error of that kind, and the stream is no longer open
+    assert measured() == (errors_before + 1, streams_before)
 
 
 def test_a_browser_that_goes_away_closes_the_upstream_call(

@@ -156,6 +156,11 @@ def test_serve_prod_serves_on_postgresql_and_redis_or_refuses_an_unreachable_dat
             assert r.status == 200
             # production settings: secure cookies and HSTS
             assert "Strict-Transport-Security" in r.headers
+        # /metrics adds up every worker's figures (gunicorn.conf.py's shared directory)
+        with urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        assert 'portal_requests_total{endpoint="core.readyz",method="GET",status="200"}' in text
+        assert "portal_database_up 1.0" in text
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         out, err = process.communicate(timeout=30)

@@ -21,6 +21,7 @@ from portal.assistant.models import (
 from portal.audit.operations import record
 from portal.core.clock import utcnow
 from portal.db import db
+from portal.monitoring import metrics
 from portal.users.models import User
 
 
@@ -100,6 +101,7 @@ def record_guard_event(
     )
     db.session.add(event)
     db.session.flush()
+    metrics.GUARD_EVENTS.labels(decision.value).inc()
     record(
         f"assistant.guard_{decision.value}",
         target_type="guard_event",

@@ -44,6 +44,7 @@ from portal.attendance import completion
 from portal.audit.operations import record
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import db
+from portal.monitoring import metrics
 from portal.notifications.operations import Message, notify
 from portal.scheduling.models import TrainingSession
 from portal.users.models import Role, User
@@ -226,6 +227,7 @@ def run_scoring(job: ScoringJob) -> ScoringOutcome:
     except scoring.ScoringFailed as exc:
         return ScoringOutcome("failed", {"error": str(exc.reason)}, spent)
     except BackendError as exc:
+        metrics.MODEL_ERRORS.labels(exc.code).inc()
         return ScoringOutcome("failed", {"error": str(exc.user_message)}, spent)
     except _OutgoingBlocked as exc:
         report = exc.screened.report

@@ -38,6 +38,7 @@ from portal.assistant.models import (
 from portal.assistant.workspace import quotas
 from portal.core.clock import utcnow
 from portal.db import db
+from portal.monitoring import metrics
 from portal.users.models import User
 
 HISTORY_MESSAGES = 20
@@ -241,6 +242,7 @@ def generate(
     received: list[str] = []
     usage: Usage | None = None
     finished = False
+    metrics.OPEN_STREAMS.inc()
     try:
         yield sse("start", {"message_id": prepared.message_id})
         if prepared.refusal is not None:  # the guard stopped it: no request is made
@@ -281,6 +283,7 @@ def generate(
             },
         )
     except BackendError as exc:
+        metrics.MODEL_ERRORS.labels(exc.code).inc()
         text = "".join(received)
         _finish(prepared, text, getattr(exc, "usage", None), MessageStatus.FAILED, exc.code)
         finished = True
@@ -314,6 +317,7 @@ def generate(
             },
         )
     finally:
+        metrics.OPEN_STREAMS.dec()
         if not finished:
             # Leaving the with-block above already closed the upstream call.
             _finish(prepared, "".join(received), usage, MessageStatus.INTERRUPTED, "disconnected")
