@@ -151,7 +151,8 @@ class HoursEntry(Base):
     __tablename__ = "learning_hours"
     __table_args__ = (
         Index("ix_learning_hours_user_year", "user_id", "year"),
-        # Each person's approved hours of a year, summed from the index (the dashboards).
+        # A year's lines by status (the hours review queue). The dashboards' per-person
+        # sums, for which it was added, now read learning_hours_years (HoursYear).
         Index("ix_learning_hours_year_status_user", "year", "status", "user_id", "hours"),
         CheckConstraint("hours > 0", name="hours_positive"),
     )

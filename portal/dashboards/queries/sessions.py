@@ -14,12 +14,16 @@ from portal.catalog.models import Course
 from portal.core import sqljson
 from portal.core.clock import utcnow
 from portal.dashboards.filters import Filters
-from portal.dashboards.queries.common import flag, in_department, percent, session_of_year
+from portal.dashboards.queries.common import (
+    accounts_in,
+    flag,
+    percent,
+    session_of_year,
+)
 from portal.db import db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.scheduling.models import TrainingSession
 from portal.surveys.models import SurveyResponse
-from portal.users.models import User
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,7 @@ def _people(user_id, f: Filters):
     """The person is in the filtered department subtree (always true without a filter)."""
     if f.department_id is None:
         return true()
-    return user_id.in_(select(User.id).where(in_department(User.department_id, f.department_id)))
+    return accounts_in(user_id, f.department_id, "dept_tree")
 
 
 def _absent_people(f: Filters):
