@@ -32,8 +32,10 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
+from flask import session as cookie_session
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -318,12 +320,35 @@ def _commit_or_rollback(response: Response) -> Response:
     A 4xx response commits too when the view asked to keep its writes
     (``db.keep_writes_on_refusal()``); a 5xx never does.
     """
-    session = g.get("_db_session")
-    if session is None:
+    db_session = g.get("_db_session")
+    if db_session is None:
         return response
     status = response.status_code
     if status < 400 or (status < 500 and g.get("_db_keep_on_refusal")):
-        session.commit()
+        try:
+            db_session.commit()
+        except OperationalError as exc:
+            return _commit_failed(response, exc)
     else:
-        session.rollback()
+        db_session.rollback()
+    return response
+
+
+def _commit_failed(response: Response, exc: OperationalError) -> Response:
+    """The database went away at the commit: the person gets the 503 page, not a 500.
+
+    The view already answered (a redirect, a page, a flash saying it worked), but its
+    writes are not known to be stored. The answer is rewritten in place, so the headers
+    added earlier (the security headers) stay; the success flash is dropped.
+    """
+    db.discard_failed_work()
+    current_app.logger.error(
+        "database unavailable at commit", extra={"fields": {"error": type(exc.orig).__name__}}
+    )
+    cookie_session.pop("_flashes", None)
+    page = current_app.extensions["portal_unavailable_page"]()
+    response.status_code = page.status_code
+    response.set_data(page.get_data())
+    response.content_type = page.content_type
+    response.headers.pop("Location", None)
     return response

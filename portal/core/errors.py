@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -68,7 +68,27 @@ def _render(code: int, detail: str | None = None):
     )
 
 
+def _as_anonymous() -> None:
+    """Render the error page as for a visitor who is not signed in.
+
+    The database is unreachable, and the layout would otherwise load the signed-in user
+    (their locale, their unread notices) from it: the 503 page would fail in turn and the
+    person would get a bare "Internal Server Error" instead.
+    """
+    manager = getattr(current_app, "login_manager", None)
+    if manager is not None:
+        g._login_user = manager.anonymous_user()
+
+
+def _unavailable_page():
+    """The 503 page as a response; portal.db uses it when the commit itself fails."""
+    _as_anonymous()
+    return current_app.make_response(_render(ServiceUnavailable.code))
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["portal_unavailable_page"] = _unavailable_page
+
     @app.errorhandler(CSRFError)
     def _csrf(_err):
         return _render(
@@ -86,6 +106,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _db_down(err):
         db.discard_failed_work()
+        _as_anonymous()
         logger.error(
             "database unavailable",
             extra={"fields": {"request_id": request_id(), "error": type(err.orig).__name__}},

@@ -460,6 +460,12 @@ class FakeOpenAI:
         with self._lock:
             return self._disconnects
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now (a stream the portal still holds counts)."""
+        with self._lock:
+            return len(self._connections)
+
     def wait_for_disconnect(self, timeout: float = 2.0) -> bool:
         return self.disconnected.wait(timeout)
 

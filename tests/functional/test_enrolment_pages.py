@@ -401,3 +401,34 @@ def test_enrol_button_shows_the_users_status_with_a_cancel_form(app, make_sessio
     assert "data-confirm" in waiting_html
     assert "승인 대기" in requested_html and "/enrollments/42/cancel" in requested_html
     assert "반려" in declined_html and f"/sessions/{session.id}/enrol" in declined_html
+
+
+def test_a_commit_lost_with_the_database_gives_the_503_page_and_no_success_message(
+    app, make_user, make_session, monkeypatch
+):
+    """Found by the PostgreSQL fault scenario (tests/faults): the server went away at the
+    COMMIT of an enrolment, after the view had answered with its redirect and flash, and
+    the person got a 500. Now: the portal's 503 page, still with its security headers, the
+    "confirmed" message dropped, and nothing stored."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    session = make_session(capacity=5)
+    staff = make_user(Role.STAFF)
+    client = _client_for(app, staff)
+    token = _csrf(client)
+
+    def gone(self):
+        raise OperationalError("COMMIT", {}, ConnectionResetError("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Session, "commit", gone)
+        response = client.post(f"/sessions/{session.id}/enrol", data={"csrf_token": token})
+
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert "서비스를 잠시 이용할 수 없습니다" in html
+    assert "Location" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert _enrollment(app, session.id, staff.id) is None
+    assert "수강이 확정되었습니다" not in _flashes(client)

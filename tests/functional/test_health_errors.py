@@ -91,3 +91,34 @@ def test_a_failed_write_still_gets_the_portals_error_page(app, client, as_role, 
     page = response.get_data(as_text=True)
     assert "오류 번호" in page or "서비스를 잠시" in page
     assert "<!doctype html>" in page.lower() and "krds" in page
+
+
+def test_a_signed_in_person_gets_the_503_page_when_the_database_goes_away(
+    app, client, as_role, monkeypatch
+):
+    """The fault scenario (tests/faults, PostgreSQL stopped) found this: loading the
+    signed-in user failed, the 503 page's layout loaded them again, and the person got a
+    bare 500. The page now renders as for a visitor, without touching the database."""
+    from sqlalchemy.exc import OperationalError
+
+    from portal.auth import operations
+    from portal.users.models import Role
+
+    as_role(Role.STAFF)
+
+    def unreachable(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(operations, "check_session", unreachable)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        page = client.get("/")
+        api = client.get("/notifications/", headers={"Accept": "application/json"})
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert page.status_code == 503
+    html = page.get_data(as_text=True)
+    assert "서비스를 잠시 이용할 수 없습니다" in html
+    assert "Traceback" not in html and "OperationalError" not in html
+    assert api.status_code == 503
+    assert api.get_json()["error"] == 503
