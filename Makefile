@@ -9,7 +9,7 @@ PORT ?= 5000
 STAMPS := .make
 export FLASK_APP := wsgi.py
 
-.PHONY: help setup run serve-prod test lint format messages bench clean
+.PHONY: help setup run serve-prod test faults lint format messages bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ serve-prod: setup ## Production: check the settings (PostgreSQL, Redis, a real s
 test: setup ## Install everything (Chromium included) and run the whole test suite
 	@bash scripts/ensure-chromium.sh
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+faults: setup ## Fault scenarios against make serve-prod: PostgreSQL, Redis, SMTP, model, workers (needs initdb, redis-server)
+	@$(BIN)/python -m tests.faults $(FAULTS)
 
 lint: $(STAMPS)/python ## ruff check and ruff format --check
 	@$(BIN)/ruff check .

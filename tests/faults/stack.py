@@ -350,17 +350,17 @@ class Portal:
         except OSError:
             return None
 
-    def master_pid(self) -> int:
-        """gunicorn's master: `make` execs it, so it is the process make started."""
+    def master_pid(self) -> int | None:
+        """gunicorn's master: the child of `make` (the recipe's shell execs gunicorn)."""
         assert self.process is not None
-        return self.process.pid
+        for pid in _children(self.process.pid):
+            if b"gunicorn" in _cmdline(pid):
+                return pid
+        return None
 
     def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.master_pid()}/task/{self.master_pid()}/children")
-        try:
-            return [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
+        master = self.master_pid()
+        return _children(master) if master is not None else []
 
     def stop(self) -> None:
         process = self.process
@@ -383,6 +383,22 @@ class Portal:
 
     def close(self) -> None:
         self.stop()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except OSError:
+        return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def portal_environment(
