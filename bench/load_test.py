@@ -42,6 +42,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -420,12 +421,16 @@ def server_log_figures(path: Path, start: int, end: int) -> dict[str, Any]:
     per_route: dict[str, list[float]] = {}
     statuses: Counter[str] = Counter()
     levels: Counter[str] = Counter()
+    problems: Counter[str] = Counter()
     for line in text.splitlines():
         if not line.startswith("{"):
             continue
         with contextlib.suppress(ValueError):
             entry = json.loads(line)
             levels[entry.get("level", "?")] += 1
+            if entry.get("level") in ("WARNING", "ERROR", "CRITICAL"):
+                last = (entry.get("exc") or "").strip().splitlines()[-1:] or [""]
+                problems[f"{entry.get('level')} {entry.get('msg')} {last[0]}"[:300]] += 1
             if entry.get("msg") != "request":
                 continue
             key = f"{entry.get('method')} {entry.get('route')}"
@@ -442,6 +447,7 @@ def server_log_figures(path: Path, start: int, end: int) -> dict[str, Any]:
         "server_requests": sum(statuses.values()),
         "server_statuses": dict(sorted(statuses.items())),
         "server_log_levels": dict(levels),
+        "server_log_problems": dict(problems.most_common(8)),
         "server_slowest_routes_p95": dict(slowest),
         "server_tracebacks": text.count("Traceback (most recent call last)"),
         "server_worker_timeouts": text.count("WORKER TIMEOUT"),
@@ -526,6 +532,7 @@ def run_once(
         load_start = os.getloadavg()
         client_cpu = time.process_time()
         meter.start()
+        metered_from = time.monotonic()
         stop_screen = threading.Event()
         screen = threading.Thread(
             target=users.run_screen, args=(cast.screen, world, stop_screen), daemon=True
@@ -551,12 +558,16 @@ def run_once(
             f"load test ({label}): {len(cast.staff)} staff and {len(cast.coordinators)} "
             f"coordinators arriving over {RAMP_S:g} s, acting for {duration:g} s"
         )
+        lag: list[float] = []
+        sampler = threading.Thread(target=_sample_lag, args=(lag, stop_screen), daemon=True)
+        sampler.start()
         for thread in threads:
             thread.start()
         _watch(label, recorder, threads, began, duration)
         stop_screen.set()
         screen.join(timeout=60)
         cpu = _fold_backends(meter.stop(), len(backends))
+        metered_s = time.monotonic() - metered_from
         client_cpu = time.process_time() - client_cpu
         wall = time.monotonic() - began
         load_end = os.getloadavg()
@@ -581,6 +592,14 @@ def run_once(
             "noisy_neighbour_cpu": neighbour[1] if neighbour else None,
             "cpu_percent_of_one_core": cpu,
             "load_client_cpu_percent": round(100 * client_cpu / wall, 1),
+            "load_client_wakeup_lag_ms": {
+                "is": "how late a 50 ms sleep in the load client woke up (its own scheduling "
+                "delay, which every measured latency includes)",
+                **_stats(lag),
+            },
+            "portal_cpu_ms_per_request": round(
+                10 * cpu["portal_cpu_percent"] * metered_s / max(figures.requests, 1), 1
+            ),
             "steady_rps": round(len(steady) / (duration - RAMP_S), 1)
             if duration > RAMP_S
             else None,
@@ -595,11 +614,20 @@ def run_once(
     for line in kind_table(figures):
         progress(line)
     progress(
-        f"load test ({label}): CPU (% of one core) {cpu}; load client "
-        f"{figures.details['load_client_cpu_percent']} %"
+        f"load test ({label}): CPU (% of one core) {cpu}; portal "
+        f"{figures.details['portal_cpu_ms_per_request']} ms CPU per request; load client "
+        f"{figures.details['load_client_cpu_percent']} %, wake-up lag p95 "
+        f"{figures.details['load_client_wakeup_lag_ms']['p95_ms']} ms"
     )
     figures.details["answers"] = recorder.answers
     return figures
+
+
+def _sample_lag(samples: list[float], stop: threading.Event) -> None:
+    while not stop.is_set():
+        before = time.monotonic()
+        time.sleep(0.05)
+        samples.append((time.monotonic() - before - 0.05) * 1000)
 
 
 def _fold_backends(cpu: dict[str, float], backends: int) -> dict[str, float]:
@@ -687,13 +715,21 @@ def benchmarks(
     duration: float = DURATION_S,
     runs: tuple[str, ...] = RUNS,
     think: tuple[float, float] = THINK_S,
+    keep: Path | None = None,
 ) -> list[Result]:
-    """The whole load test: one line set per run, then the database checks."""
+    """The whole load test: one line set per run, then the database checks. `keep`: a
+    directory that receives the server's and the fake model's logs."""
     outcome = Outcome()
     try:
         _measure(outcome, base_env, tmp, duration, runs, think)
     except Exception as err:  # noqa: BLE001 - every failure becomes a reported problem
         outcome.fail("load test", err)
+    finally:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for log in (tmp / "serve-prod.log", tmp / "fake-load-model.log"):
+                if log.is_file():
+                    shutil.copy(log, keep / log.name)
     return _results(outcome, runs)
 
 
@@ -1086,6 +1122,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--think", nargs=2, type=float, default=list(THINK_S), metavar=("LOW", "HIGH")
     )
+    parser.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the server log here")
     return parser.parse_args(argv)
 
 
@@ -1102,6 +1139,7 @@ def main(argv: list[str] | None = None) -> int:
             duration=arguments.duration,
             runs=tuple(arguments.runs),
             think=(arguments.think[0], arguments.think[1]),
+            keep=arguments.keep_logs,
         )
     merge_results(results)
     progress(

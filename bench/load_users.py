@@ -17,8 +17,10 @@ person thinks and goes on.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import http.client
+import json
 import random
 import re
 import threading
@@ -66,7 +68,7 @@ _SECONDS_LEFT = re.compile(rb'data-seconds-left="(\d+)"')
 _DASHBOARD_LINK = re.compile(
     rb'href="(/manage/dashboards/(?:' + "|".join(DASHBOARDS).encode() + rb')(?:\?[^"]*)?)"'
 )
-_FIELD_ERROR = re.compile(rb'class="form-hint-invalid"[^>]*>([^<]+)<')
+_CHECKIN_ERROR = re.compile(rb'class="[^"]*checkin-error[^"]*"[^>]*><p>([^<]+)</p>')
 
 
 # --------------------------------------------------------------------------- recording
@@ -428,7 +430,7 @@ def _checkin(person: Staff, world: World, run: str, rng: random.Random) -> None:
     def accepted(response: harness.Response) -> str | None:
         if response.status == 302:
             return None
-        refused = _FIELD_ERROR.search(response.body)
+        refused = _CHECKIN_ERROR.search(response.body)
         reason = html.unescape(refused[1].decode()).strip() if refused else "no reason shown"
         return f"check-in code refused: {reason}"
 
@@ -523,8 +525,12 @@ def _chat(person: Staff, world: World, token: str) -> None:
         if reply.status != 200:
             error = f"stream HTTP {reply.status}"
         elif "done" not in names:
-            last = names[-1] if names else "nothing"
-            error = f"stream ended with {last!r}, not 'done'"
+            last = reply.events[-1] if reply.events else (0.0, "nothing", "")
+            code = ""
+            if last[1] == "error":
+                with contextlib.suppress(ValueError, AttributeError):
+                    code = f" ({json.loads(last[2]).get('code')})"
+            error = f"stream ended with {last[1]!r}{code}, not 'done'"
         elif deltas != world.reply_chunks:
             error = f"stream done after {deltas} of {world.reply_chunks} deltas"
     except (OSError, EOFError, ValueError) as err:
