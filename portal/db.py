@@ -35,7 +35,7 @@ from flask import Flask, Response, current_app, g, request, stream_with_context
 from flask import session as cookie_session
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, PendingRollbackError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -327,14 +327,17 @@ def _commit_or_rollback(response: Response) -> Response:
     if status < 400 or (status < 500 and g.get("_db_keep_on_refusal")):
         try:
             db_session.commit()
-        except OperationalError as exc:
+        except (OperationalError, PendingRollbackError) as exc:
+            # PendingRollbackError: an earlier statement lost the connection and the error
+            # was caught on the way (the header's unread count does that), so the lost
+            # connection shows only now.
             return _commit_failed(response, exc)
     else:
         db_session.rollback()
     return response
 
 
-def _commit_failed(response: Response, exc: OperationalError) -> Response:
+def _commit_failed(response: Response, exc: OperationalError | PendingRollbackError) -> Response:
     """The database went away at the commit: the person gets the 503 page, not a 500.
 
     The view already answered (a redirect, a page, a flash saying it worked), but its
@@ -343,7 +346,8 @@ def _commit_failed(response: Response, exc: OperationalError) -> Response:
     """
     db.discard_failed_work()
     current_app.logger.error(
-        "database unavailable at commit", extra={"fields": {"error": type(exc.orig).__name__}}
+        "database unavailable at commit",
+        extra={"fields": {"error": type(getattr(exc, "orig", None) or exc).__name__}},
     )
     cookie_session.pop("_flashes", None)
     page = current_app.extensions["portal_unavailable_page"]()

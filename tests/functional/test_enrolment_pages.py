@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from flask import render_template_string
 from sqlalchemy import func, select
 
@@ -403,14 +404,15 @@ def test_enrol_button_shows_the_users_status_with_a_cancel_form(app, make_sessio
     assert "반려" in declined_html and f"/sessions/{session.id}/enrol" in declined_html
 
 
+@pytest.mark.parametrize("lost", ["at the commit", "earlier, and the error was caught"])
 def test_a_commit_lost_with_the_database_gives_the_503_page_and_no_success_message(
-    app, make_user, make_session, monkeypatch
+    app, make_user, make_session, monkeypatch, lost
 ):
     """Found by the PostgreSQL fault scenario (tests/faults): the server went away at the
     COMMIT of an enrolment, after the view had answered with its redirect and flash, and
     the person got a 500. Now: the portal's 503 page, still with its security headers, the
     "confirmed" message dropped, and nothing stored."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, PendingRollbackError
     from sqlalchemy.orm import Session
 
     session = make_session(capacity=5)
@@ -419,7 +421,9 @@ def test_a_commit_lost_with_the_database_gives_the_503_page_and_no_success_messa
     token = _csrf(client)
 
     def gone(self):
-        raise OperationalError("COMMIT", {}, ConnectionResetError("server closed the connection"))
+        if lost == "at the commit":
+            raise OperationalError("COMMIT", {}, ConnectionResetError("server closed it"))
+        raise PendingRollbackError("Can't reconnect until invalid transaction is rolled back")
 
     with monkeypatch.context() as patch:
         patch.setattr(Session, "commit", gone)
