@@ -407,6 +407,7 @@ def postgres_outage(lab: Lab) -> Checks:
         enrolling.join(timeout=60)
         during = load.between(down_at + 2, up_at)
         after = load.between(recovered_at + 2, time.monotonic())
+        everything = load.between(0, time.monotonic())
     checks.check(
         all(status == 503 for status in ready_while_down),
         f"/readyz said not ready (503) for the whole outage ({len(ready_while_down)} probes)",
@@ -421,6 +422,10 @@ def postgres_outage(lab: Lab) -> Checks:
     checks.check(
         bool(after) and all(a[2] == 200 for a in after),
         f"every page after recovery answered 200 ({len(after)} requests)",
+    )
+    checks.check(
+        all(a[2] == 200 or a[3] for a in everything),
+        f"from start to end, every page was 200 or the plain 503 page: {_statuses(everything)}",
     )
     answer = import_answer[0] if import_answer else "no answer"
     described = answer if isinstance(answer, str) else f"HTTP {answer.status}"
