@@ -9,7 +9,10 @@ describe a real deployment, not the embedded default:
 - PostgreSQL, reachable, with every migration applied (several app processes and
   machines share one database; SQLite is for one machine);
 - Redis for the rate limits, reachable (with ``memory://`` each worker would keep its
-  own count, and the login limits would multiply by the number of workers).
+  own count, and the login limits would multiply by the number of workers);
+- ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, when set (a model server behind a city's internal
+  CA: docs/deployment.md), name a CA bundle that loads; otherwise the first model call
+  would fail instead of the start.
 
 Each check prints one line in Korean. The first that fails prints why and how to fix it
 and exits with status 2, so nothing starts. It connects, reads and disconnects; it
@@ -18,7 +21,10 @@ changes nothing (migrations stay a separate, deliberate step: docs/deployment.md
 
 from __future__ import annotations
 
+import os
+import ssl
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from portal.config import ConfigError, load_config
@@ -100,6 +106,42 @@ def check_redis(uri: str) -> str:
     return "Redis: 연결됨"
 
 
+def check_ca_bundle(environ: Mapping[str, str]) -> str:
+    """Check that the CA certificates TLS clients will trust (model servers, SMTP, Redis) load.
+
+    ``SSL_CERT_FILE`` replaces the system's store for the model client (httpx2) rather than
+    adding to it, so it must be a whole bundle: the system's CAs and the internal one.
+    """
+    cafile = environ.get("SSL_CERT_FILE")
+    capath = environ.get("SSL_CERT_DIR")
+    if not cafile and not capath:
+        return "TLS 인증서: 시스템 기본 저장소"
+    if cafile:
+        fix = (
+            "내부 인증기관(CA) 인증서를 포함한 묶음 파일(PEM)의 경로를 지정하거나, 필요 없으면 "
+            "SSL_CERT_FILE을 지우세요 (docs/deployment.md의 '내부 인증기관')."
+        )
+        path = Path(cafile)
+        if not path.is_file():
+            raise PreflightError(f"SSL_CERT_FILE이 가리키는 파일이 없습니다: {cafile}. {fix}")
+        if not os.access(path, os.R_OK):
+            raise PreflightError(f"SSL_CERT_FILE을 읽을 권한이 없습니다: {cafile}. {fix}")
+        try:
+            count = ssl.create_default_context(cafile=cafile).cert_store_stats()["x509"]
+        except (OSError, ValueError):
+            count = 0
+        if count == 0:
+            raise PreflightError(f"SSL_CERT_FILE에 인증서(PEM)가 없습니다: {cafile}. {fix}")
+        return f"TLS 인증서: SSL_CERT_FILE {cafile}, 인증서 {count}개"
+    missing = [part for part in str(capath).split(os.pathsep) if not Path(part).is_dir()]
+    if missing:
+        raise PreflightError(
+            f"SSL_CERT_DIR이 가리키는 폴더가 없습니다: {', '.join(missing)}. 인증서 폴더의 "
+            "경로를 지정하거나, 필요 없으면 SSL_CERT_DIR을 지우세요."
+        )
+    return f"TLS 인증서: SSL_CERT_DIR {capath}"
+
+
 def main(instance_path: Path | None = None) -> int:
     try:
         try:
@@ -109,6 +151,7 @@ def main(instance_path: Path | None = None) -> int:
         lines = check_settings(config)
         for line in lines:
             print(f"[확인] {line}")
+        print(f"[확인] {check_ca_bundle(os.environ)}")
         print(f"[확인] {check_database(str(config['DATABASE_URL']))}")
         print(f"[확인] {check_redis(str(config['RATELIMIT_STORAGE_URI']))}")
     except PreflightError as error:

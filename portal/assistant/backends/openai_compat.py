@@ -5,6 +5,13 @@ it: the interface and its errors in :mod:`.interface`, configured endpoints in :
 token estimates in :mod:`.usage`, the offline coach in :mod:`.offline`;
 :func:`.registry.make_backend` picks the backend for a model.
 
+TLS: the SDK's HTTP client (httpx2) verifies a server against the system's CA store, or
+against the bundle named by ``SSL_CERT_FILE`` (or the directory ``SSL_CERT_DIR``) when that
+is set in the process environment; a city's internal CA goes there (docs/deployment.md,
+"A model server behind an internal CA"; tests/functional/test_model_ca_tls.py holds the
+installed versions to it). The variable is read when an endpoint's client is first built.
+A bundle that cannot be read fails that call as ``connection``, and the preflight refuses it.
+
 Calls never retry (``max_retries=0``): the portal reports each failure itself. ``timeout`` is
 applied per call to connecting and to every wait for data, so a server that stalls mid-answer
 fails with ``timeout`` after at most ``timeout`` seconds of silence.
@@ -165,9 +172,16 @@ class OpenAIBackend:
             raise ValueError(f"OpenAIBackend cannot serve backend {spec.backend!r}")
         self.spec = spec
 
+    def _client(self, timeout: float) -> openai.OpenAI:
+        try:
+            return _client_for(self.spec)
+        except OSError as exc:  # SSL_CERT_FILE names a missing file, or one with no PEM (SSLError)
+            setup = BackendError("connection", detail=f"tls setup: {type(exc).__name__}")
+            raise self._failed(setup, timeout=timeout, mid_stream=False) from exc
+
     def stream_chat(self, messages: list[dict[str, str]], *, timeout: float) -> ChatStream:
         """Start a streamed answer; raises BackendError if the server refuses outright."""
-        client = _client_for(self.spec)
+        client = self._client(timeout)
         try:
             sdk_stream = client.chat.completions.create(
                 model=self.spec.model,
@@ -230,7 +244,7 @@ class OpenAIBackend:
         self, messages: list[dict[str, str]], *, timeout: float, json_mode: bool = False
     ) -> tuple[str, Usage]:
         """A whole answer at once (rubric scoring); ``json_mode`` asks for a JSON object."""
-        client = _client_for(self.spec)
+        client = self._client(timeout)
         extra: dict[str, Any] = {}
         if json_mode:
             extra["response_format"] = {"type": "json_object"}
