@@ -88,7 +88,7 @@ LOGIN_CLIENTS = 16
 PROGRESS_EVERY_S = 15.0
 
 LOAD_SESSIONS = 10  # two sessions each of five courses
-SESSION_CAPACITY = 12
+SESSION_CAPACITY = 5  # 50 seats for 200 people: sessions fill, waitlists and promotions happen
 CHECKIN_CAPACITY = 250
 
 LOAD_REDIS_DB = 14
@@ -353,7 +353,7 @@ def _stop_group(process: subprocess.Popen, what: str) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGINT)  # gunicorn's quick shutdown, make exits too
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=45)  # gunicorn gives its workers graceful_timeout (30 s)
     except subprocess.TimeoutExpired:
         progress(f"load test: {what} did not stop on SIGINT; SIGKILL to its process group")
         with contextlib.suppress(ProcessLookupError):
@@ -507,6 +507,7 @@ def run_once(
     neighbour_cm = noisy_neighbour() if label == "noisy" else contextlib.nullcontext()
     with neighbour_cm as neighbour:
         uptime = _uptime()
+        started_utc = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         progress(f"load test ({label}): starting; uptime: {uptime}")
         world = users.World(
             port=server.port,
@@ -580,7 +581,7 @@ def run_once(
     ]
     figures.details.update(
         {
-            "started_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "started_utc": started_utc,
             "uptime_at_start": uptime,
             "loadavg_at_start": [round(v, 2) for v in load_start],
             "loadavg_at_end": [round(v, 2) for v in load_end],
@@ -820,8 +821,8 @@ def _results(outcome: Outcome, runs: tuple[str, ...]) -> list[Result]:
     problems = list(outcome.problems) if not state else []
     violations = state.get("capacity_violations")
     behind = state.get("waitlist_behind_free_seats")
-    capacity_keys = ("sessions", "capacity_violations", "load_sessions_final", behind and
-                     "waitlist_behind_free_seats")  # fmt: skip
+    capacity_keys = ("sessions", "capacity_violations", "load_sessions_final",
+                     "waitlist_promotions", behind and "waitlist_behind_free_seats")  # fmt: skip
     answer_keys = ("answers", "answer_statuses", "done_answers", "done_answers_stored_whole",
                    "checkin_marks", "checkins_client_accepted")  # fmt: skip
     results += [
@@ -1009,6 +1010,7 @@ def _verify(given: Path, out: Path) -> None:
     from portal.attendance.models import AttendanceMark, MarkSource
     from portal.db import db
     from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
+    from portal.notifications.models import OutboxMessage
     from portal.scheduling.models import SessionStatus, TrainingSession
 
     spec = json.loads(given.read_text(encoding="utf-8"))
@@ -1074,6 +1076,12 @@ def _verify(given: Path, out: Path) -> None:
                 AssistantMessage.content == REPLY_TEXT,
             )
         )
+        promotions = db.session.scalar(
+            select(func.count()).where(
+                OutboxMessage.kind == "enrollment.promoted",
+                OutboxMessage.session_id.in_(spec["load_sessions"]),
+            )
+        )
         marks = [
             db.session.scalar(
                 select(func.count()).where(
@@ -1088,6 +1096,7 @@ def _verify(given: Path, out: Path) -> None:
         "capacity_violations": violations,
         "waitlist_behind_free_seats": behind,
         "load_sessions_final": final,
+        "waitlist_promotions": promotions,
         "duplicate_active": duplicate_active,
         "duplicate_any": duplicate_any,
         "answers": spec["answers"],
