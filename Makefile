@@ -67,7 +67,7 @@ format: $(STAMPS)/python ## Reformat the code with ruff
 	@$(BIN)/ruff check --fix .
 
 messages: $(STAMPS)/python ## Extract translatable strings and update the English catalogue
-	@$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/portal-messages.pot .
+	@$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__ node_modules .venv' -o /tmp/portal-messages.pot .
 	@$(BIN)/pybabel update -i /tmp/portal-messages.pot -d portal/translations -l en --no-fuzzy-matching
 
 bench: setup ## Run the benchmarks; prints a table and writes bench/results.json

@@ -147,8 +147,9 @@ SETTINGS: dict[str, Setting] = {
         [],
         "Model endpoints for the practice sandbox, as a JSON list of objects: key, backend "
         "(openai or azure), label, model, base_url, api_key, azure_endpoint, api_version, "
-        "internal. Admins then enable them and mark which are internal (may receive 민감 "
-        "data). The built-in offline coach is always available and is the default.",
+        "internal. `internal: true` marks an endpoint inside the city's network, the only "
+        "kind that may receive 민감 data; admins then enable the models staff may use. The "
+        "built-in offline coach is always available and is the default.",
         list,
     ),
     "ASSISTANT_TIMEOUT_SECONDS": Setting(
