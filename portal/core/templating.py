@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.support import NullTranslations
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -104,13 +104,76 @@ ROLE_LABELS = {
 }
 
 
-def _navigation() -> list[NavItem | NavMenu]:
+@dataclass(frozen=True)
+class MenuLink:
+    """A menu item as the header renders it: its label translated, its URL built."""
+
+    endpoint: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    """A drop-down as the header renders it (see NavMenu)."""
+
+    key: str
+    label: str
+    links: tuple[MenuLink, ...]
+    endpoints: frozenset[str]
+
+
+Menu = tuple[MenuLink | MenuGroup, ...]
+
+# The finished menus of one app, by everything a menu depends on (role, department head or
+# not, language, the URL prefix the portal is served under); a handful of entries. A menu
+# holds no one's data, so people with the same key share it; each worker builds its own.
+_MENUS_KEY = "portal_menus"
+_MENUS_KEPT = 64  # more keys than roles × 2 × languages × prefixes means something odd: start over
+
+
+def _navigation(locale: str) -> Menu:
     # The user object itself, not the proxy: every attribute read through current_user
     # costs a context lookup, and this runs on every page.
     user = current_user._get_current_object()
     if not user.is_authenticated:
-        return []
-    return arrange(NAVIGATION, user.role, user.is_department_head, current_app.view_functions)
+        return ()
+    # Every page shows the menu; arranging it, translating ~10 labels and building their URLs
+    # each time cost about a tenth of the home page. It is built once per key instead.
+    key = (user.role, bool(user.is_department_head), locale, request.script_root)
+    menus: dict = current_app.extensions.setdefault(_MENUS_KEY, {})
+    menu = menus.get(key)
+    if menu is None:
+        if len(menus) >= _MENUS_KEPT:
+            menus.clear()
+        menu = menus[key] = _build_menu(
+            arrange(NAVIGATION, user.role, user.is_department_head, current_app.view_functions)
+        )
+    return menu
+
+
+def _label(text: str) -> Markup:
+    # Translated now, and marked safe as the lazy string was (its __html__ is the translation):
+    # the page shows exactly what it showed when the template translated it.
+    return Markup(str(text))  # noqa: S704 - the catalogue is trusted, as for every template string
+
+
+def _build_menu(entries: list[NavItem | NavMenu]) -> Menu:
+    """The arranged entries with labels translated (current locale) and URLs built (this request)."""
+
+    def link(item: NavItem) -> MenuLink:
+        return MenuLink(item.endpoint, _label(item.label), url_for(item.endpoint))
+
+    built: list[MenuLink | MenuGroup] = []
+    for entry in entries:
+        if isinstance(entry, NavMenu):
+            links = tuple(link(item) for item in entry.items)
+            built.append(
+                MenuGroup(entry.group.key, _label(entry.group.label), links, entry.endpoints)
+            )
+        else:
+            built.append(link(entry))
+    return tuple(built)
 
 
 def arrange(
@@ -155,15 +218,27 @@ def hours_text(value: Decimal | int | float | str | None) -> str:
     return f"{amount:f}"
 
 
-def seoul_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+_NUMERIC_DATETIME = "yyyy-MM-dd HH:mm"
+
+
+def seoul_datetime(value: dt.datetime | None, fmt: str = _NUMERIC_DATETIME) -> str:
     if value is None:
         return ""
-    return format_datetime(value.astimezone(SEOUL), fmt)
+    local = value.astimezone(SEOUL)
+    if fmt == _NUMERIC_DATETIME and local.utcoffset().total_seconds() % 60 == 0:
+        # Digits only, the same in every locale: what Babel would print, without asking it
+        # (pages list dozens of dates, and Babel resolves locale and timezone for each).
+        # Babel's time zones round the offset to whole minutes, so the odd local mean time
+        # of dates before 1908 (+8:27:52) still goes through Babel.
+        return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    return format_datetime(local, fmt)
 
 
 def seoul_date(value: dt.date | None) -> str:
     if value is None:
         return ""
+    if type(value) is dt.date:  # a datetime is a date too; Babel moves it to Seoul first
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
     return format_date(value, "yyyy-MM-dd")
 
 
@@ -209,6 +284,8 @@ def _template_gettext(context: Context, string: str, /, **variables: Any) -> str
     translated = _translations().ugettext(string)
     if context.eval_ctx.autoescape:
         translated = Markup(translated)  # noqa: S704 - the catalogue is trusted, as in Jinja
+    if not variables and "%" not in translated:
+        return translated  # what `% {}` would give back, without formatting (most calls)
     return translated % variables
 
 
@@ -223,9 +300,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
+        locale = str(get_locale() or "ko")
         return {
-            "navigation": _navigation(),
-            "current_locale": str(get_locale() or "ko"),
+            "navigation": _navigation(locale),
+            "current_locale": locale,
             "role_labels": ROLE_LABELS,
             "idle_warning_seconds": current_app.config["SESSION_IDLE_WARNING_SECONDS"],
             "current_path": request.full_path.rstrip("?") if request else "/",

@@ -17,6 +17,7 @@ from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul, utcnow
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
+from portal.learning.queries import CourseLink
 from portal.org.models import Department
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.users.models import Role, User
@@ -67,7 +68,9 @@ def user_with_department(user_id: int) -> User:
     known = session.identity_map.get(session.identity_key(User, user_id))
     if known is not None:
         state = inspect(known)
-        if not state.deleted and "department" not in state.unloaded:
+        # The loaded attributes are the instance's dict (cheaper than `state.unloaded`,
+        # which builds the set of every attribute not loaded).
+        if not state.deleted and "department" in state.dict:
             return known
     return db.session.scalars(
         select(User).options(joinedload(User.department)).where(User.id == user_id)
@@ -94,7 +97,7 @@ class MandatoryState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class MandatoryDue:
-    course: Course
+    course: CourseLink
     due_on: dt.date
     is_overdue: bool
     state: MandatoryState
@@ -144,9 +147,13 @@ def _mandatory_courses() -> Select:
         )
         .exists(),
     ).exists()
+    # Only the columns the page shows, not Course objects: this runs on every visit of a
+    # new appointee's home page, and loading entities cost more than the columns.
     return (
         select(
-            Course,
+            Course.slug,
+            Course.title,
+            Course.mandatory_within_days,
             _completion_exists(CompletionStatus.COMPLETED),
             _completion_exists(CompletionStatus.PENDING),
             under_way,
@@ -177,12 +184,12 @@ def mandatory_due(user: User) -> list[MandatoryDue]:
     rows = db.session.execute(_mandatory_courses(), {"user_id": user.id, "now": utcnow()}).all()
     today = today_in_seoul()
     out = []
-    for course, *flags in rows:
-        due_on = user.appointed_on + dt.timedelta(days=course.mandatory_within_days or 0)
+    for slug, title, within_days, *flags in rows:
+        due_on = user.appointed_on + dt.timedelta(days=within_days or 0)
         # Only people still inside (or within a year past) their new-appointee period owe it here.
         if due_on < today - dt.timedelta(days=365):
             continue
         state = _state(*(bool(flag) for flag in flags))
         overdue = due_on < today and state is not MandatoryState.COMPLETED
-        out.append(MandatoryDue(course, due_on, overdue, state))
+        out.append(MandatoryDue(CourseLink(slug, title), due_on, overdue, state))
     return out

@@ -161,9 +161,43 @@ def in_class_today(data: MyLearning) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class CourseLink:
+    """What a link to a course page needs."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SessionTime:
+    round_number: int
+    starts_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class UpcomingRow:
+    """One of the next sessions on the home page: course, round and start, waitlist place."""
+
+    course: CourseLink
+    session: SessionTime
+    position: int | None
+
+
 def _upcoming_statement() -> Select:
+    # Only the columns the home page shows: loading the enrolment, session and course as
+    # objects (every column, the identity map) cost twice the query itself.
     return (
-        with_session_and_course(select(Enrollment, waitlist_position_expr().label("position")))
+        select(
+            Course.slug,
+            Course.title,
+            TrainingSession.round_number,
+            TrainingSession.starts_at,
+            waitlist_position_expr().label("position"),
+        )
+        .select_from(Enrollment)
+        .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
+        .join(Course, Course.id == TrainingSession.course_id)
         .where(
             Enrollment.user_id == bindparam("user_id"),
             _is_current(bindparam("now", type_=UTCDateTime())),
@@ -179,10 +213,13 @@ def _upcoming_statement() -> Select:
 _UPCOMING = _upcoming_statement()
 
 
-def upcoming(user_id: int, limit: int) -> list[LearningRow]:
+def upcoming(user_id: int, limit: int) -> list[UpcomingRow]:
     """The next few sessions the user is enrolled or waitlisted in (one statement)."""
     rows = db.session.execute(_UPCOMING, {"user_id": user_id, "now": utcnow(), "limit": limit})
-    return [LearningRow(enrollment, position) for enrollment, position in rows.all()]
+    return [
+        UpcomingRow(CourseLink(slug, title), SessionTime(round_number, starts_at), position)
+        for slug, title, round_number, starts_at, position in rows
+    ]
 
 
 def active_enrollment(user_id: int, session_id: int) -> Enrollment | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
@@ -86,16 +87,18 @@ def inbox_page(user_id: int, page: int) -> Page:
     return paginate(stmt, page, per_page=INBOX_PER_PAGE)
 
 
+@functools.cache
+def _unread_count_statement() -> Select[tuple[int]]:
+    # Built once with the person as a parameter: the header badge runs it on every page,
+    # and building the statement cost more than running it.
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+    )
+
+
 def unread_count(user_id: int) -> int:
     """One COUNT on the (user_id, read_at) index."""
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return db.session.scalar(_unread_count_statement(), {"user_id": user_id}) or 0
 
 
 def own_notification(user_id: int, notification_id: int) -> Notification | None:
