@@ -192,6 +192,32 @@ def enrol(person: Person, session_id: int) -> Answer:
     return person.post_form(f"/sessions/{session_id}/enrol")
 
 
+def enrol_together(
+    people: list[Person], session_id: int, at_release: Callable[[], None] | None = None
+) -> list[int | str]:
+    """Everyone POSTs the enrol form at the same moment; the HTTP status or error of each.
+
+    `at_release` runs in this thread as the requests go out (to break something)."""
+    results: list[int | str] = [0] * len(people)
+    barrier = threading.Barrier(len(people) + 1)
+
+    def fire(index: int) -> None:
+        barrier.wait(timeout=60)
+        try:
+            results[index] = enrol(people[index], session_id).status
+        except OSError as err:
+            results[index] = type(err).__name__
+
+    with ThreadPoolExecutor(max_workers=len(people)) as pool:
+        futures = [pool.submit(fire, index) for index in range(len(people))]
+        barrier.wait(timeout=60)
+        if at_release is not None:
+            at_release()
+        for future in futures:
+            future.result()
+    return results
+
+
 def _roster_csv(prefix: str, rows: int, department: str) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
@@ -308,23 +334,12 @@ def enrolment_burst(lab: Lab) -> Checks:
     checks = Checks("enrolment burst")
     session_id = lab.session_id("burst")
     people = lab.staff
-    barrier = threading.Barrier(len(people))
-    results: list[int | str] = [0] * len(people)
-
-    def fire(index: int) -> None:
-        barrier.wait(timeout=60)
-        try:
-            results[index] = enrol(people[index], session_id).status
-        except OSError as err:
-            results[index] = type(err).__name__
-
     checks.did(
         f"{len(people)} POST /sessions/{session_id}/enrol released together "
         f"(capacity {BURST_CAPACITY}), 3 gunicorn workers"
     )
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(people)) as pool:
-        list(pool.map(fire, range(len(people))))
+    results = enrol_together(people, session_id)
     checks.did(f"all answered in {time.monotonic() - started:.1f} s: {dict(Counter(results))}")
     checks.check(all(r == 302 for r in results), "every request answered 302 (no 5xx, no error)")
     seats = lab.seats("burst")
@@ -749,28 +764,19 @@ def worker_killed(lab: Lab) -> Checks:
     session_id = lab.session_id("killed")
     capacity = SESSIONS["killed"]
     people = lab.staff[:150]
-    results: list[int | str] = [0] * len(people)
-    barrier = threading.Barrier(len(people) + 1)
-
-    def fire(index: int) -> None:
-        barrier.wait(timeout=60)
-        try:
-            results[index] = enrol(people[index], session_id).status
-        except OSError as err:
-            results[index] = type(err).__name__
-
     workers_before = portal.worker_pids()
-    with ThreadPoolExecutor(max_workers=len(people)) as pool:
-        futures = [pool.submit(fire, i) for i in range(len(people))]
-        barrier.wait(timeout=60)
-        victim = lab.busiest_worker(0.15)
-        os.kill(victim, signal.SIGKILL)
-        checks.did(
-            f"{len(people)} enrolments released together (capacity {capacity}); "
-            f"SIGKILL to worker {victim} 0.15 s in"
-        )
-        for future in futures:
-            future.result()
+    killed: list[int] = []
+
+    def kill_the_busiest() -> None:
+        killed.append(lab.busiest_worker(0.15))
+        os.kill(killed[0], signal.SIGKILL)
+
+    results = enrol_together(people, session_id, at_release=kill_the_busiest)
+    victim = killed[0]
+    checks.did(
+        f"{len(people)} enrolments released together (capacity {capacity}); "
+        f"SIGKILL to worker {victim} 0.15 s in"
+    )
     checks.did(f"answers: {dict(Counter(results))}")
     seats = lab.seats("killed")
     checks.check(
