@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from portal.attendance.models import HoursEntry, HoursEvidence, HoursSource, HoursStatus
 from portal.core.clock import today_in_seoul
@@ -42,17 +43,23 @@ class YearSummary:
         return self.approved >= self.target
 
 
-def year_summary(user_id: int, year: int) -> YearSummary:
-    """The person's approved and pending hours in one calendar year, against the target."""
-    rows = db.session.execute(
+@functools.cache
+def _year_summary_statement() -> Select:
+    # Built once with the person and the year as parameters ("나의 학습" shows it every visit).
+    return (
         select(HoursEntry.status, func.coalesce(func.sum(HoursEntry.hours), 0))
         .where(
-            HoursEntry.user_id == user_id,
-            HoursEntry.year == year,
+            HoursEntry.user_id == bindparam("user_id"),
+            HoursEntry.year == bindparam("year"),
             HoursEntry.status.in_([HoursStatus.APPROVED, HoursStatus.PENDING]),
         )
         .group_by(HoursEntry.status)
-    ).all()
+    )
+
+
+def year_summary(user_id: int, year: int) -> YearSummary:
+    """The person's approved and pending hours in one calendar year, against the target."""
+    rows = db.session.execute(_year_summary_statement(), {"user_id": user_id, "year": year}).all()
     totals = {status: Decimal(total).quantize(Decimal("0.1")) for status, total in rows}
     approved = totals.get(HoursStatus.APPROVED, ZERO)
     pending = totals.get(HoursStatus.PENDING, ZERO)

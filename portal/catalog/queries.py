@@ -9,19 +9,31 @@ enrolments and the recommended next courses.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.catalog import synonyms
 from portal.catalog.models import Category, Course, Format, Level, course_prerequisites
 from portal.core.clock import SEOUL, utcnow
 from portal.core.pagination import Page, paginate
-from portal.db import db
+from portal.db import UTCDateTime, db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.enrollment.queries import waitlist_position_expr
 from portal.scheduling.models import SessionStatus, TrainingSession
@@ -144,7 +156,7 @@ def _has_open_seats(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def catalog_statement(filters: CatalogFilters, now: dt.datetime) -> Select:
+def catalog_statement(filters: CatalogFilters, now: dt.datetime | BindParameter) -> Select:
     """Active courses matching the filters, in catalogue order."""
     stmt = select(Course).where(Course.is_active)
     for term in filters.terms:
@@ -182,8 +194,38 @@ class CourseCard:
     next_session: NextSession | None
 
 
+@functools.lru_cache(maxsize=512)
+def _listing_statement(filters: CatalogFilters) -> Select:
+    # A listing without search words (the catalogue as first opened, or filtered by the
+    # menus), built once per combination with the time as a parameter. Search words are
+    # not cached: their synonyms come from courses/ and may change while the portal runs.
+    return catalog_statement(filters, bindparam("now", type_=UTCDateTime()))
+
+
+@functools.cache
+def _next_sessions_statement() -> Select:
+    # Built once: the window functions cost more to build than to run on every catalogue page.
+    return _next_sessions_select(
+        bindparam("course_ids", expanding=True), bindparam("now", type_=UTCDateTime())
+    )
+
+
 def next_sessions(course_ids: list[int], now: dt.datetime) -> dict[int, NextSession]:
     """The next upcoming session of each course, in one statement for all of them."""
+    rows = db.session.execute(_next_sessions_statement(), {"course_ids": course_ids, "now": now})
+    return {
+        row.course_id: NextSession(
+            session_id=row.session_id,
+            starts_at=row.starts_at,
+            seats_left=max(0, row.seats_left),
+            upcoming_count=row.upcoming_count,
+            open_seats_total=int(row.open_seats_total or 0),
+        )
+        for row in rows
+    }
+
+
+def _next_sessions_select(course_ids, now) -> Select:
     seats_left = TrainingSession.capacity - TrainingSession.seats_taken
     ranked = (
         select(
@@ -205,23 +247,18 @@ def next_sessions(course_ids: list[int], now: dt.datetime) -> dict[int, NextSess
         .where(TrainingSession.course_id.in_(course_ids), _upcoming(now))
         .subquery()
     )
-    rows = db.session.execute(select(ranked).where(ranked.c.rank == 1))
-    return {
-        row.course_id: NextSession(
-            session_id=row.session_id,
-            starts_at=row.starts_at,
-            seats_left=max(0, row.seats_left),
-            upcoming_count=row.upcoming_count,
-            open_seats_total=int(row.open_seats_total or 0),
-        )
-        for row in rows
-    }
+    return select(ranked).where(ranked.c.rank == 1)
 
 
 def catalog_page(filters: CatalogFilters, page: int) -> Page:
     """One page of course cards: a COUNT, the courses and one aggregate for their sessions."""
     now = utcnow()
-    courses = paginate(catalog_statement(filters, now), page, per_page=PER_PAGE)
+    if filters.terms:
+        courses = paginate(catalog_statement(filters, now), page, per_page=PER_PAGE)
+    else:
+        courses = paginate(
+            _listing_statement(filters), page, per_page=PER_PAGE, params={"now": now}
+        )
     upcoming = next_sessions([c.id for c in courses.items], now)
     return Page(
         items=[CourseCard(course=c, next_session=upcoming.get(c.id)) for c in courses.items],

@@ -11,6 +11,7 @@ from portal.catalog import queries
 from portal.catalog.markdown import render_markdown
 from portal.catalog.models import Category, Format, Level
 from portal.core import inputs
+from portal.core.templating import translated_labels
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -35,10 +36,11 @@ FORMAT_LABELS = {
 
 @bp.context_processor
 def _labels() -> dict[str, object]:
+    # Translated once per language (a catalogue page prints three badges per course).
     return {
-        "category_labels": CATEGORY_LABELS,
-        "level_labels": LEVEL_LABELS,
-        "format_labels": FORMAT_LABELS,
+        "category_labels": translated_labels(CATEGORY_LABELS),
+        "level_labels": translated_labels(LEVEL_LABELS),
+        "format_labels": translated_labels(FORMAT_LABELS),
     }
 
 

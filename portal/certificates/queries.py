@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from portal.attendance.models import Completion, CompletionStatus
 from portal.certificates.models import Certificate
@@ -22,10 +23,17 @@ def certificates_for(user_id: int, session_ids: Iterable[int]) -> dict[int, Cert
     ids = sorted(set(session_ids))
     if not ids:
         return {}
-    rows = db.session.scalars(
-        select(Certificate).where(Certificate.user_id == user_id, Certificate.session_id.in_(ids))
-    )
+    rows = db.session.scalars(_certificates_statement(), {"user_id": user_id, "session_ids": ids})
     return {row.session_id: row for row in rows}
+
+
+@functools.cache
+def _certificates_statement() -> Select:
+    # Built once ("나의 학습" runs it on every visit), the sessions as an expanding parameter.
+    return select(Certificate).where(
+        Certificate.user_id == bindparam("user_id"),
+        Certificate.session_id.in_(bindparam("session_ids", expanding=True)),
+    )
 
 
 def own_certificate(user_id: int, certificate_id: int) -> Certificate | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from portal.db import db
 
@@ -49,13 +51,46 @@ class Page:
         return out
 
 
-def paginate(stmt: Select, page: int, per_page: int = 25, *, scalars: bool = True) -> Page:
-    """Run stmt for one page; page numbers past the end show the last page."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+@functools.lru_cache(maxsize=128)
+def _prepared(stmt: Select) -> tuple[Select, Select]:
+    """The COUNT and the page of a statement built once, with limit and offset as parameters."""
+    return (
+        select(func.count()).select_from(stmt.order_by(None).subquery()),
+        stmt.limit(bindparam("page_limit")).offset(bindparam("page_offset")),
+    )
+
+
+def paginate(
+    stmt: Select,
+    page: int,
+    per_page: int = 25,
+    *,
+    scalars: bool = True,
+    params: Mapping[str, Any] | None = None,
+) -> Page:
+    """Run stmt for one page; page numbers past the end show the last page.
+
+    A statement built once (a module-level constant, or one from a cached function) with its
+    varying values as bind parameters passes them in ``params``: its COUNT and page statements
+    are then built once too, which on a busy page costs more than running them. Without
+    ``params`` both are built for this call, as for any statement built per request.
+    """
+    if params is None:
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = db.session.scalar(counted) or 0
+    else:
+        counted, paged = _prepared(stmt)
+        total = db.session.scalar(counted, params) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    paged = stmt.limit(per_page).offset((page - 1) * per_page)
-    result = db.session.scalars(paged) if scalars else db.session.execute(paged)
+    if params is None:
+        paged = stmt.limit(per_page).offset((page - 1) * per_page)
+        arguments = {}
+    else:
+        arguments = {**params, "page_limit": per_page, "page_offset": (page - 1) * per_page}
+    result = (
+        db.session.scalars(paged, arguments) if scalars else db.session.execute(paged, arguments)
+    )
     return Page(
         items=list(result.unique() if scalars else result),
         number=page,

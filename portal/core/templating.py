@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from babel.dates import get_day_names
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
@@ -158,6 +161,22 @@ def _label(text: str) -> Markup:
     return Markup(str(text))  # noqa: S704 - the catalogue is trusted, as for every template string
 
 
+_LABELS_KEY = "portal_labels"
+
+
+def translated_labels(labels: Mapping[Any, Any]) -> dict[Any, Markup]:
+    """A module-level dict of lazy labels (enum → _l("...")), translated into this request's
+    language once per process and then shared: a page printing a badge per row otherwise
+    translates each lazy string again. The dict must be a constant; the language is part of
+    the key, and the labels name no one."""
+    key = (id(labels), str(get_locale() or "ko"))
+    known: dict = current_app.extensions.setdefault(_LABELS_KEY, {})
+    found = known.get(key)
+    if found is None:
+        found = known[key] = {value: _label(label) for value, label in labels.items()}
+    return found
+
+
 def _build_menu(entries: list[NavItem | NavMenu]) -> Menu:
     """The arranged entries with labels translated (current locale) and URLs built (this request)."""
 
@@ -220,17 +239,65 @@ def hours_text(value: Decimal | int | float | str | None) -> str:
 
 _NUMERIC_DATETIME = "yyyy-MM-dd HH:mm"
 
+# The pattern letters the portal's date formats use, as Babel prints them; "EEE" is the
+# language's abbreviated weekday ("월", "Mon").
+_FIELDS: dict[str, Callable[[dt.datetime, Mapping[int, str]], str]] = {
+    "yyyy": lambda d, _days: f"{d.year:04d}",
+    "MM": lambda d, _days: f"{d.month:02d}",
+    "dd": lambda d, _days: f"{d.day:02d}",
+    "HH": lambda d, _days: f"{d.hour:02d}",
+    "mm": lambda d, _days: f"{d.minute:02d}",
+    "ss": lambda d, _days: f"{d.second:02d}",
+    "EEE": lambda d, days: days[d.weekday()],
+}
+_LITERALS = frozenset(" -:()./,")
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_pattern(fmt: str) -> tuple[str, ...] | None:
+    """A Babel pattern as fields of _FIELDS and literal characters, or None when it holds
+    anything else (a quote, another field), which Babel then formats itself."""
+    parts: list[str] = []
+    position = 0
+    while position < len(fmt):
+        end = position
+        while end < len(fmt) and fmt[end] == fmt[position]:
+            end += 1
+        run = fmt[position:end]
+        if run[0].isalpha():
+            if run not in _FIELDS:
+                return None
+            parts.append(run)
+        elif run[0] in _LITERALS:
+            parts.extend(run)
+        else:
+            return None
+        position = end
+    return tuple(parts)
+
+
+@functools.cache
+def _day_names(locale: str) -> Mapping[int, str]:
+    return dict(get_day_names("abbreviated", "format", locale))
+
 
 def seoul_datetime(value: dt.datetime | None, fmt: str = _NUMERIC_DATETIME) -> str:
     if value is None:
         return ""
     local = value.astimezone(SEOUL)
-    if fmt == _NUMERIC_DATETIME and local.utcoffset().total_seconds() % 60 == 0:
-        # Digits only, the same in every locale: what Babel would print, without asking it
-        # (pages list dozens of dates, and Babel resolves locale and timezone for each).
-        # Babel's time zones round the offset to whole minutes, so the odd local mean time
-        # of dates before 1908 (+8:27:52) still goes through Babel.
-        return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    pattern = _plain_pattern(fmt)
+    # Babel's time zones round the offset to whole minutes, so the odd local mean time of
+    # dates before 1908 (+8:27:52) still goes through Babel.
+    if pattern is not None and local.utcoffset().total_seconds() % 60 == 0:
+        # What Babel would print, without asking it: pages list dozens of dates, and Babel
+        # resolves the locale, the time zone and the pattern for each.
+        days: Mapping[int, str] = {}
+        if "EEE" in pattern:
+            locale = get_locale()
+            if locale is None:  # no app context: Babel's own default language
+                return format_datetime(local, fmt)
+            days = _day_names(str(locale))
+        return "".join(_FIELDS[part](local, days) if part in _FIELDS else part for part in pattern)
     return format_datetime(local, fmt)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -108,24 +109,19 @@ def _is_current(now: dt.datetime):
     )
 
 
-def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLearning:
-    """Everything on the My learning page: three statements, whatever the data size."""
-    now = utcnow()
-    current = db.session.execute(
+@functools.cache
+def _my_learning_statements() -> tuple[Select, Select]:
+    # Built once with the person and the time as parameters: the correlated waitlist
+    # subquery and the joins cost more to build than to run, on a page opened every day.
+    user_id = bindparam("user_id")
+    current = _is_current(bindparam("now", type_=UTCDateTime()))
+    ahead = (
         with_session_and_course(select(Enrollment, waitlist_position_expr().label("position")))
-        .where(Enrollment.user_id == user_id, _is_current(now))
+        .where(Enrollment.user_id == user_id, current)
         .order_by(TrainingSession.starts_at, TrainingSession.id)
-    ).all()
-    upcoming, awaiting = [], []
-    for enrollment, position in current:
-        row = LearningRow(enrollment, position, now=now)
-        if enrollment.status is EnrollmentStatus.REQUESTED:
-            awaiting.append(row)
-        else:
-            upcoming.append(row)
-
+    )
     # The completion row comes in the same SELECT (an outer join on session and person).
-    past = paginate(
+    past = (
         with_session_and_course(select(Enrollment, Completion))
         .outerjoin(
             Completion,
@@ -134,12 +130,27 @@ def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLe
                 Completion.user_id == Enrollment.user_id,
             ),
         )
-        .where(Enrollment.user_id == user_id, not_(_is_current(now)))
-        .order_by(TrainingSession.starts_at.desc(), Enrollment.id.desc()),
-        history_page,
-        per_page,
-        scalars=False,
+        .where(Enrollment.user_id == user_id, not_(current))
+        .order_by(TrainingSession.starts_at.desc(), Enrollment.id.desc())
     )
+    return ahead, past
+
+
+def my_learning(user_id: int, history_page: int = 1, per_page: int = 20) -> MyLearning:
+    """Everything on the My learning page: three statements, whatever the data size."""
+    now = utcnow()
+    ahead, past_statement = _my_learning_statements()
+    params = {"user_id": user_id, "now": now}
+    current = db.session.execute(ahead, params).all()
+    upcoming, awaiting = [], []
+    for enrollment, position in current:
+        row = LearningRow(enrollment, position, now=now)
+        if enrollment.status is EnrollmentStatus.REQUESTED:
+            awaiting.append(row)
+        else:
+            upcoming.append(row)
+
+    past = paginate(past_statement, history_page, per_page, scalars=False, params=params)
     history = Page(
         items=[LearningRow(e, None, c, now) for e, c in past.items],
         number=past.number,

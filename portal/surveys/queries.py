@@ -23,16 +23,17 @@ hundred responses, and the JSON answers would need per-database SQL otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 
 from portal.attendance import completion
 from portal.catalog.models import Course
 from portal.core.clock import utcnow
-from portal.db import db
+from portal.db import UTCDateTime, db
 from portal.enrollment.models import Enrollment, EnrollmentStatus
 from portal.scheduling.models import SessionStatus, TrainingSession
 from portal.surveys.models import SurveyReceipt, SurveyResponse
@@ -62,13 +63,15 @@ class PendingSurvey:
     required: bool  # the course's completion waits for the answer
 
 
-def pending_surveys(user_id: int) -> list[PendingSurvey]:
-    """Ended sessions (last PROMPT_DAYS days) the person attended and has not answered."""
-    now = utcnow()
+@functools.cache
+def _pending_statement() -> Select:
+    # Built once with the person and the times as parameters: "나의 학습" runs it on every
+    # visit, and building it cost more than running it.
+    user_id = bindparam("user_id")
     answered = exists().where(
         SurveyReceipt.session_id == TrainingSession.id, SurveyReceipt.user_id == user_id
     )
-    rows = db.session.execute(
+    return (
         select(TrainingSession, Course)
         .join(Course, Course.id == TrainingSession.course_id)
         .join(Enrollment, Enrollment.session_id == TrainingSession.id)
@@ -76,13 +79,22 @@ def pending_surveys(user_id: int) -> list[PendingSurvey]:
             Enrollment.user_id == user_id,
             Enrollment.status == EnrollmentStatus.ENROLLED,
             TrainingSession.status != SessionStatus.CANCELLED,
-            TrainingSession.ends_at <= now,
-            TrainingSession.ends_at >= now - dt.timedelta(days=PROMPT_DAYS),
+            TrainingSession.ends_at <= bindparam("now", type_=UTCDateTime()),
+            TrainingSession.ends_at >= bindparam("since", type_=UTCDateTime()),
             completion.attended(TrainingSession.id, user_id),
             ~answered,
         )
         .order_by(TrainingSession.ends_at.desc(), TrainingSession.id.desc())
         .limit(PROMPT_LIMIT * 3)
+    )
+
+
+def pending_surveys(user_id: int) -> list[PendingSurvey]:
+    """Ended sessions (last PROMPT_DAYS days) the person attended and has not answered."""
+    now = utcnow()
+    rows = db.session.execute(
+        _pending_statement(),
+        {"user_id": user_id, "now": now, "since": now - dt.timedelta(days=PROMPT_DAYS)},
     ).all()
     pending = [
         PendingSurvey(

@@ -21,16 +21,47 @@ MOMENTS = [
 ]
 
 
+# Every pattern the templates and views pass to seoul_datetime, and a few the shortcut must
+# leave to Babel (a quoted word, a field it does not know, a wider weekday).
+PATTERNS = [
+    "yyyy-MM-dd HH:mm",
+    "yyyy-MM-dd (EEE) HH:mm",
+    "yyyy-MM-dd (EEE)",
+    "MM-dd (EEE) HH:mm",
+    "MM-dd HH:mm",
+    "yyyy-MM-dd HH:mm:ss",
+    "yyyy-MM-dd",
+    "HH:mm",
+    "yyyy. MM. dd.",
+    "yyyy-MM-dd'T'HH:mm",
+    "EEEE HH:mm",
+    "a h:mm",
+    "yyyyy-M-d",
+]
+
+
 @pytest.mark.parametrize("locale", ["ko", "en"])
 @pytest.mark.parametrize("moment", MOMENTS)
-def test_the_numeric_datetime_matches_babel(app, locale, moment):
+def test_the_date_patterns_match_babel(app, locale, moment):
     with app.test_request_context("/"), force_locale(locale):
-        expected = format_datetime(moment.astimezone(SEOUL), "yyyy-MM-dd HH:mm")
-        assert seoul_datetime(moment) == expected
-        # Other formats still go through Babel (a weekday name depends on the language).
-        assert seoul_datetime(moment, "yyyy-MM-dd (EEE) HH:mm") == format_datetime(
-            moment.astimezone(SEOUL), "yyyy-MM-dd (EEE) HH:mm"
+        assert seoul_datetime(moment) == format_datetime(
+            moment.astimezone(SEOUL), "yyyy-MM-dd HH:mm"
         )
+        for pattern in PATTERNS:
+            expected = format_datetime(moment.astimezone(SEOUL), pattern)
+            assert seoul_datetime(moment, pattern) == expected, pattern
+
+
+def test_every_weekday_is_named_as_babel_names_it(app):
+    monday = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC)
+    for locale in ("ko", "en"):
+        with app.test_request_context("/"), force_locale(locale):
+            for offset in range(7):
+                moment = monday + dt.timedelta(days=offset)
+                pattern = "yyyy-MM-dd (EEE) HH:mm"
+                assert seoul_datetime(moment, pattern) == format_datetime(
+                    moment.astimezone(SEOUL), pattern
+                )
 
 
 @pytest.mark.parametrize("locale", ["ko", "en"])
