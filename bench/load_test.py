@@ -564,7 +564,7 @@ def run_once(
         sampler.start()
         for thread in threads:
             thread.start()
-        _watch(label, recorder, threads, began, duration)
+        timeline = _watch(label, recorder, threads, began, duration, roots)
         stop_screen.set()
         screen.join(timeout=60)
         cpu = _fold_backends(meter.stop(), len(backends))
@@ -582,6 +582,12 @@ def run_once(
     figures.details.update(
         {
             "started_utc": started_utc,
+            "rest_of_machine_cpu_percent_mean": round(
+                statistics.fmean(p["rest_of_machine_cpu_percent"] for p in timeline), 1
+            )
+            if timeline
+            else None,
+            "timeline": timeline,
             "uptime_at_start": uptime,
             "loadavg_at_start": [round(v, 2) for v in load_start],
             "loadavg_at_end": [round(v, 2) for v in load_end],
@@ -615,7 +621,8 @@ def run_once(
     for line in kind_table(figures):
         progress(line)
     progress(
-        f"load test ({label}): CPU (% of one core) {cpu}; portal "
+        f"load test ({label}): CPU (% of one core) {cpu}; rest of the machine on average "
+        f"{figures.details['rest_of_machine_cpu_percent_mean']}; portal "
         f"{figures.details['portal_cpu_ms_per_request']} ms CPU per request; load client "
         f"{figures.details['load_client_cpu_percent']} %, wake-up lag p95 "
         f"{figures.details['load_client_wakeup_lag_ms']['p95_ms']} ms"
@@ -640,14 +647,57 @@ def _fold_backends(cpu: dict[str, float], backends: int) -> dict[str, float]:
     return folded
 
 
+def _cpu_by_process() -> dict[int, tuple[str, float]]:
+    """Every process's (short name, CPU seconds so far), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (entry / "stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            raw = (entry / "cmdline").read_bytes().split(b"\0")
+            words = [w.decode(errors="replace") for w in raw if w][:3]
+            name = " ".join(Path(w).name if n == 0 else w for n, w in enumerate(words))
+            found[int(entry.name)] = (name[:60], (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def _rest_of_machine(
+    before: dict[int, tuple[str, float]],
+    after: dict[int, tuple[str, float]],
+    ours: set[int],
+    seconds: float,
+) -> tuple[float, dict[str, float]]:
+    """CPU (% of one core) of the processes that are not this test's, in total and the
+    busiest few by name: other people's work, and shared servers (PostgreSQL, Redis)."""
+    by_name: Counter[str] = Counter()
+    for pid, (name, used) in after.items():
+        if pid in ours:
+            continue
+        earlier = before.get(pid, (name, 0.0))[1] if pid in before else 0.0
+        by_name[name] += 100 * (used - earlier) / seconds
+    total = round(sum(by_name.values()), 1)
+    return total, {name: round(v, 1) for name, v in by_name.most_common(3) if v >= 1}
+
+
 def _watch(
     label: str,
     recorder: users.Recorder,
     threads: list[threading.Thread],
     began: float,
     duration: float,
-) -> None:
-    """Progress every PROGRESS_EVERY_S seconds until everyone has stopped (or the drain ends)."""
+    roots: dict[str, int],
+) -> list[dict[str, Any]]:
+    """Progress every PROGRESS_EVERY_S seconds until everyone has stopped (or the drain ends),
+    with the CPU of each interval: the portal's, and what the rest of the machine used (the
+    processes that are not this test's: other tenants, and the shared PostgreSQL and Redis
+    servers, whose work is partly ours); returns those intervals."""
+    timeline: list[dict[str, Any]] = []
+    meter = stream_bench.CpuMeter(roots)
+    meter.start()
+    snapshot = _cpu_by_process()
     seen = 0
     last = began
     end = began + duration + DRAIN_S
@@ -656,19 +706,40 @@ def _watch(
         now = time.monotonic()
         if now - last < PROGRESS_EVERY_S:
             continue
+        cpu = meter.stop()
+        meter.start()
+        ours = {os.getpid()}
+        for name, pid in roots.items():
+            if not name.startswith("pg_"):  # backends of the shared server count as its own
+                ours.update(stream_bench._process_tree(pid))
+        current = _cpu_by_process()
+        rest, busiest = _rest_of_machine(snapshot, current, ours, now - last)
+        snapshot = current
         samples = recorder.samples[:]
         fresh = samples[seen:]
         seen = len(samples)
         pages = sorted(s.ms for s in fresh if s.kind == users.PAGE)
         errors = sum(1 for s in samples if s.error)
         busy = sum(1 for thread in threads if thread.is_alive())
-        p95 = f"{_percentile(pages, 0.95):.0f} ms" if pages else "-"
+        point = {
+            "at_s": round(now - began),
+            "requests_per_s": round(len(fresh) / (now - last), 1),
+            "page_p95_ms": round(_percentile(pages, 0.95)) if pages else None,
+            "portal_cpu_percent": cpu.get("portal_cpu_percent"),
+            "machine_busy_percent": cpu.get("machine_busy_percent"),
+            "rest_of_machine_cpu_percent": rest,
+            "rest_busiest": busiest,
+        }
+        timeline.append(point)
+        p95 = f"{point['page_p95_ms']} ms" if pages else "-"
         progress(
             f"load test ({label}): {now - began:5.0f} s, {len(samples)} requests "
-            f"({len(fresh) / (now - last):.1f}/s lately, page p95 lately {p95}), "
-            f"{errors} errors, {busy} people acting"
+            f"({point['requests_per_s']}/s lately, page p95 lately {p95}), {errors} errors, "
+            f"{busy} people acting; CPU % of a core: portal {point['portal_cpu_percent']}, "
+            f"rest of the machine {rest} {busiest}"
         )
         last = now
+    return timeline
 
 
 # --------------------------------------------------------------------------- the run
