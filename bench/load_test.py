@@ -176,7 +176,7 @@ class RunFigures:
                 "streams",
                 ZERO,
                 {"streams": self.streams, "done": self.streams_done},
-                self.problems if not self.streams else [],
+                [] if self.streams else self.problems or ["no stream was made"],
             ),
             judge(
                 f"{name}_throughput_rps",
@@ -402,6 +402,20 @@ def postgres_backends(database_url: str) -> list[int]:
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def _git_state() -> str:
+    """The commit measured, and whether the portal's files differ from it."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "portal", "templates", "gunicorn.conf.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"{head} (portal files changed since)" if changed else head
 
 
 def _uptime() -> str:
@@ -814,6 +828,7 @@ def _measure(
     think: tuple[float, float],
 ) -> None:
     outcome.common["uptime_before_setup"] = _uptime()
+    outcome.common["git"] = _git_state()
     progress(f"load test: {outcome.common['uptime_before_setup']}")
     scratch = ScratchPostgres(
         os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_ADMIN_URL, label="load test"
