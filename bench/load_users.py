@@ -90,6 +90,11 @@ class Recorder:
         self.answers: list[tuple[int, bool]] = []  # (answer id, the stream reached `done`)
         self.checkins = 0  # check-in POSTs answered with the redirect of a success
         self.client_bugs: list[str] = []  # exceptions in this script, not answers
+        self._lock = threading.Lock()
+
+    def checked_in(self) -> None:
+        with self._lock:
+            self.checkins += 1
 
     def add(self, kind: str, at: float, ms: float, error: str | None = None) -> None:
         self.samples.append(Sample(kind, at, ms, error))
@@ -442,7 +447,7 @@ def _checkin(person: Staff, world: World, run: str, rng: random.Random) -> None:
         expect=(302, 200),
         check=accepted,
     )
-    world.recorder.checkins += 1
+    world.recorder.checked_in()
     person.checked_in_run = run
     browser.follow(answer)
 
