@@ -15,6 +15,7 @@ from portal.audit import present
 from portal.audit.models import AuditEntry
 from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul, utcnow
+from portal.core.rows import read_rows
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.learning.queries import CourseLink
@@ -181,7 +182,7 @@ def mandatory_due(user: User) -> list[MandatoryDue]:
     """Courses mandatory for new appointees and where this person stands (one statement)."""
     if user.appointed_on is None:
         return []
-    rows = db.session.execute(_mandatory_courses(), {"user_id": user.id, "now": utcnow()}).all()
+    rows = read_rows(_mandatory_courses(), {"user_id": user.id, "now": utcnow()})
     today = today_in_seoul()
     out = []
     for slug, title, within_days, *flags in rows:

@@ -19,6 +19,7 @@ from portal.attendance.models import Completion, CompletionStatus
 from portal.catalog.models import Course
 from portal.core.clock import SEOUL, today_in_seoul, utcnow
 from portal.core.pagination import Page, paginate
+from portal.core.rows import read_rows
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.enrollment.queries import waitlist_position_expr, with_session_and_course
@@ -226,7 +227,7 @@ _UPCOMING = _upcoming_statement()
 
 def upcoming(user_id: int, limit: int) -> list[UpcomingRow]:
     """The next few sessions the user is enrolled or waitlisted in (one statement)."""
-    rows = db.session.execute(_UPCOMING, {"user_id": user_id, "now": utcnow(), "limit": limit})
+    rows = read_rows(_UPCOMING, {"user_id": user_id, "now": utcnow(), "limit": limit})
     return [
         UpcomingRow(CourseLink(slug, title), SessionTime(round_number, starts_at), position)
         for slug, title, round_number, starts_at, position in rows

@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 
 from portal.core.clock import utcnow
 from portal.core.pagination import Page, paginate
+from portal.core.rows import read_rows
 from portal.db import db
 from portal.notifications.models import Notification, OutboxMessage, OutboxStatus
 
@@ -98,7 +99,8 @@ def _unread_count_statement() -> Select[tuple[int]]:
 
 def unread_count(user_id: int) -> int:
     """One COUNT on the (user_id, read_at) index."""
-    return db.session.scalar(_unread_count_statement(), {"user_id": user_id}) or 0
+    (row,) = read_rows(_unread_count_statement(), {"user_id": user_id})
+    return row[0] or 0
 
 
 def own_notification(user_id: int, notification_id: int) -> Notification | None:

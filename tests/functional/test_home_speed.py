@@ -176,3 +176,26 @@ def test_the_home_page_statements_do_not_grow_with_the_persons_data(
     # The login session with its person, the mandatory courses, the next sessions and the
     # unread count: four SELECTs whatever the data.
     assert len(before) == len(after) == 4, after
+
+
+def test_the_badge_counts_a_notification_added_earlier_in_the_same_request(app, make_user):
+    # The count runs on the session's connection without the ORM; pending changes must still
+    # be flushed first, as the ORM's autoflush did.
+    from flask import render_template
+    from flask_login import login_user
+
+    me = make_user(Role.STAFF)
+    with app.test_request_context("/"):
+        login_user(me)
+        db.session.add(
+            Notification(
+                user_id=me.id,
+                kind="enrollment.promoted",
+                title="방금 생긴 알림",
+                body="",
+                link="",
+                created_at=clock.utcnow(),
+            )
+        )
+        html = render_template("_partials/_notification_badge.html")
+    assert "알림 (1)" in html
