@@ -6,10 +6,13 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from portal.core.logging import logger, request_id
 from portal.db import db
+
+OVERLOAD_RETRY_AFTER_SECONDS = 5
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -112,6 +115,24 @@ def init_app(app: Flask) -> None:
             extra={"fields": {"request_id": request_id(), "error": type(err.orig).__name__}},
         )
         return _render(ServiceUnavailable.code)
+
+    @app.errorhandler(PoolTimeout)
+    def _overloaded(_err):
+        # Every database connection of this worker stayed busy for the pool's whole wait:
+        # the machine is overloaded. Say so, and when to come back, rather than a 500.
+        db.discard_failed_work()
+        logger.warning(
+            "database connections exhausted", extra={"fields": {"request_id": request_id()}}
+        )
+        _as_anonymous()  # the page's header would wait for a connection again
+        response = current_app.make_response(
+            _render(
+                ServiceUnavailable.code,
+                _("지금 이용하는 사람이 많아 처리하지 못했습니다. 잠시 뒤 다시 시도해 주세요."),
+            )
+        )
+        response.headers["Retry-After"] = str(OVERLOAD_RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err):

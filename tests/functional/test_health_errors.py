@@ -122,3 +122,32 @@ def test_a_signed_in_person_gets_the_503_page_when_the_database_goes_away(
     assert "Traceback" not in html and "OperationalError" not in html
     assert api.status_code == 503
     assert api.get_json()["error"] == 503
+
+
+def test_an_exhausted_connection_pool_answers_503_with_retry_after(
+    app, client, as_role, monkeypatch
+):
+    """The load test found it: under overload a request waited the pool's whole timeout
+    for a database connection and got a 500. It is a 503 that says when to come back."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from portal.auth import operations
+    from portal.users.models import Role
+
+    as_role(Role.STAFF)
+
+    def exhausted(*_args, **_kwargs):
+        raise PoolTimeout("QueuePool limit of size 10 overflow 0 reached")
+
+    monkeypatch.setattr(operations, "check_session", exhausted)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        page = client.get("/")
+        english = client.get("/", headers={"Accept-Language": "en"})
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "5"
+    assert "지금 이용하는 사람이 많아" in page.get_data(as_text=True)
+    assert english.status_code == 503
+    assert "Too many people are using the portal" in english.get_data(as_text=True)
