@@ -143,7 +143,9 @@ def test_an_exhausted_connection_pool_answers_503_with_retry_after(
     app.config["PROPAGATE_EXCEPTIONS"] = False
     try:
         page = client.get("/")
-        english = client.get("/", headers={"Accept-Language": "en"})
+        with client.session_transaction() as cookie:
+            cookie["locale"] = "en"
+        english = client.get("/")
     finally:
         app.config["PROPAGATE_EXCEPTIONS"] = None
     assert page.status_code == 503
