@@ -44,6 +44,7 @@ from bench import (  # noqa: E402
     enrol_burst,
     harness,
     import_bench,
+    load_test,
     report,
     roster_bench,
     stream_bench,
@@ -440,14 +441,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="The portal's benchmarks (bench/README.md).")
     parser.add_argument(
         "--only",
-        choices=("pages", "streams", "import", "roster", "certificates", "dashboards"),
+        choices=("pages", "streams", "import", "roster", "certificates", "dashboards", "load"),
         help="run only the logged-in pages against the bare route (home_throughput_ratio, "
         "catalogue_throughput_ratio, my_learning_throughput_ratio), only "
         "the streaming assistant benchmarks (bench/stream_bench.py), only "
         "the HR roster import benchmarks (bench/import_bench.py), only the attendance "
         "roster benchmark (bench/roster_bench.py), only the certificate ZIP benchmark "
-        "(bench/certificates_bench.py) or only the dashboards at 1× and 10× data "
-        "(bench/dashboards.py)",
+        "(bench/certificates_bench.py), only the dashboards at 1× and 10× data "
+        "(bench/dashboards.py) or only the load test of the whole portal (bench/load_test.py)",
     )
     parser.add_argument(
         "--variants",
@@ -513,6 +514,15 @@ def dashboards_only() -> int:
     return _finish(results, started)
 
 
+def load_only() -> int:
+    """`--only load`: the whole portal under 200 staff and 20 coordinators, quiet and noisy."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        results = load_test.benchmarks(server_environment(tmp), tmp)
+    return _finish(results, started)
+
+
 def _finish(results: list[Result], started: float) -> int:
     report.write_json(results, RESULTS_PATH)
     progress(
@@ -569,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         return certificates_only()
     if arguments.only == "dashboards":
         return dashboards_only()
+    if arguments.only == "load":
+        return load_only()
     started = time.perf_counter()
     pages: list[Result] | None = None
     burst: tuple[dict[str, Any], list[str]] | None = None
@@ -579,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     certifying: list[Result] = []
     streaming: list[Result] = []
     dashboard_lines: list[Result] = []
+    load_lines: list[Result] = []
     page_problems: list[str] = []
     login_problems: list[str] = []
     both = (page_problems, login_problems)
@@ -614,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         certifying = certificates_bench.benchmarks(env, tmp)
         streaming = stream_bench.benchmarks(env, tmp, arguments.variants, arguments.database)
         dashboard_lines = dashboards.benchmarks(env, tmp)
+        load_lines = load_test.benchmarks(env, tmp)
 
     login_measured, login_details = None, {"seeded_with": seeded_with}
     if burst is not None:
@@ -633,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         *certifying,
         *streaming,
         *dashboard_lines,
+        *load_lines,
     ]
     return _finish(results, started)
 
