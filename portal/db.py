@@ -354,5 +354,7 @@ def _commit_failed(response: Response, exc: OperationalError | PendingRollbackEr
     response.status_code = page.status_code
     response.set_data(page.get_data())
     response.content_type = page.content_type
-    response.headers.pop("Location", None)
+    for header in ("Location", "Content-Disposition", "ETag", "Last-Modified"):
+        response.headers.pop(header, None)  # not a redirect, nor a download, any more
+    response.headers["Cache-Control"] = "no-store"
     return response
