@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -39,6 +38,7 @@ if str(ROOT) not in sys.path:  # run as `python -m bench.enrol_burst` from ROOT
 
 from bench import harness  # noqa: E402
 from bench.harness import progress  # noqa: E402
+from bench.harness import run_command as _run  # noqa: E402
 from bench.report import Result, Target, judge  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
@@ -216,14 +216,6 @@ class ScratchPostgres:
 
 
 # --------------------------------------------------------------------------- subprocesses
-
-
-def _run(command: list[str], env: dict[str, str], what: str) -> None:
-    completed = subprocess.run(
-        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{what} failed with exit code {completed.returncode}")
 
 
 def _portal_step(step: str, env: dict[str, str], out: Path) -> dict[str, Any]:

@@ -34,6 +34,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run_command(command: list[str], env: dict[str, str], what: str) -> None:
+    """Run a setup step (flask db upgrade, a portal-side step) with its output on stderr."""
+    completed = subprocess.run(
+        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{what} failed with exit code {completed.returncode}")
+
+
 # --------------------------------------------------------------------------- HTTP
 
 

@@ -25,7 +25,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ if str(ROOT) not in sys.path:  # run as `python -m bench.import_bench` from ROOT
 
 from bench.enrol_burst import POSTGRES_ADMIN_URL, ScratchPostgres  # noqa: E402
 from bench.harness import progress  # noqa: E402
+from bench.harness import run_command as _run  # noqa: E402
 from bench.report import Result, Target, judge, skipped  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
@@ -111,14 +111,6 @@ def _measure(label: str, url: str, base_env: dict[str, str], tmp: Path) -> list[
             f"(this process's CPU {figures.get('cpu_seconds')} s)"
         )
     return results
-
-
-def _run(command: list[str], env: dict[str, str], what: str) -> None:
-    completed = subprocess.run(
-        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{what} failed with exit code {completed.returncode}")
 
 
 # --------------------------------------------------------------------------- in the portal

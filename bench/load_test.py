@@ -65,6 +65,7 @@ from bench import load_users as users  # noqa: E402
 from bench import report, stream_bench  # noqa: E402
 from bench.enrol_burst import POSTGRES_ADMIN_URL, ScratchPostgres  # noqa: E402
 from bench.harness import LOOPBACK, free_port, progress  # noqa: E402
+from bench.harness import run_command as _run  # noqa: E402
 from bench.report import Result, Target, judge  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
@@ -254,14 +255,6 @@ def kind_table(figures: RunFigures) -> list[str]:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def _run(command: list[str], env: dict[str, str], what: str) -> None:
-    completed = subprocess.run(
-        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{what} failed with exit code {completed.returncode}")
 
 
 def _portal_step(step: str, env: dict[str, str], data: Any, tmp: Path) -> Any:

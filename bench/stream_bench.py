@@ -59,6 +59,7 @@ if str(ROOT) not in sys.path:  # run as `python -m bench.stream_bench` from ROOT
 from bench import harness  # noqa: E402
 from bench.enrol_burst import page_csrf_token  # noqa: E402
 from bench.harness import LOOPBACK, progress  # noqa: E402
+from bench.harness import run_command as _run  # noqa: E402
 from bench.report import Result, Target, judge  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
@@ -434,14 +435,6 @@ class CpuMeter:
         used["machine_busy_percent"] = round(100 * share, 1)
         used["cores"] = len(os.sched_getaffinity(0))
         return used
-
-
-def _run(command: list[str], env: dict[str, str], what: str) -> None:
-    completed = subprocess.run(
-        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{what} failed with exit code {completed.returncode}")
 
 
 def _portal_step(step: str, env: dict[str, str], data: Any, tmp: Path) -> Any:
