@@ -93,11 +93,12 @@ def _select_locale() -> str:
 def _init_extensions(app: Flask) -> None:
     from portal.auth import sessions
     from portal.auth.access import enforce_declared_access
-    from portal.core import errors, headers, inputs, logging, templating
+    from portal.core import cookies, errors, headers, inputs, logging, templating
     from portal.db import db
     from portal.extensions import babel, csrf, limiter
 
     logging.init_app(app)
+    cookies.init_app(app)
     # The input policy runs before CSRF and every other hook that reads the request.
     inputs.init_app(app)
     db.init_app(app)

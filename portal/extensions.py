@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -14,4 +15,37 @@ babel = Babel()
 login_manager = LoginManager()
 # Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, Redis in production).
 # Keys are keyed hashes of the client address: Redis never holds a raw IP.
+# No default or application-wide limits: every limit is declared on its view.
 limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=False)
+
+# The attribute Flask-Limiter sets on a view it wraps (functools.wraps carries it up
+# through any decorator applied after the limit).
+_LIMITER_MARK = "__wrapper-limiter-instance"
+_LIMITED_KEY = "portal_rate_limited_endpoints"
+
+
+def rate_limited_endpoints(app: Flask) -> frozenset[str]:
+    """The endpoints whose view carries a limit of the portal's limiter."""
+    found = app.extensions.get(_LIMITED_KEY)
+    # Found once per app; again only if a view was added since (tests add some).
+    if found is None or found[0] != len(app.view_functions):
+        endpoints = frozenset(
+            endpoint
+            for endpoint, view in app.view_functions.items()
+            # A weak proxy of the limiter, which compares equal to the limiter itself.
+            if getattr(view, _LIMITER_MARK, None) == limiter
+        )
+        found = app.extensions[_LIMITED_KEY] = (len(app.view_functions), endpoints)
+    return found[1]
+
+
+@limiter.request_filter
+def _without_limits() -> bool:
+    """True for a request whose view has no limit: the limiter then skips its work.
+
+    Flask-Limiter checks every request before the view, for default and application-wide
+    limits, which the portal does not set; a view's own limits are checked again by its
+    decorator when the view runs. That check of nothing cost a few percent of every page.
+    A view with a limit answers False here, so both checks run for it as before.
+    """
+    return request.endpoint not in rate_limited_endpoints(current_app)

@@ -16,9 +16,12 @@ A unit test checks that every form in ``portal/`` derives from this class.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from flask import current_app, g, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import (
     DateField,
     DateTimeField,
@@ -98,3 +101,43 @@ class PortalForm(FlaskForm):
             if extra:
                 field.validators = [*field.validators, *extra]
             return field
+
+
+# Signed CSRF tokens by (signing key, session token); past this many, start over.
+_SIGNED_KEPT = 4096
+_signed_tokens: dict[tuple[Any, str], str] = {}
+
+
+def csrf_token() -> str:
+    """The page's signed CSRF token (the templates' ``csrf_token()``), as Flask-WTF's
+    ``generate_csrf`` gives it, but signed once per session token in this process.
+
+    Every page carries the token (the header's language and logout forms), and signing it
+    anew cost a few percent of the home page. The portal's tokens have no time limit
+    (``WTF_CSRF_TIME_LIMIT`` is None: a token lives as long as the login session), and
+    Flask-WTF checks only the signature and the session token inside it, so a token this
+    process signed earlier for the same session token is exactly as valid. With a time
+    limit configured, every page signs anew as Flask-WTF does.
+    """
+    current = g.get("csrf_token")
+    if current:
+        return current
+    config = current_app.config
+    if (
+        config.get("WTF_CSRF_TIME_LIMIT") is not None
+        or config.get("WTF_CSRF_FIELD_NAME", "csrf_token") != "csrf_token"
+    ):
+        return generate_csrf()
+    signing_key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    raw = session.get("csrf_token")
+    signed = _signed_tokens.get((signing_key, raw)) if isinstance(raw, str) else None
+    if signed is not None:
+        g.csrf_token = signed  # where generate_csrf and the forms look first
+        return signed
+    signed = generate_csrf()
+    raw = session.get("csrf_token")
+    if isinstance(raw, str):
+        if len(_signed_tokens) >= _SIGNED_KEPT:
+            _signed_tokens.clear()
+        _signed_tokens[(signing_key, raw)] = signed
+    return signed

@@ -269,19 +269,25 @@ class PortalRequest(Request):
         return io.BytesIO(bytes(body))
 
 
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def check_request() -> None:
     """before_request: refuse control characters anywhere in the path, query string, form or JSON."""
     # Path segments reach the database too (slugs, tokens): "%00" decodes to NUL.
     _check_texts([request.path])
     for key, values in request.args.lists():
         _check_texts([key, *values])
-    for key, values in request.form.lists():
-        _check_texts([key, *values])
-    for key, storage in request.files.items(multi=True):
-        _check_texts([key, storage.filename])
-        # A file name is one line; it is shown back and recorded in the audit log.
-        if storage.filename and has_line_breaks(storage.filename):
-            raise _refuse_text()
+    # Werkzeug reads a form (and files) only from these two kinds of body; for any other
+    # request, a GET above all, both are empty and need no parser built to say so.
+    if request.mimetype in _FORM_TYPES:
+        for key, values in request.form.lists():
+            _check_texts([key, *values])
+        for key, storage in request.files.items(multi=True):
+            _check_texts([key, storage.filename])
+            # A file name is one line; it is shown back and recorded in the audit log.
+            if storage.filename and has_line_breaks(storage.filename):
+                raise _refuse_text()
     if request.is_json:
         _check_json_body()
 

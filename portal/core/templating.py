@@ -11,7 +11,7 @@ from typing import Any
 
 from babel.dates import get_day_names
 from babel.support import NullTranslations
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +20,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from portal.core.clock import SEOUL
+from portal.core.forms import csrf_token
 from portal.users.models import Role
 
 
@@ -348,7 +349,10 @@ def _install_gettext(app: Flask) -> None:
 @pass_context
 def _template_gettext(context: Context, string: str, /, **variables: Any) -> str:
     """Jinja's newstyle `_()`: translate, mark safe under autoescape, always %-format."""
-    translated = _translations().ugettext(string)
+    # The page's translations, looked up once by the context processor below; a template
+    # whose context does not have them (a macro imported without context) asks Babel.
+    gettext = context.parent.get(_GETTEXT_KEY) or _translations().ugettext
+    translated = gettext(string)
     if context.eval_ctx.autoescape:
         translated = Markup(translated)  # noqa: S704 - the catalogue is trusted, as in Jinja
     if not variables and "%" not in translated:
@@ -356,9 +360,48 @@ def _template_gettext(context: Context, string: str, /, **variables: Any) -> str
     return translated % variables
 
 
+_GETTEXT_KEY = "_portal_gettext"
+_URLS_KEPT = 4096  # URLs remembered per process; past it, start over
+_PLAIN_URL_VALUES = (str, int)
+
+
+def _install_url_for(app: Flask) -> None:
+    """Templates' url_for, remembering each URL built from plain values in this process.
+
+    A page builds a dozen or more URLs (the layout's stylesheets and scripts, its forms, a
+    link per card); each goes through Werkzeug's rule matching. A URL without a host part
+    depends only on the endpoint, the values and the prefix the portal is served under, so
+    the same call gives the same text on every page. Calls with options (``_external``,
+    ``_anchor``...), relative endpoints (".name") or other kinds of value are built as usual,
+    and so are calls outside a request (mail), whose URLs are absolute.
+    """
+    build = app.url_for
+    urls: dict[tuple, str] = {}
+
+    def url_for(endpoint: str, /, **values: Any) -> str:
+        if not has_request_context() or endpoint[:1] == ".":
+            return build(endpoint, **values)
+        for name, value in values.items():
+            if name[:1] == "_" or type(value) not in _PLAIN_URL_VALUES:
+                return build(endpoint, **values)
+        key = (request.script_root, endpoint, *values.items())
+        url = urls.get(key)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(urls) >= _URLS_KEPT:
+                urls.clear()
+            urls[key] = url
+        return url
+
+    app.jinja_env.globals["url_for"] = url_for
+
+
 def init_app(app: Flask) -> None:
     """Filters, the cached gettext callables and the common template context (after Babel)."""
     _install_gettext(app)
+    _install_url_for(app)
+    # After CSRFProtect.init_app, whose own global this replaces.
+    app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["seoul_datetime"] = seoul_datetime
     app.jinja_env.filters["seoul_date"] = seoul_date
     app.jinja_env.filters["hours"] = hours_text
@@ -369,6 +412,10 @@ def init_app(app: Flask) -> None:
     def _globals():
         locale = str(get_locale() or "ko")
         return {
+            _GETTEXT_KEY: _translations().ugettext,
+            # Flask-WTF's context processor hands templates its own csrf_token; this one runs
+            # after it, so the signed-once token of portal.core.forms wins.
+            "csrf_token": csrf_token,
             "navigation": _navigation(locale),
             "current_locale": locale,
             "role_labels": ROLE_LABELS,
