@@ -95,7 +95,7 @@ def _init_extensions(app: Flask) -> None:
     from portal.auth.access import enforce_declared_access
     from portal.core import cookies, errors, headers, inputs, logging, templating
     from portal.db import db
-    from portal.extensions import babel, csrf, limiter
+    from portal.extensions import babel, check_limits_only_where_declared, csrf, limiter
 
     logging.init_app(app)
     cookies.init_app(app)
@@ -104,6 +104,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    check_limits_only_where_declared(app)
     babel.init_app(app, locale_selector=_select_locale)
     sessions.init_app(app)
     app.before_request(enforce_declared_access)

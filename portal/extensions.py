@@ -39,13 +39,22 @@ def rate_limited_endpoints(app: Flask) -> frozenset[str]:
     return found[1]
 
 
-@limiter.request_filter
-def _without_limits() -> bool:
-    """True for a request whose view has no limit: the limiter then skips its work.
+def check_limits_only_where_declared(app: Flask) -> None:
+    """Run Flask-Limiter's per-request check only for views that declare a limit.
 
-    Flask-Limiter checks every request before the view, for default and application-wide
+    Flask-Limiter checks every request before its view, for default and application-wide
     limits, which the portal does not set; a view's own limits are checked again by its
-    decorator when the view runs. That check of nothing cost a few percent of every page.
-    A view with a limit answers False here, so both checks run for it as before.
+    decorator when the view runs. That check of nothing cost a few percent of every page,
+    so its hook is replaced by one that calls it for the views with limits only (the same
+    work as before for them). Call after ``limiter.init_app(app)``.
     """
-    return request.endpoint not in rate_limited_endpoints(current_app)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    # ValueError here means Flask-Limiter no longer hooks in this way: look again.
+    position = hooks.index(limiter._check_request_limit)
+    check = hooks[position]
+
+    def check_declared_limits() -> None:
+        if request.endpoint in rate_limited_endpoints(current_app):
+            check()
+
+    hooks[position] = check_declared_limits

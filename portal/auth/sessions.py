@@ -21,11 +21,20 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # the server-side session record does this job
+    # Flask-Login hashes the address and browser of every request for its session
+    # protection, even when that is off, and stores the hash in the cookie at login. With
+    # protection off it is never compared, so nothing is computed and the cookie holds
+    # nothing derived from the address.
+    login_manager._session_identifier_generator = _no_identifier
     login_manager.login_message = None
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_plan_session_touch)
     app.context_processor(_session_timing)
+
+
+def _no_identifier() -> str:
+    return ""
 
 
 def _session_timing() -> dict[str, int | None]:

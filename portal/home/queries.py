@@ -15,7 +15,7 @@ from portal.audit import present
 from portal.audit.models import AuditEntry
 from portal.catalog.models import Course
 from portal.core.clock import today_in_seoul, utcnow
-from portal.core.rows import read_rows
+from portal.core.rows import one_of, read_rows
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.learning.queries import CourseLink
@@ -115,7 +115,7 @@ def _completion_exists(*statuses: CompletionStatus):
         .where(
             Completion.user_id == bindparam("user_id"),
             Completion.course_id == Course.id,
-            Completion.status.in_(statuses),
+            one_of(Completion.status, statuses),
         )
         .exists()
     )
@@ -133,7 +133,7 @@ def _mandatory_courses() -> Select:
             TrainingSession.course_id == Course.id,
             TrainingSession.status != SessionStatus.CANCELLED,
             Enrollment.user_id == bindparam("user_id"),
-            Enrollment.status.in_(ACTIVE),
+            one_of(Enrollment.status, ACTIVE),
         )
     )
     ahead = placed.where(TrainingSession.starts_at > now).exists()

@@ -19,7 +19,7 @@ from portal.attendance.models import Completion, CompletionStatus
 from portal.catalog.models import Course
 from portal.core.clock import SEOUL, today_in_seoul, utcnow
 from portal.core.pagination import Page, paginate
-from portal.core.rows import read_rows
+from portal.core.rows import one_of, read_rows
 from portal.db import UTCDateTime, db
 from portal.enrollment.models import ACTIVE, Enrollment, EnrollmentStatus
 from portal.enrollment.queries import waitlist_position_expr, with_session_and_course
@@ -104,7 +104,7 @@ def token_hash(token: str) -> str:
 def _is_current(now: dt.datetime):
     """Still ahead of the user: active, in a scheduled session that has not ended."""
     return and_(
-        Enrollment.status.in_(ACTIVE),
+        one_of(Enrollment.status, ACTIVE),
         TrainingSession.status == SessionStatus.SCHEDULED,
         TrainingSession.ends_at > now,
     )
