@@ -22,10 +22,6 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-# gunicorn's usual 2 × cores + 1, capped: every worker keeps its own database
-# connection pool, and past ~9 workers extra processes add memory and
-# connections, not throughput. WEB_CONCURRENCY overrides it.
-workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cores() + 1, 9))
 
 # The worker class, chosen by measurement (bench/README.md; `make bench`, and for the
 # comparison `.venv/bin/python bench/run.py --only streams --variants gthread gthread:64`).
@@ -49,6 +45,17 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cores() + 1, 9))
 # worker's loop keeps reporting to the master (35 s answers with timeout = 30).
 # GUNICORN_WORKER_CLASS and GUNICORN_THREADS override the class and the thread count.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gevent"
+
+# How many worker processes. A gevent worker serves many requests at once, so it needs
+# no spare processes to wait on I/O: one per core, plus one so a worker held in a long
+# call (a SQLite write lock, an export) leaves the cores busy. More only take turns on the
+# same cores, and each turn costs the incoming process its warm caches: 2 shared cores,
+# the logged-in home page under 8 clients, 2026-12-07 (bench/README.md): 5 workers
+# 308 req/s, 3 workers 388 req/s, and the bare Flask route 1,992 and 2,578. The thread
+# and sync classes keep gunicorn's usual 2 × cores + 1. Capped at 9 either way: every
+# worker keeps its own database pool. WEB_CONCURRENCY overrides it.
+_per_core = 1 if worker_class == "gevent" else 2
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(_per_core * _cores() + 1, 9))
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)  # gthread only
 worker_connections = 1000  # gevent: open connections per worker, streams included
 
