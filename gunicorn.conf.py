@@ -22,7 +22,6 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-
 # The worker class, chosen by measurement (bench/README.md; `make bench`, and for the
 # comparison `.venv/bin/python bench/run.py --only streams --variants gthread gthread:64`).
 # A streamed assistant answer (Server-Sent Events) holds its request for as long as the
