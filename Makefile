@@ -51,8 +51,9 @@ serve-prod: setup ## Production: check the settings (PostgreSQL, Redis, a real s
 	@PORTAL_ENV=production $(BIN)/python -m portal.preflight
 	@PORTAL_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: setup ## Install everything (Chromium included) and run the whole test suite
+test: setup ## Install everything (Chromium and nginx included) and run the whole test suite
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-nginx.sh
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 faults: setup ## Fault scenarios against make serve-prod: PostgreSQL, Redis, SMTP, model, workers (needs initdb, redis-server)

@@ -94,8 +94,8 @@ NOT_RUNNABLE: dict[str, str] = {
         "changes the machine's nginx configuration"
     ),
     "sudo nginx -t": (
-        "tests the machine's nginx configuration; nginx is not installed here, so the nginx "
-        "example in §4 has not been checked by nginx -t"
+        "tests the machine's nginx configuration; test_the_nginx_example_passes_nginx_t checks "
+        "the example with `nginx -t -c` (make test installs Debian's nginx)"
     ),
     "vllm serve Qwen/Qwen2.5-32B-Instruct --served-model-name qwen2.5-32b-instruct --host 0.0.0.0 "
     "--port 8000 --ssl-certfile /etc/vllm/llm.internal.crt --ssl-keyfile "
@@ -965,3 +965,48 @@ def test_the_readme_deployment_commands_run_as_written(tmp_path, readme_database
         assert serve.returncode != 0 and "운영 서버를 시작하지 않았습니다" in err, out + err
     assert _logs_in(readme_database, tmp_path, "R9001")
     steps.finish()
+
+
+# --------------------------------------------------------------------------------------------
+# §4: the nginx example, checked by Debian's nginx (scripts/ensure-nginx.sh, run by make test).
+
+
+def test_the_nginx_example_passes_nginx_t(tmp_path):
+    from tests.functional.test_model_ca_tls import make_certificates
+
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx is missing: run `make test` or scripts/ensure-nginx.sh"
+    markdown = (ROOT / "docs/deployment.md").read_text(encoding="utf-8")
+    (config,) = [body for lang, _n, body in _blocks(markdown) if lang == "nginx"]
+    certs = make_certificates(tmp_path)
+    site = sub(
+        "\n".join(config),
+        ("/etc/nginx/tls/ai-edu.sejong.go.kr.crt", str(certs["cert"])),
+        ("/etc/nginx/tls/ai-edu.sejong.go.kr.key", str(certs["key"])),
+        ("app1.internal:8000", "127.0.0.1:8001"),
+        ("app2.internal:8000", "127.0.0.1:8002"),
+        ("listen 80;", f"listen 127.0.0.1:{_free_port()};"),
+        ("listen 443 ssl;", f"listen 127.0.0.1:{_free_port()} ssl;"),
+    )
+    # The example's directives as written: a typo or a directive in the wrong place fails.
+    assert "proxy_buffering off;" in site and "proxy_set_header X-Forwarded-Proto" in site
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n access_log off;\n{site}\n}}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "test is successful" in done.stderr
+
+    broken = tmp_path / "broken.conf"
+    broken.write_text(
+        main.read_text(encoding="utf-8").replace("proxy_buffering off;", "proxy_buffering of;")
+    )
+    refused = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(broken)], capture_output=True, text=True
+    )
+    assert refused.returncode != 0  # the check really reads the example
