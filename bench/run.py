@@ -467,60 +467,30 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def streams_only(arguments: argparse.Namespace) -> int:
-    """`--only streams`: the streaming assistant benchmarks alone."""
+Runner = Callable[[dict[str, str], Path], list[Result]]
+
+
+def _alone(run: Runner) -> int:
+    """`--only <name>` for a benchmark module: its own temporary directory, then results.json."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        results = stream_bench.benchmarks(
-            server_environment(tmp), tmp, arguments.variants, arguments.database
-        )
+        results = run(server_environment(tmp), tmp)
     return _finish(results, started)
 
 
-def import_only() -> int:
-    """`--only import`: the HR roster import benchmarks alone."""
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        results = import_bench.benchmarks(server_environment(tmp), tmp)
-    return _finish(results, started)
-
-
-def roster_only() -> int:
-    """`--only roster`: marking a 40-person attendance roster alone."""
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        results = roster_bench.benchmarks(server_environment(tmp), tmp)
-    return _finish(results, started)
-
-
-def certificates_only() -> int:
-    """`--only certificates`: a session's 150 certificates as a ZIP."""
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        results = certificates_bench.benchmarks(server_environment(tmp), tmp)
-    return _finish(results, started)
-
-
-def dashboards_only() -> int:
-    """`--only dashboards`: the coordinators' pages at 1× and 10× data, SQLite and PostgreSQL."""
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        results = dashboards.benchmarks(server_environment(tmp), tmp)
-    return _finish(results, started)
-
-
-def load_only() -> int:
-    """`--only load`: the whole portal under 200 staff and 20 coordinators, quiet and noisy."""
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        results = load_test.benchmarks(server_environment(tmp), tmp)
-    return _finish(results, started)
+def _runs_alone(arguments: argparse.Namespace) -> dict[str, Runner]:
+    """What each `--only` name but "pages" (pages_only, below) runs."""
+    return {
+        "streams": lambda env, tmp: stream_bench.benchmarks(
+            env, tmp, arguments.variants, arguments.database
+        ),
+        "import": import_bench.benchmarks,  # the HR roster import
+        "roster": roster_bench.benchmarks,  # marking a 40-person attendance roster
+        "certificates": certificates_bench.benchmarks,  # a session's 150 certificates as a ZIP
+        "dashboards": dashboards.benchmarks,  # the coordinators' pages at 1× and 10× data
+        "load": load_test.benchmarks,  # the whole portal: 200 staff, 20 coordinators
+    }
 
 
 def _finish(results: list[Result], started: float) -> int:
@@ -569,18 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     if arguments.only == "pages":
         return pages_only()
-    if arguments.only == "streams":
-        return streams_only(arguments)
-    if arguments.only == "import":
-        return import_only()
-    if arguments.only == "roster":
-        return roster_only()
-    if arguments.only == "certificates":
-        return certificates_only()
-    if arguments.only == "dashboards":
-        return dashboards_only()
-    if arguments.only == "load":
-        return load_only()
+    if arguments.only is not None:
+        return _alone(_runs_alone(arguments)[arguments.only])
     started = time.perf_counter()
     pages: list[Result] | None = None
     burst: tuple[dict[str, Any], list[str]] | None = None

@@ -26,17 +26,16 @@ _LIMITED_KEY = "portal_rate_limited_endpoints"
 
 def rate_limited_endpoints(app: Flask) -> frozenset[str]:
     """The endpoints whose view carries a limit of the portal's limiter."""
+    # Found at the first request: Flask accepts no new view after it.
     found = app.extensions.get(_LIMITED_KEY)
-    # Found once per app; again only if a view was added since (tests add some).
-    if found is None or found[0] != len(app.view_functions):
-        endpoints = frozenset(
+    if found is None:
+        found = app.extensions[_LIMITED_KEY] = frozenset(
             endpoint
             for endpoint, view in app.view_functions.items()
             # A weak proxy of the limiter, which compares equal to the limiter itself.
             if getattr(view, _LIMITER_MARK, None) == limiter
         )
-        found = app.extensions[_LIMITED_KEY] = (len(app.view_functions), endpoints)
-    return found[1]
+    return found
 
 
 def check_limits_only_where_declared(app: Flask) -> None:

@@ -134,7 +134,7 @@ def test_the_views_with_rate_limits_are_the_ones_the_limiter_checks(app):
     }
 
 
-def test_a_view_added_later_with_a_limit_is_limited(app_with_limited_route):
+def test_a_new_view_with_a_limit_is_limited_without_being_listed(app_with_limited_route):
     client = app_with_limited_route.test_client()
     assert [client.get("/twice-a-minute").status_code for _ in range(3)] == [200, 200, 429]
 

@@ -50,3 +50,14 @@ def test_pages_that_could_not_run_fail_with_the_reason_even_without_a_target():
         assert line.measured is None and not line.passed
         assert line.details["problems"] == ["servers: RuntimeError: portal server exited with 3"]
     assert all(not line.passed for line in run._page_lines(None, []))
+
+
+def test_every_only_choice_runs_something():
+    run = _load()
+    parser_choices = {"pages", "streams", "import", "roster", "certificates", "dashboards", "load"}
+    for choice in parser_choices:
+        assert run.parse_arguments(["--only", choice]).only == choice
+    arguments = run.parse_arguments(["--only", "load"])
+    runs = run._runs_alone(arguments)
+    assert set(runs) == parser_choices - {"pages"}
+    assert runs["load"] is run.load_test.benchmarks
