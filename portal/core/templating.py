@@ -16,6 +16,8 @@ from flask_babel import format_date, format_datetime, get_locale, get_translatio
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -361,6 +363,94 @@ def _template_gettext(context: Context, string: str, /, **variables: Any) -> str
 
 
 _GETTEXT_KEY = "_portal_gettext"
+_TEXTS_NAME = "_portal_texts"
+
+
+class PageTexts(dict):
+    """The layout's fixed strings in one language, each translated once per process.
+
+    ``_("literal")`` in a template is compiled into a lookup here (see
+    :class:`LiteralGettext`); a miss translates the string exactly as :func:`_template_gettext`
+    does with no variables under autoescape, and keeps the result. One per translations
+    object, so a language never sees another's text.
+    """
+
+    __slots__ = ("_gettext",)
+
+    def __init__(self, gettext: Callable[[str], str]) -> None:
+        super().__init__()
+        self._gettext = gettext
+
+    def __missing__(self, string: str) -> Markup:
+        translated = Markup(self._gettext(string))  # noqa: S704 - the catalogue is trusted
+        if "%" in translated:
+            translated = translated % {}  # "%%" becomes "%", as the formatting call gives
+        self[string] = translated
+        return translated
+
+
+def page_texts() -> PageTexts:
+    """This request's language's :class:`PageTexts` (kept on Flask-Babel's translations)."""
+    translations = _translations()
+    texts = getattr(translations, "_portal_page_texts", None)
+    if texts is None:
+        texts = PageTexts(translations.ugettext)
+        translations._portal_page_texts = texts
+    return texts
+
+
+class _CurrentPageTexts:
+    """The global fallback for templates rendered without the context processor's value
+    (a macro imported without context): looks up the current language on every use."""
+
+    def __getitem__(self, string: str) -> Markup:
+        return page_texts()[string]
+
+
+class LiteralGettext(Extension):
+    """Compiles ``_("a literal")`` into ``_portal_texts["a literal"]`` in autoescaped templates.
+
+    A page calls ``_`` dozens of times; each call went through Jinja's context call, the
+    translations lookup and a new Markup, for a text that never changes within a language.
+    Calls with variables or several arguments, and templates without autoescape (where the
+    result must stay a plain string), are left as they are. Message extraction reads the
+    template source, so it still finds every ``_()``.
+    """
+
+    def filter_stream(self, stream: TokenStream) -> Any:
+        name = stream.name
+        autoescape = self.environment.autoescape
+        if not (autoescape(name) if callable(autoescape) else autoescape):
+            yield from stream
+            return
+        previous = None
+        while not stream.eos:
+            token = next(stream)
+            if (
+                token.type == "name"
+                and token.value == "_"
+                and (previous is None or previous.type != "dot")
+                and stream.current.type == "lparen"
+                and stream.look().type == "string"
+            ):
+                opening = next(stream)
+                literal = next(stream)
+                if stream.current.type == "rparen":
+                    closing = next(stream)
+                    yield Token(token.lineno, "name", _TEXTS_NAME)
+                    yield Token(opening.lineno, "lbracket", "[")
+                    yield literal
+                    yield Token(closing.lineno, "rbracket", "]")
+                    previous = closing
+                    continue
+                yield token
+                yield opening
+                token = literal
+            yield token
+            previous = token
+        yield from stream
+
+
 _URLS_KEPT = 4096  # URLs remembered per process; past it, start over
 _PLAIN_URL_VALUES = (str, int)
 
@@ -399,6 +489,8 @@ def _install_url_for(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Filters, the cached gettext callables and the common template context (after Babel)."""
     _install_gettext(app)
+    app.jinja_env.add_extension(LiteralGettext)
+    app.jinja_env.globals[_TEXTS_NAME] = _CurrentPageTexts()
     _install_url_for(app)
     # After CSRFProtect.init_app, whose own global this replaces.
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -413,6 +505,7 @@ def init_app(app: Flask) -> None:
         locale = str(get_locale() or "ko")
         return {
             _GETTEXT_KEY: _translations().ugettext,
+            _TEXTS_NAME: page_texts(),
             # Flask-WTF's context processor hands templates its own csrf_token; this one runs
             # after it, so the signed-once token of portal.core.forms wins.
             "csrf_token": csrf_token,
