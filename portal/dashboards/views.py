@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
+from portal.assistant.backends import registry
 from portal.auth.access import role_required
 from portal.catalog.models import Course
 from portal.dashboards import charts, quarterly, queries
@@ -270,8 +271,17 @@ def sandbox():
         [_("%(n)d점", n=score) for score in range(1, 6)],
         [(_("평가 수"), list(report.ratings))],
     )
+    # The label a model is configured with (the models page shows the same); a key no
+    # longer configured is shown as stored, and usage recorded without one as unknown.
+    configured = registry.configured()
+    model_names = {
+        m.model_key: str(configured[m.model_key].label)
+        if m.model_key in configured
+        else m.model_key or _("알 수 없는 모델")
+        for m in report.models
+    }
     tokens = charts.bar(
-        [m.model_key for m in report.models],
+        [model_names[m.model_key] for m in report.models],
         [
             (_("입력 토큰"), [m.prompt_tokens for m in report.models]),
             (_("출력 토큰"), [m.completion_tokens for m in report.models]),
@@ -286,5 +296,6 @@ def sandbox():
         kinds_chart=kinds,
         ratings_chart=ratings,
         tokens_chart=tokens,
+        model_names=model_names,
         **context,
     )

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import re
 from decimal import Decimal
 
 import pytest
 
+from portal.assistant.backends.specs import ModelSpec
 from portal.assistant.models import (
     AssistantMessage,
     Conversation,
@@ -647,6 +650,24 @@ def test_the_pages_show_the_hand_computed_numbers(org, as_role, client):
     assert "30.0%" in html and "33.3%" in html and "4.10" in html
     html = client.get(_url("adoption", f"year={YEAR}&department={org.b}")).get_data(as_text=True)
     assert "75.0%" in html
+
+
+def test_the_sandbox_page_names_models_by_their_configured_labels(
+    org, app, as_role, client, monkeypatch
+):
+    specs = app.extensions["assistant_models"]
+    monkeypatch.setitem(
+        specs, "paid", ModelSpec(key="paid", backend="openai", label="세종 행정 LLM", model="m")
+    )
+    as_role(Role.ADMIN)
+    html = client.get(_url("sandbox", f"year={YEAR}&department={org.b}")).get_data(as_text=True)
+    # A configured model by its label with the key beside it, the built-in coach by its own
+    # label, and a key no longer configured ("cloud") as it was stored.
+    assert '세종 행정 LLM <span class="portal-muted">(paid)</span>' in html
+    assert "연습 코치(오프라인, AI 모델 아님)" in html
+    assert '<th scope="row" role="rowheader">cloud</th>' in html
+    chart = re.search(r'id="sandbox-tokens-data">(.*?)</script>', html).group(1)
+    assert "세종 행정 LLM" in json.loads(chart)["labels"]  # the chart's too
 
 
 @pytest.mark.parametrize(
