@@ -367,7 +367,7 @@ _TEXTS_NAME = "_portal_texts"
 
 
 class PageTexts(dict):
-    """The layout's fixed strings in one language, each translated once per process.
+    """The templates' fixed strings in one language, each translated once per process.
 
     ``_("literal")`` in a template is compiled into a lookup here (see
     :class:`LiteralGettext`); a miss translates the string exactly as :func:`_template_gettext`
