@@ -370,7 +370,7 @@ class PageTexts(dict):
     """The templates' fixed strings in one language, each translated once per process.
 
     ``_("literal")`` in a template is compiled into a lookup here (see
-    :class:`LiteralGettext`); a miss translates the string exactly as :func:`_template_gettext`
+    :class:`LiteralCalls`); a miss translates the string exactly as :func:`_template_gettext`
     does with no variables under autoescape, and keeps the result. One per translations
     object, so a language never sees another's text.
     """
@@ -407,20 +407,66 @@ class _CurrentPageTexts:
         return page_texts()[string]
 
 
-class LiteralGettext(Extension):
-    """Compiles ``_("a literal")`` into ``_portal_texts["a literal"]`` in autoescaped templates.
+class KnownUrls(dict):
+    """URLs of ``url_for("endpoint", name="value", ...)`` calls written with literals only,
+    each built once per process and served prefix (see :class:`LiteralCalls`). The key is
+    the call's strings in order: the endpoint, then each name and its value."""
 
-    A page calls ``_`` dozens of times; each call went through Jinja's context call, the
-    translations lookup and a new Markup, for a text that never changes within a language.
-    Calls with variables or several arguments, and templates without autoescape (where the
-    result must stay a plain string), are left as they are. Message extraction reads the
-    template source, so it still finds every ``_()``.
+    __slots__ = ("_build",)
+
+    def __init__(self, build: Callable[..., str]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, key: tuple[str, ...]) -> str:
+        url = self._build(key[0], **dict(zip(key[1::2], key[2::2], strict=True)))
+        self[key] = url
+        return url
+
+
+_KNOWN_URLS_KEY = "portal_known_urls"
+
+
+def known_urls() -> KnownUrls:
+    """This request's :class:`KnownUrls`: one per prefix the portal is served under."""
+    by_prefix: dict = current_app.extensions.setdefault(_KNOWN_URLS_KEY, {})
+    prefix = request.script_root
+    urls = by_prefix.get(prefix)
+    if urls is None:
+        urls = by_prefix[prefix] = KnownUrls(current_app.url_for)
+    return urls
+
+
+class _UrlsBuiltNow:
+    """The global fallback (outside a request, as for mail, or without the page context):
+    every URL is built on the spot, as ``url_for`` would."""
+
+    def __getitem__(self, key: tuple[str, ...]) -> str:
+        return current_app.jinja_env.globals["url_for"](
+            key[0], **dict(zip(key[1::2], key[2::2], strict=True))
+        )
+
+
+_URLS_NAME = "_portal_urls"
+
+
+class LiteralCalls(Extension):
+    """Compiles ``_("a literal")`` into ``_portal_texts["a literal"]``, and
+    ``url_for("endpoint", name="value")`` with literals only into a lookup in
+    ``_portal_urls``, in autoescaped templates.
+
+    A page calls ``_`` dozens of times and ``url_for`` a dozen or more; each call went through
+    Jinja's context call and the work behind it (the translations lookup and a new Markup,
+    or the URL cache's checks) for a result that never changes within a language or a
+    served prefix. Other calls (with variables, a relative endpoint, an option such as
+    ``_external``), and templates without autoescape (where ``_`` must stay a plain
+    string), are left as they are. Message extraction reads the template source, so it
+    still finds every ``_()``.
     """
 
     def filter_stream(self, stream: TokenStream) -> Any:
-        name = stream.name
         autoescape = self.environment.autoescape
-        if not (autoescape(name) if callable(autoescape) else autoescape):
+        if not (autoescape(stream.name) if callable(autoescape) else autoescape):
             yield from stream
             return
         previous = None
@@ -428,27 +474,72 @@ class LiteralGettext(Extension):
             token = next(stream)
             if (
                 token.type == "name"
-                and token.value == "_"
+                and token.value in ("_", "url_for")
                 and (previous is None or previous.type != "dot")
                 and stream.current.type == "lparen"
-                and stream.look().type == "string"
             ):
-                opening = next(stream)
-                literal = next(stream)
-                if stream.current.type == "rparen":
-                    closing = next(stream)
-                    yield Token(token.lineno, "name", _TEXTS_NAME)
-                    yield Token(opening.lineno, "lbracket", "[")
-                    yield literal
-                    yield Token(closing.lineno, "rbracket", "]")
-                    previous = closing
-                    continue
-                yield token
-                yield opening
-                token = literal
+                consumed, literals = _read_literal_call(stream, keywords=token.value == "url_for")
+                if literals is not None and token.value == "_" and len(literals) == 1:
+                    yield from _lookup(token, _TEXTS_NAME, literals[0], as_tuple=False)
+                elif literals is not None and token.value == "url_for" and _plain_url(literals):
+                    yield from _lookup(token, _URLS_NAME, *literals, as_tuple=True)
+                else:
+                    yield token
+                    yield from consumed
+                previous = consumed[-1]
+                continue
             yield token
             previous = token
         yield from stream
+
+
+def _read_literal_call(
+    stream: TokenStream, *, keywords: bool
+) -> tuple[list[Token], list[str] | None]:
+    """Consume ``("a")``, or with keywords ``("a", name="b", ...)``; return the tokens taken
+    and the strings in order, or None for the strings at the first token that does not fit
+    (left in the stream)."""
+    consumed = [next(stream)]  # the "("
+    literals: list[str] = []
+    if stream.current.type != "string":
+        return consumed, None
+    consumed.append(next(stream))
+    literals.append(consumed[-1].value)
+    while stream.current.type != "rparen":
+        if not (keywords and stream.current.type == "comma" and stream.look().type == "name"):
+            return consumed, None
+        consumed.append(next(stream))  # ","
+        consumed.append(next(stream))  # the name
+        literals.append(consumed[-1].value)
+        if stream.current.type != "assign":
+            return consumed, None
+        consumed.append(next(stream))
+        if stream.current.type != "string":
+            return consumed, None
+        consumed.append(next(stream))
+        literals.append(consumed[-1].value)
+    consumed.append(next(stream))  # the ")"
+    return consumed, literals
+
+
+def _plain_url(literals: list[str]) -> bool:
+    endpoint, names = literals[0], literals[1::2]
+    return not endpoint.startswith(".") and not any(name.startswith("_") for name in names)
+
+
+def _lookup(at: Token, mapping: str, *key: str, as_tuple: bool) -> list[Token]:
+    """``mapping["key"]``, or ``mapping[("a", "b",)]`` (a tuple, even of one string)."""
+    line = at.lineno
+    tokens = [Token(line, "name", mapping), Token(line, "lbracket", "[")]
+    if not as_tuple:
+        tokens.append(Token(line, "string", key[0]))
+    else:
+        tokens.append(Token(line, "lparen", "("))
+        for part in key:
+            tokens += [Token(line, "string", part), Token(line, "comma", ",")]
+        tokens.append(Token(line, "rparen", ")"))
+    tokens.append(Token(line, "rbracket", "]"))
+    return tokens
 
 
 _URLS_KEPT = 4096  # URLs remembered per process; past it, start over
@@ -489,9 +580,10 @@ def _install_url_for(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Filters, the cached gettext callables and the common template context (after Babel)."""
     _install_gettext(app)
-    app.jinja_env.add_extension(LiteralGettext)
-    app.jinja_env.globals[_TEXTS_NAME] = _CurrentPageTexts()
     _install_url_for(app)
+    app.jinja_env.add_extension(LiteralCalls)
+    app.jinja_env.globals[_TEXTS_NAME] = _CurrentPageTexts()
+    app.jinja_env.globals[_URLS_NAME] = _UrlsBuiltNow()
     # After CSRFProtect.init_app, whose own global this replaces.
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["seoul_datetime"] = seoul_datetime
@@ -506,6 +598,7 @@ def init_app(app: Flask) -> None:
         return {
             _GETTEXT_KEY: _translations().ugettext,
             _TEXTS_NAME: page_texts(),
+            _URLS_NAME: known_urls() if has_request_context() else _UrlsBuiltNow(),
             # Flask-WTF's context processor hands templates its own csrf_token; this one runs
             # after it, so the signed-once token of portal.core.forms wins.
             "csrf_token": csrf_token,

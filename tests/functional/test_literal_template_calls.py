@@ -1,5 +1,6 @@
-"""`_("a literal")` in a template is a lookup in the language's kept texts (issue 14's page
-speed); the page must read exactly as it did when every call translated its string."""
+"""`_("a literal")` and `url_for("endpoint", name="value")` written with literals only are
+lookups in kept texts and URLs (issue 14's page speed); the page must read exactly as it
+did when every call translated its string or built its URL."""
 
 from __future__ import annotations
 
@@ -87,3 +88,55 @@ def test_escaping_around_a_kept_text_is_unchanged(app):
     with app.test_request_context("/"), force_locale("ko"):
         out = render_template_string('{{ _("로그아웃") ~ value }}', value="<script>")
     assert out == "로그아웃&lt;script&gt;"
+
+
+def test_a_literal_url_for_is_compiled_into_a_lookup(app):
+    compiled = _python_source(app, "{{ url_for('static', filename='css/portal.css') }}")
+    assert "_portal_urls" in compiled and "context.call" not in compiled
+    assert "_portal_urls" in _python_source(app, "{{ url_for('home.index') }}")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ url_for('courses.detail', slug=course.slug) }}",  # a variable
+        "{{ url_for('.index') }}",  # relative to the blueprint of the request
+        "{{ url_for('home.index', _external=True) }}",  # an option
+        "{{ url_for('notifications.inbox', page=2) }}",  # not a string
+        "{{ url_for(endpoint) }}",
+    ],
+)
+def test_other_url_for_calls_stay_calls(app, source):
+    assert "_portal_urls" not in _python_source(app, source)
+
+
+# Each literal call, and the same call with its endpoint in a variable (which stays a call).
+URL_PAIRS = [
+    (
+        "{{ url_for('static', filename='css/portal.css') }}",
+        "{% set e = 'static' %}{{ url_for(e, filename='css/portal.css') }}",
+    ),
+    ("{{ url_for('home.index') }}", "{% set e = 'home.index' %}{{ url_for(e) }}"),
+    (  # a query string: the & is escaped in both
+        "{{ url_for('catalog.index', q='AI & 보고서', page='2') }}",
+        "{% set e = 'catalog.index' %}{{ url_for(e, q='AI & 보고서', page='2') }}",
+    ),
+]
+
+
+@pytest.mark.parametrize("prefix", ["", "/portal"])
+def test_a_looked_up_url_is_the_url_the_call_builds(app, prefix):
+    with app.test_request_context("/", base_url=f"http://localhost{prefix}"):
+        for literal, call in URL_PAIRS:
+            looked_up = render_template_string(literal)
+            assert looked_up == render_template_string(call), literal
+            assert looked_up.startswith(prefix + "/")
+    assert "&amp;" in looked_up
+
+
+def test_a_template_rendered_outside_a_request_builds_its_urls_as_before(app, monkeypatch):
+    # Mail is rendered in an app context without a request: URLs are absolute there.
+    monkeypatch.setitem(app.config, "SERVER_NAME", "portal.example.go.kr")
+    template = app.jinja_env.from_string("{{ url_for('home.index') }}")
+    with app.app_context():
+        assert template.render() == app.url_for("home.index") == "http://portal.example.go.kr/"
