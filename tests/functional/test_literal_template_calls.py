@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from portal.core.templating import PageTexts
 
-# Strings the layout really uses, and one with a %% that formatting turns into %.
+# Strings the layout really uses (the %% case is checked on PageTexts itself, below).
 LAYOUT_STRINGS = ["로그아웃", "본문 바로가기", "AI 역량강화 교육 포털", "알림", "홈"]
 
 
