@@ -419,15 +419,9 @@ class KnownUrls(dict):
         self._build = build
 
     def __missing__(self, key: tuple[str, ...]) -> str:
-        endpoint, values = _url_arguments(key)
-        url = self._build(endpoint, **values)
+        url = self._build(key[0], **dict(zip(key[1::2], key[2::2], strict=True)))
         self[key] = url
         return url
-
-
-def _url_arguments(key: tuple[str, ...]) -> tuple[str, dict[str, str]]:
-    """The endpoint and the values of a :class:`KnownUrls` key."""
-    return key[0], dict(zip(key[1::2], key[2::2], strict=True))
 
 
 _KNOWN_URLS_KEY = "portal_known_urls"
@@ -444,12 +438,13 @@ def known_urls() -> KnownUrls:
 
 
 class _UrlsBuiltNow:
-    """The global fallback (outside a request, or a template rendered without the page
-    context): every URL is built on the spot, as ``url_for`` would."""
+    """The global fallback (outside a request, as for mail, or without the page context):
+    every URL is built on the spot, as ``url_for`` would."""
 
     def __getitem__(self, key: tuple[str, ...]) -> str:
-        endpoint, values = _url_arguments(key)
-        return current_app.jinja_env.globals["url_for"](endpoint, **values)
+        return current_app.jinja_env.globals["url_for"](
+            key[0], **dict(zip(key[1::2], key[2::2], strict=True))
+        )
 
 
 _URLS_NAME = "_portal_urls"

@@ -135,7 +135,7 @@ def test_a_looked_up_url_is_the_url_the_call_builds(app, prefix):
 
 
 def test_a_template_rendered_outside_a_request_builds_its_urls_as_before(app, monkeypatch):
-    # In an app context without a request (a CLI command), URLs are absolute, as before.
+    # Mail is rendered in an app context without a request: URLs are absolute there.
     monkeypatch.setitem(app.config, "SERVER_NAME", "portal.example.go.kr")
     template = app.jinja_env.from_string("{{ url_for('home.index') }}")
     with app.app_context():
